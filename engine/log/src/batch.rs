@@ -154,6 +154,48 @@ pub fn validate(batch: &[u8]) -> Result<BatchHeader> {
     Ok(h)
 }
 
+/// The smallest encoding of one v2 record: length, attributes, timestamp delta, offset delta,
+/// key length, value length and header count, one byte each.
+const MIN_RECORD_LEN: usize = 7;
+/// A compressed batch declaring more records than this many per compressed payload byte is
+/// decompressed and counted before it is accepted (real batches are far below it).
+const SUSPICIOUS_RECORDS_PER_BYTE: usize = 16;
+
+/// Checks what a producer's batch claims about its records before the broker assigns offsets
+/// to them: the offset delta must cover exactly the record count (as every client writes it),
+/// and the count must fit in the batch's bytes. A compressed batch whose count is implausible
+/// for its size is decompressed and its records counted. Without this a 70-byte batch with a
+/// valid CRC could claim 2^31 records and take that many offsets.
+pub fn check_produced(batch: &[u8], h: &BatchHeader) -> Result<()> {
+    if h.record_count < 1 {
+        return Err(LogError::CorruptBatch("empty record batch"));
+    }
+    if h.last_offset_delta != h.record_count - 1 {
+        return Err(LogError::CorruptBatch(
+            "last offset delta does not match the record count",
+        ));
+    }
+    let payload = batch.len().saturating_sub(HEADER_LEN);
+    let count = h.record_count as usize;
+    if h.compression() == 0 {
+        if count.saturating_mul(MIN_RECORD_LEN) > payload {
+            return Err(LogError::CorruptBatch(
+                "record count does not fit in the batch",
+            ));
+        }
+    } else if count > payload.saturating_mul(SUSPICIOUS_RECORDS_PER_BYTE) {
+        let mut buf = bytes::Bytes::copy_from_slice(batch);
+        let records = kafka_protocol::records::RecordBatchDecoder::decode(&mut buf)
+            .map_err(|_| LogError::CorruptBatch("compressed records do not decode"))?;
+        if records.records.len() != count {
+            return Err(LogError::CorruptBatch(
+                "record count does not match the compressed records",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Splits a buffer holding one or more whole batches into `(start, header)` pairs, validating
 /// each one's CRC. Fails if the buffer does not end on a batch boundary.
 pub fn split_batches(buf: &[u8]) -> Result<Vec<(usize, BatchHeader)>> {
@@ -296,6 +338,33 @@ pub(crate) mod tests {
         ));
         b[16] = 1;
         assert!(matches!(validate(&b), Err(LogError::UnsupportedMagic(1))));
+    }
+
+    /// Rewrites the record count and offset delta a batch claims, with a valid CRC.
+    fn claim_records(b: &mut [u8], count: i32, delta: i32) {
+        b[OFF_RECORD_COUNT..OFF_RECORD_COUNT + 4].copy_from_slice(&count.to_be_bytes());
+        b[OFF_LAST_OFFSET_DELTA..OFF_LAST_OFFSET_DELTA + 4].copy_from_slice(&delta.to_be_bytes());
+        let crc = batch_crc(b);
+        b[OFF_CRC..OFF_CRC + 4].copy_from_slice(&crc.to_be_bytes());
+    }
+
+    #[test]
+    fn produced_batches_cannot_claim_more_records_than_they_hold() {
+        for compression in [Compression::None, Compression::Zstd, Compression::Gzip] {
+            let b = make_batch(3, 0, None, None, compression);
+            let h = validate(&b).unwrap();
+            check_produced(&b, &h).unwrap();
+
+            let mut liar = b.clone();
+            claim_records(&mut liar, i32::MAX, i32::MAX - 1);
+            let h = validate(&liar).unwrap();
+            assert!(check_produced(&liar, &h).is_err(), "{compression:?}");
+
+            let mut skewed = b.clone();
+            claim_records(&mut skewed, 3, 1_000_000);
+            let h = validate(&skewed).unwrap();
+            assert!(check_produced(&skewed, &h).is_err(), "{compression:?}");
+        }
     }
 
     #[test]

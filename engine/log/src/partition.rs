@@ -40,10 +40,12 @@ pub struct AppendInfo {
     pub duplicate: bool,
 }
 
-/// Handles to fsync, taken under the partition's lock and synced outside it.
+/// Handles to fsync, taken under the partition's lock and synced outside it, so appends and
+/// fetches never wait for the disk.
 pub struct FlushJob {
     files: Vec<Arc<File>>,
     recovery_point: i64,
+    /// Producer state as of `recovery_point`.
     producers: ProducerStateTable,
 }
 
@@ -53,6 +55,35 @@ impl FlushJob {
         for f in &self.files {
             f.sync_data()?;
         }
+        Ok(())
+    }
+}
+
+/// A checkpoint serialised under the partition's lock, written (tmp file, fsync, rename)
+/// without it. Writes are ordered by `seq`: a checkpoint older than the last one written is
+/// skipped, so a slow writer can never put back a stale recovery point or log start.
+pub struct CheckpointWrite {
+    dir: PathBuf,
+    body: Vec<u8>,
+    seq: u64,
+    written: Arc<parking_lot::Mutex<u64>>,
+}
+
+impl CheckpointWrite {
+    pub fn commit(self) -> Result<()> {
+        let mut last = self.written.lock();
+        if *last >= self.seq {
+            return Ok(());
+        }
+        let tmp = self.dir.join("checkpoint.json.tmp");
+        {
+            let f = File::create(&tmp)?;
+            use std::io::Write;
+            (&f).write_all(&self.body)?;
+            f.sync_data()?;
+        }
+        fs::rename(&tmp, self.dir.join(CHECKPOINT))?;
+        *last = self.seq;
         Ok(())
     }
 }
@@ -74,6 +105,11 @@ pub struct PartitionLog {
     recovery_point: i64,
     /// Files of segments rolled since the last flush, still to be fsynced.
     rolled_unsynced: Vec<Arc<File>>,
+    /// Sequence of the newest checkpoint serialised, and of the newest one on disk.
+    checkpoint_seq: u64,
+    checkpoint_written: Arc<parking_lot::Mutex<u64>>,
+    /// Where appended bytes are counted for the store's group commit, if anywhere.
+    unflushed: Option<Arc<std::sync::atomic::AtomicU64>>,
     poisoned: Option<String>,
     /// Offset up to which compaction has run.
     cleaned_up_to: i64,
@@ -164,7 +200,8 @@ impl PartitionLog {
             segments.push(Segment::create(dir, log_start_offset, interval, now_ms)?);
         }
         let end = segments.last().map(|s| s.next_offset).unwrap_or(0);
-        let log = PartitionLog {
+        producers.truncate_to(end);
+        let mut log = PartitionLog {
             dir: dir.to_path_buf(),
             config,
             segments,
@@ -172,6 +209,9 @@ impl PartitionLog {
             producers,
             recovery_point: rp.min(end),
             rolled_unsynced: Vec::new(),
+            checkpoint_seq: 0,
+            checkpoint_written: Arc::new(parking_lot::Mutex::new(0)),
+            unflushed: None,
             poisoned: None,
             cleaned_up_to: log_start_offset,
             recovery: report,
@@ -180,9 +220,14 @@ impl PartitionLog {
             || report.dropped_segments > 0
             || fs::metadata(&cp_path).is_err()
         {
-            log.write_checkpoint(log.recovery_point, &log.producers.clone())?;
+            log.write_checkpoint()?;
         }
         Ok(log)
+    }
+
+    /// Counts every appended byte in `counter` (the store's group-commit backlog).
+    pub fn count_unflushed_in(&mut self, counter: Arc<std::sync::atomic::AtomicU64>) {
+        self.unflushed = Some(counter);
     }
 
     pub fn dir(&self) -> &Path {
@@ -239,9 +284,9 @@ impl PartitionLog {
                     max,
                 });
             }
-            if h.record_count == 0 {
-                return Err(LogError::CorruptBatch("empty record batch"));
-            }
+        }
+        for (start, h) in &batches {
+            batch::check_produced(&records[*start..*start + h.total_len()], h)?;
         }
         // Idempotence: a retried batch gets its original offsets back and is not written again.
         if batches.len() == 1 {
@@ -276,9 +321,12 @@ impl PartitionLog {
             next = h2.last_offset() + 1;
             assigned.push((*start, h2));
         }
-        self.maybe_roll(records.len() as u64, now_ms)?;
+        self.maybe_roll(records.len() as u64, next - base_offset, now_ms)?;
         let seg = self.segments.last_mut().expect("active segment");
         seg.append(records, &assigned)?;
+        if let Some(counter) = &self.unflushed {
+            counter.fetch_add(records.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
         for (_, h) in &assigned {
             self.producers.record(h);
         }
@@ -290,14 +338,18 @@ impl PartitionLog {
         })
     }
 
-    fn maybe_roll(&mut self, incoming: u64, now_ms: i64) -> Result<()> {
+    /// Rolls before an append of `incoming` bytes covering `offsets` offsets when the active
+    /// segment would grow past `segment.bytes`, is older than `segment.ms`, or its offsets
+    /// would no longer fit the indexes' 32-bit relative offsets (Kafka's int32 rule).
+    fn maybe_roll(&mut self, incoming: u64, offsets: i64, now_ms: i64) -> Result<()> {
         let active = self.active();
         if active.is_empty() {
             return Ok(());
         }
         let too_big = active.size() + incoming > self.config.segment_bytes();
         let too_old = now_ms - active.created_ms > self.config.segment_ms();
-        if too_big || too_old {
+        let too_far = self.log_end_offset() + offsets - 1 - active.base_offset > i32::MAX as i64;
+        if too_big || too_old || too_far {
             self.roll(now_ms)?;
         }
         Ok(())
@@ -307,7 +359,7 @@ impl PartitionLog {
     pub fn roll(&mut self, now_ms: i64) -> Result<()> {
         let base = self.log_end_offset();
         let sealed = self.active();
-        self.rolled_unsynced.push(sealed.sync_handle());
+        self.rolled_unsynced.extend(sealed.sync_handles());
         let seg = Segment::create(&self.dir, base, self.config.index_interval_bytes(), now_ms)?;
         self.segments.push(seg);
         Ok(())
@@ -409,7 +461,7 @@ impl PartitionLog {
         if offset > self.log_start_offset {
             self.log_start_offset = offset;
             self.drop_segments_below_start()?;
-            self.write_checkpoint(self.recovery_point, &self.producers.clone())?;
+            self.write_checkpoint()?;
         }
         Ok(self.log_start_offset)
     }
@@ -468,7 +520,7 @@ impl PartitionLog {
                 deleted += 1;
             }
             if deleted > 0 {
-                self.write_checkpoint(self.recovery_point, &self.producers.clone())?;
+                self.write_checkpoint()?;
             }
         }
         if policy.compact {
@@ -552,7 +604,7 @@ impl PartitionLog {
             return None;
         }
         let mut files = std::mem::take(&mut self.rolled_unsynced);
-        files.push(self.active().sync_handle());
+        files.extend(self.active().sync_handles());
         Some(FlushJob {
             files,
             recovery_point: end,
@@ -562,48 +614,60 @@ impl PartitionLog {
 
     /// Records a finished flush: writes the checkpoint, or poisons the log if fsync failed
     /// (after a failed fsync the page cache state is unknown; Kafka and fjall stop writing too).
-    pub fn complete_flush(&mut self, job: FlushJob, result: std::io::Result<()>) -> Result<()> {
+    /// Returns the checkpoint to write (outside the lock) that records the new recovery point.
+    pub fn complete_flush(
+        &mut self,
+        job: FlushJob,
+        result: std::io::Result<()>,
+    ) -> Result<CheckpointWrite> {
         if let Err(e) = result {
             let reason = format!("fsync failed: {e}");
             tracing::error!(dir = %self.dir.display(), %reason, "poisoning partition");
             self.poisoned = Some(reason.clone());
             return Err(LogError::Poisoned(reason));
         }
-        for s in &self.segments {
-            s.sync_indexes()?;
-        }
-        self.write_checkpoint(job.recovery_point, &job.producers)?;
-        self.recovery_point = job.recovery_point;
-        Ok(())
+        self.recovery_point = self.recovery_point.max(job.recovery_point);
+        self.checkpoint(job.recovery_point, job.producers)
     }
 
-    fn write_checkpoint(&self, recovery_point: i64, producers: &ProducerStateTable) -> Result<()> {
+    /// Serialises a checkpoint: a recovery point, the producer state as of it, and the
+    /// current log start.
+    fn checkpoint(
+        &mut self,
+        recovery_point: i64,
+        producers: ProducerStateTable,
+    ) -> Result<CheckpointWrite> {
         let cp = Checkpoint {
             version: PARTITION_FORMAT_VERSION,
             recovery_point,
             log_start_offset: self.log_start_offset,
-            producers: producers.clone(),
+            producers,
         };
-        let tmp = self.dir.join("checkpoint.json.tmp");
         let body = serde_json::to_vec(&cp).map_err(|e| LogError::BadMetadata {
-            path: tmp.display().to_string(),
+            path: self.dir.join(CHECKPOINT).display().to_string(),
             reason: e.to_string(),
         })?;
-        {
-            let f = File::create(&tmp)?;
-            use std::io::Write;
-            (&f).write_all(&body)?;
-            f.sync_data()?;
-        }
-        fs::rename(&tmp, self.dir.join(CHECKPOINT))?;
-        Ok(())
+        self.checkpoint_seq += 1;
+        Ok(CheckpointWrite {
+            dir: self.dir.clone(),
+            body,
+            seq: self.checkpoint_seq,
+            written: self.checkpoint_written.clone(),
+        })
+    }
+
+    /// Writes a checkpoint now, under the lock (rare events: recovery, retention, deletes).
+    /// The producer state may run ahead of the recovery point; replay skips what it holds.
+    fn write_checkpoint(&mut self) -> Result<()> {
+        self.checkpoint(self.recovery_point, self.producers.clone())?
+            .commit()
     }
 
     /// Flushes synchronously (used on shutdown and in tests).
     pub fn flush(&mut self) -> Result<()> {
         if let Some(job) = self.prepare_flush() {
             let r = job.sync();
-            self.complete_flush(job, r)?;
+            self.complete_flush(job, r)?.commit()?;
         }
         Ok(())
     }

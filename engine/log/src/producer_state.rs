@@ -107,6 +107,15 @@ impl ProducerStateTable {
             return;
         }
         let entry = self.producers.entry(h.producer_id).or_default();
+        // Recovery replays the log from the recovery point over a snapshot that may already
+        // hold some of those batches: what the entry already covers is not recorded again.
+        if let Some(last) = entry.batches.back() {
+            if h.producer_epoch < entry.epoch
+                || (h.producer_epoch == entry.epoch && h.last_offset() <= last.last_offset)
+            {
+                return;
+            }
+        }
         if h.producer_epoch != entry.epoch {
             entry.epoch = h.producer_epoch;
             entry.batches.clear();
@@ -119,6 +128,16 @@ impl ProducerStateTable {
         });
         while entry.batches.len() > CACHED_BATCHES {
             entry.batches.pop_front();
+        }
+    }
+}
+
+impl ProducerStateTable {
+    /// Forgets batches at or past `end` (the log end after recovery cut a torn tail), so a
+    /// retry of a lost batch is written again instead of answered as a duplicate.
+    pub fn truncate_to(&mut self, end: i64) {
+        for entry in self.producers.values_mut() {
+            entry.batches.retain(|b| b.last_offset < end);
         }
     }
 }
@@ -174,5 +193,27 @@ mod tests {
             t.check(&header(1, 0, 3, 1, 14)),
             Err(LogError::ProducerFenced { .. })
         ));
+    }
+
+    #[test]
+    fn replay_over_a_newer_snapshot_keeps_the_newest_sequence() {
+        let mut t = ProducerStateTable::default();
+        let b0 = header(7, 0, 0, 3, 0);
+        let b1 = header(7, 0, 3, 3, 3);
+        t.record(&b0);
+        t.record(&b1);
+        // Recovery replays both again, in log order.
+        t.record(&b0);
+        t.record(&b1);
+        assert_eq!(
+            t.check(&header(7, 0, 6, 1, 0)).unwrap(),
+            SequenceCheck::Accept
+        );
+        // A torn tail took b1: its retry must be written again, not called a duplicate.
+        t.truncate_to(3);
+        assert_eq!(
+            t.check(&header(7, 0, 3, 3, 0)).unwrap(),
+            SequenceCheck::Accept
+        );
     }
 }

@@ -47,8 +47,8 @@ pub struct Segment {
     pub base_offset: i64,
     dir: PathBuf,
     log: Arc<File>,
-    index_file: File,
-    time_file: File,
+    index_file: Arc<File>,
+    time_file: Arc<File>,
     size: u64,
     index: Vec<IndexEntry>,
     time_index: Vec<TimeEntry>,
@@ -91,8 +91,8 @@ impl Segment {
             base_offset,
             dir: dir.to_path_buf(),
             log: Arc::new(open_rw(&log)?),
-            index_file: open_rw(&idx)?,
-            time_file: open_rw(&tim)?,
+            index_file: Arc::new(open_rw(&idx)?),
+            time_file: Arc::new(open_rw(&tim)?),
             size: 0,
             index: Vec::new(),
             time_index: Vec::new(),
@@ -131,8 +131,8 @@ impl Segment {
             base_offset,
             dir: dir.to_path_buf(),
             log: Arc::new(log),
-            index_file: open_rw(&idx_p)?,
-            time_file: open_rw(&tim_p)?,
+            index_file: Arc::new(open_rw(&idx_p)?),
+            time_file: Arc::new(open_rw(&tim_p)?),
             size,
             index,
             time_index,
@@ -263,8 +263,8 @@ impl Segment {
             t.extend_from_slice(&e.relative_offset.to_be_bytes());
         }
         fs::write(&tim_p, &t)?;
-        self.index_file = open_rw(&idx_p)?;
-        self.time_file = open_rw(&tim_p)?;
+        self.index_file = Arc::new(open_rw(&idx_p)?);
+        self.time_file = Arc::new(open_rw(&tim_p)?);
         Ok(())
     }
 
@@ -277,8 +277,14 @@ impl Segment {
     }
 
     /// A handle for fsync outside the partition's lock.
-    pub fn sync_handle(&self) -> Arc<File> {
-        self.log.clone()
+    /// The segment's files (log, offset index, time index), to fsync without the partition's
+    /// lock.
+    pub fn sync_handles(&self) -> [Arc<File>; 3] {
+        [
+            self.log.clone(),
+            self.index_file.clone(),
+            self.time_file.clone(),
+        ]
     }
 
     /// Appends batches whose offsets are already assigned. `batches` are the (start, header)
@@ -294,20 +300,14 @@ impl Segment {
                 let mut ib = [0u8; INDEX_ENTRY];
                 ib[..4].copy_from_slice(&e.relative_offset.to_be_bytes());
                 ib[4..].copy_from_slice(&e.position.to_be_bytes());
-                self.index_file.write_all(&ib)?;
+                (&*self.index_file).write_all(&ib)?;
                 let mut tb = [0u8; TIME_ENTRY];
                 tb[..8].copy_from_slice(&t.max_timestamp_before.to_be_bytes());
                 tb[8..].copy_from_slice(&t.relative_offset.to_be_bytes());
-                self.time_file.write_all(&tb)?;
+                (&*self.time_file).write_all(&tb)?;
             }
         }
         Ok(())
-    }
-
-    /// fsyncs the index files (the log file is synced through [`Segment::sync_handle`]).
-    pub fn sync_indexes(&self) -> io::Result<()> {
-        self.index_file.sync_data()?;
-        self.time_file.sync_data()
     }
 
     /// File position of the batch containing `offset` (or the first batch after it).

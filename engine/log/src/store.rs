@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,8 @@ use crate::partition::PartitionLog;
 
 /// Version of the data directory layout.
 pub const STORE_FORMAT_VERSION: u32 = 1;
+/// Unflushed bytes that start a group commit before the flush interval is up.
+pub const FLUSH_AFTER_BYTES: u64 = 8 << 20;
 
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -176,6 +178,8 @@ pub struct LogStore {
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     /// Serialises topic creation/deletion/partition changes (metadata writes).
     admin: Mutex<()>,
+    /// Bytes appended to any partition since the last group commit.
+    unflushed: Arc<AtomicU64>,
 }
 
 impl LogStore {
@@ -202,6 +206,7 @@ impl LogStore {
             )?;
         }
         let now = now_ms();
+        let unflushed = Arc::new(AtomicU64::new(0));
         let mut topics = BTreeMap::new();
         for entry in fs::read_dir(root.join("topics"))? {
             let entry = entry?;
@@ -222,7 +227,9 @@ impl LogStore {
             }
             let mut parts = Vec::new();
             for p in 0..meta.partitions {
-                let log = PartitionLog::open(&dir.join(p.to_string()), meta.config.clone(), now)?;
+                let mut log =
+                    PartitionLog::open(&dir.join(p.to_string()), meta.config.clone(), now)?;
+                log.count_unflushed_in(unflushed.clone());
                 if log.recovery.truncated_bytes > 0 {
                     tracing::warn!(topic = %meta.name, partition = p, bytes = log.recovery.truncated_bytes, "recovered a torn tail");
                 }
@@ -241,7 +248,19 @@ impl LogStore {
             root: root.to_path_buf(),
             topics: RwLock::new(topics),
             admin: Mutex::new(()),
+            unflushed,
         }))
+    }
+
+    fn open_partition(
+        &self,
+        dir: &Path,
+        config: &TopicConfig,
+        now: i64,
+    ) -> Result<SharedPartition> {
+        let mut log = PartitionLog::open(dir, config.clone(), now)?;
+        log.count_unflushed_in(self.unflushed.clone());
+        Ok(Arc::new(Mutex::new(log)))
     }
 
     pub fn root(&self) -> &Path {
@@ -285,11 +304,7 @@ impl LogStore {
         let now = now_ms();
         let mut parts = Vec::new();
         for p in 0..partitions {
-            parts.push(Arc::new(Mutex::new(PartitionLog::open(
-                &dir.join(p.to_string()),
-                config.clone(),
-                now,
-            )?)));
+            parts.push(self.open_partition(&dir.join(p.to_string()), &config, now)?);
         }
         let topic = Arc::new(Topic {
             name: name.to_string(),
@@ -337,11 +352,7 @@ impl LogStore {
         let config = topic.config();
         let mut parts = topic.partitions.write();
         for p in current..total {
-            parts.push(Arc::new(Mutex::new(PartitionLog::open(
-                &topic.dir.join(p.to_string()),
-                config.clone(),
-                now,
-            )?)));
+            parts.push(self.open_partition(&topic.dir.join(p.to_string()), &config, now)?);
         }
         drop(parts);
         topic.write_meta()
@@ -362,13 +373,15 @@ impl LogStore {
 
     /// One round of group commit: fsync every partition written since the last round.
     pub fn flush_all(&self) -> Result<()> {
+        self.unflushed.store(0, Ordering::Relaxed);
         let mut first_err = None;
         for topic in self.topics() {
             for p in topic.partitions() {
                 let job = p.lock().prepare_flush();
                 if let Some(job) = job {
                     let r = job.sync();
-                    if let Err(e) = p.lock().complete_flush(job, r) {
+                    let done = p.lock().complete_flush(job, r);
+                    if let Err(e) = done.and_then(|cp| cp.commit()) {
                         first_err.get_or_insert(e);
                     }
                 }
@@ -390,7 +403,9 @@ impl LogStore {
         Ok(())
     }
 
-    /// Starts the background thread: flush every `flush_interval`, retention every
+    /// Starts the background thread: group commit every `flush_interval`, or sooner once
+    /// [`FLUSH_AFTER_BYTES`] are waiting (one long fsync of a large backlog stalls appends to
+    /// the same files for tens of ms; small frequent ones do not); retention every
     /// `retention_interval`. Dropping the handle stops it after a final flush.
     pub fn start_background(
         self: &Arc<Self>,
@@ -404,20 +419,19 @@ impl LogStore {
             .name("sluice-log-flusher".into())
             .spawn(move || {
                 let tick = Duration::from_millis(10);
-                let mut since_flush = Duration::ZERO;
-                let mut since_retention = Duration::ZERO;
+                let mut last_flush = Instant::now();
+                let mut last_retention = Instant::now();
                 while !stop2.load(Ordering::Relaxed) {
                     std::thread::sleep(tick);
-                    since_flush += tick;
-                    since_retention += tick;
-                    if since_flush >= flush_interval {
-                        since_flush = Duration::ZERO;
+                    let backlog = store.unflushed.load(Ordering::Relaxed);
+                    if last_flush.elapsed() >= flush_interval || backlog >= FLUSH_AFTER_BYTES {
+                        last_flush = Instant::now();
                         if let Err(e) = store.flush_all() {
                             tracing::error!(error = %e, "flush failed");
                         }
                     }
-                    if since_retention >= retention_interval {
-                        since_retention = Duration::ZERO;
+                    if last_retention.elapsed() >= retention_interval {
+                        last_retention = Instant::now();
                         let _ = store.enforce_retention();
                     }
                 }
