@@ -6,7 +6,7 @@ import struct
 import threading
 import time
 
-from conftest import unique
+from conftest import create_topic, unique
 
 UNSUPPORTED_VERSION = 35
 API_VERSIONS = 18
@@ -173,6 +173,9 @@ class BackgroundClients:
 
 def test_bad_input(sluice):
     topic = unique("bad-input")
+    # The topic exists before the clients start: a consumer that subscribes first would
+    # (rightly, as with Kafka) be told the topic is unknown.
+    create_topic(sluice.bootstrap, topic, 1)
     bg = BackgroundClients(sluice, topic)
     bg.start()
     try:
