@@ -23,6 +23,7 @@ pub fn log_error_code(e: &LogError) -> i16 {
     let r = match e {
         LogError::Io(_) | LogError::Poisoned(_) => R::KafkaStorageError,
         LogError::CorruptBatch(_) => R::CorruptMessage,
+        LogError::InvalidBatch(_) => R::InvalidRecord,
         LogError::UnsupportedMagic(_) => R::UnsupportedForMessageFormat,
         LogError::OutOfOrderSequence { .. } => R::OutOfOrderSequenceNumber,
         LogError::ProducerFenced { .. } => R::InvalidProducerEpoch,

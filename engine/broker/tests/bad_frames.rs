@@ -835,6 +835,10 @@ async fn a_batch_lying_about_its_record_count_does_not_take_the_broker_down() {
     let tb = new_broker();
     create_topic_via_metadata(&tb, "liar-count").await;
     let code = produce_raw(&tb, "liar-count", lying_batch(i32::MAX, 0, 1)).await;
+    assert_eq!(
+        code, 87,
+        "INVALID_RECORD for a batch claiming 2^31-1 records"
+    );
     let lo = ListOffsetsRequest::default()
         .with_replica_id(BrokerId(-1))
         .with_topics(vec![list_offsets_request::ListOffsetsTopic::default()
@@ -876,6 +880,10 @@ async fn offsets_of_a_batch_follow_its_records() {
     }
     records.extend_from_slice(&lying_batch(1, 0, 5000));
     let code = produce_raw(&tb, "liar-delta", records).await;
+    assert_eq!(
+        code, 87,
+        "INVALID_RECORD for offset deltas that do not match the counts"
+    );
     if code != 0 {
         return;
     }

@@ -168,10 +168,10 @@ const SUSPICIOUS_RECORDS_PER_BYTE: usize = 16;
 /// valid CRC could claim 2^31 records and take that many offsets.
 pub fn check_produced(batch: &[u8], h: &BatchHeader) -> Result<()> {
     if h.record_count < 1 {
-        return Err(LogError::CorruptBatch("empty record batch"));
+        return Err(LogError::InvalidBatch("empty record batch"));
     }
     if h.last_offset_delta != h.record_count - 1 {
-        return Err(LogError::CorruptBatch(
+        return Err(LogError::InvalidBatch(
             "last offset delta does not match the record count",
         ));
     }
@@ -179,16 +179,16 @@ pub fn check_produced(batch: &[u8], h: &BatchHeader) -> Result<()> {
     let count = h.record_count as usize;
     if h.compression() == 0 {
         if count.saturating_mul(MIN_RECORD_LEN) > payload {
-            return Err(LogError::CorruptBatch(
+            return Err(LogError::InvalidBatch(
                 "record count does not fit in the batch",
             ));
         }
     } else if count > payload.saturating_mul(SUSPICIOUS_RECORDS_PER_BYTE) {
         let mut buf = bytes::Bytes::copy_from_slice(batch);
         let records = kafka_protocol::records::RecordBatchDecoder::decode(&mut buf)
-            .map_err(|_| LogError::CorruptBatch("compressed records do not decode"))?;
+            .map_err(|_| LogError::InvalidBatch("compressed records do not decode"))?;
         if records.records.len() != count {
-            return Err(LogError::CorruptBatch(
+            return Err(LogError::InvalidBatch(
                 "record count does not match the compressed records",
             ));
         }

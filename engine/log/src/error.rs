@@ -9,6 +9,9 @@ pub enum LogError {
     Io(#[from] io::Error),
     #[error("corrupt record batch: {0}")]
     CorruptBatch(&'static str),
+    /// A well-formed batch whose records contradict its header (Kafka: INVALID_RECORD).
+    #[error("invalid record batch: {0}")]
+    InvalidBatch(&'static str),
     #[error("unsupported record format (magic {0}); only v2 record batches are stored")]
     UnsupportedMagic(i8),
     #[error("out of order sequence for producer {producer_id}: expected {expected}, got {got}")]
