@@ -107,7 +107,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .thread_name("sluice")
         .build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let sandbox = Sandbox::start(opts).await?;
         tracing::info!(data_dir = %data_dir.display(), "sluice started");
         let mut out = std::io::stdout().lock();
@@ -120,7 +120,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_signal().await;
         tracing::info!("shutting down");
         sandbox.shutdown().await
-    })
+    });
+    // Everything durable is already flushed; do not wait on a client call to a remote cluster
+    // that is still timing out on a blocking thread.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
 }
 
 async fn shutdown_signal() {

@@ -661,3 +661,47 @@ async fn remote_clusters() -> Result<()> {
     sandbox.shutdown().await?;
     other.shutdown().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_the_built_ui_with_client_side_routes() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ui = tempfile::tempdir()?;
+    std::fs::write(ui.path().join("index.html"), "<html>the app</html>")?;
+    std::fs::create_dir(ui.path().join("assets"))?;
+    std::fs::write(ui.path().join("assets").join("app.js"), "run()")?;
+    let sandbox = Sandbox::start(SandboxOptions {
+        kafka_port: 0,
+        ui_port: 0,
+        ui_dir: Some(ui.path().to_path_buf()),
+        ..SandboxOptions::new(dir.path())
+    })
+    .await?;
+    let api = Api::new(&sandbox);
+    bounded(async {
+        use reqwest::Method;
+        for (path, body) in [
+            ("/", "<html>the app</html>"),
+            ("/assets/app.js", "run()"),
+            // A client-side route gets the app, which routes it.
+            ("/clusters/local/topics/orders", "<html>the app</html>"),
+        ] {
+            let (status, text) = api.call(Method::GET, path, None).await?;
+            ensure!(
+                status == StatusCode::OK && text == body,
+                "{path}: {status} {text}"
+            );
+        }
+        // The API keeps its own 404s.
+        api.fails(
+            Method::GET,
+            "/api/v1/clusters/local/nothing",
+            None,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}

@@ -157,9 +157,10 @@ impl Workbench {
                 server.abort();
             }
         }
-        let samplers: Vec<JoinHandle<()>> = std::mem::take(&mut *self.state.samplers.lock());
-        for s in samplers {
-            let _ = s.await;
+        // A sampler may be inside a blocking call to a slow cluster: do not wait for it (its
+        // blocking thread ends by itself, within the call timeout).
+        for s in std::mem::take(&mut *self.state.samplers.lock()) {
+            s.abort();
         }
         let clients: Vec<Arc<ClientSet>> = self
             .state
@@ -168,7 +169,15 @@ impl Workbench {
             .iter()
             .filter_map(|c| c.close())
             .collect();
-        let _ = tokio::task::spawn_blocking(move || drop(clients)).await;
+        // Closing librdkafka clients blocks; a client of an unreachable cluster may take a
+        // while, which is not worth holding the shutdown for.
+        let closing = tokio::task::spawn_blocking(move || drop(clients));
+        if tokio::time::timeout(Duration::from_secs(2), closing)
+            .await
+            .is_err()
+        {
+            tracing::debug!("Kafka clients still closing; not waiting for them");
+        }
     }
 }
 
