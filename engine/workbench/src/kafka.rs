@@ -25,6 +25,8 @@ use crate::error::{Result, WorkbenchError};
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Group-bound consumers unused this long are closed.
 const GROUP_CONSUMER_IDLE: Duration = Duration::from_secs(300);
+/// At most this many group-bound consumers (each a librdkafka instance) are kept.
+const MAX_GROUP_CONSUMERS: usize = 64;
 
 /// The `group.id` of assign-only readers (browse, tail). Nothing is ever committed under it.
 pub const READER_GROUP: &str = "sluice-workbench-reader";
@@ -332,12 +334,23 @@ impl ClientSet {
     }
 
     /// A consumer carrying `group.id = group` that never subscribes: it can fetch and commit
-    /// the group's offsets without joining it. Cached per group.
+    /// the group's offsets without joining it. Cached per group (the least recently used is
+    /// closed beyond [`MAX_GROUP_CONSUMERS`]). Blocking.
     pub fn group_consumer(&self, group: &str) -> Result<Arc<BaseConsumer>> {
         let mut cache = self.group_consumers.lock();
         if let Some((c, used)) = cache.get_mut(group) {
             *used = Instant::now();
             return Ok(Arc::clone(c));
+        }
+        while cache.len() >= MAX_GROUP_CONSUMERS {
+            let Some(oldest) = cache
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(g, _)| g.clone())
+            else {
+                break;
+            };
+            cache.remove(&oldest);
         }
         let consumer: BaseConsumer = self
             .settings
