@@ -13,8 +13,8 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-const W: f64 = 720.0;
-const H: f64 = 200.0;
+const W: f64 = 960.0;
+const H: f64 = 220.0;
 const L: f64 = 56.0; // left margin (y labels)
 const R: f64 = 12.0;
 const T: f64 = 12.0;
@@ -74,9 +74,9 @@ pub fn LineChart(
         let ymax = nice_max(ymax);
         let sx = move |x: f64| L + (x - x0) / (x1 - x0) * (W - L - R);
         let sy = move |y: f64| T + (1.0 - y / ymax) * (H - T - B);
-        let grid = (0..=4)
+        let grid = (0..=5)
             .map(|i| {
-                let v = ymax * i as f64 / 4.0;
+                let v = ymax * i as f64 / 5.0;
                 let y = sy(v);
                 view! {
                     <line x1=L x2=W - R y1=y y2=y class="chart-grid"/>

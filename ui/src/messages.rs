@@ -411,7 +411,7 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
             <div class="browser-body">
                 <div class="vlist">
                     <div class="vrow vhead">
-                        <span>"Partition"</span>
+                        <span title="Partition">"Part."</span>
                         <span>"Offset"</span>
                         <span>"Timestamp"</span>
                         <span>"Key"</span>
@@ -496,7 +496,7 @@ fn MessagePanel(message: Message, close: RwSignal<Option<usize>>) -> impl IntoVi
             </div>
             <dl class="props">
                 <dt>"Timestamp"</dt>
-                <dd class="mono" data-testid="detail-timestamp">{iso(m.timestamp_ms)} <span class="muted">{format!(" ({} ms)", m.timestamp_ms)}</span></dd>
+                <dd class="mono" data-testid="detail-timestamp">{iso(m.timestamp_ms)}<div class="muted">{format!("{} ms", m.timestamp_ms)}</div></dd>
                 <dt>"Partition"</dt>
                 <dd class="mono">{m.partition}</dd>
                 <dt>"Offset"</dt>

@@ -132,13 +132,15 @@ pub fn Overview() -> impl IntoView {
             {move || error.get().map(|e| view! { <div class="banner banner-error">{e}</div> })}
             <div class="stats">
                 {stat("Brokers", "stat-brokers", |d| num(d.brokers.len() as i64))}
-                {stat("Topics", "stat-topics", |d| {
-                    if d.internal_topic_count > 0 {
-                        format!("{} (+{} internal)", num(d.topic_count as i64), d.internal_topic_count)
-                    } else {
-                        num(d.topic_count as i64)
-                    }
-                })}
+                <div class="stat" data-testid="stat-topics">
+                    <div class="stat-label">"Topics"</div>
+                    <div class="stat-value mono">
+                        {move || data.with(|d| d.as_ref().map(|d| num(d.topic_count as i64)).unwrap_or_else(|| "—".into()))}
+                        <span class="stat-sub">
+                            {move || data.with(|d| d.as_ref().filter(|d| d.internal_topic_count > 0).map(|d| format!("+{} internal", d.internal_topic_count)))}
+                        </span>
+                    </div>
+                </div>
                 {stat("Partitions", "stat-partitions", |d| num(d.partition_count as i64))}
                 {stat("Messages", "stat-messages", |d| num(d.message_count))}
                 {stat("Consumer groups", "stat-groups", |d| num(d.group_count as i64))}
