@@ -337,30 +337,36 @@ impl ClientSet {
     /// the group's offsets without joining it. Cached per group (the least recently used is
     /// closed beyond [`MAX_GROUP_CONSUMERS`]). Blocking.
     pub fn group_consumer(&self, group: &str) -> Result<Arc<BaseConsumer>> {
-        let mut cache = self.group_consumers.lock();
-        if let Some((c, used)) = cache.get_mut(group) {
-            *used = Instant::now();
-            return Ok(Arc::clone(c));
-        }
-        while cache.len() >= MAX_GROUP_CONSUMERS {
-            let Some(oldest) = cache
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(g, _)| g.clone())
-            else {
-                break;
-            };
-            cache.remove(&oldest);
-        }
-        let consumer: BaseConsumer = self
-            .settings
-            .base_config()
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .create()?;
-        let consumer = Arc::new(consumer);
-        cache.insert(group.to_string(), (Arc::clone(&consumer), Instant::now()));
+        let mut evicted = Vec::new();
+        let consumer = {
+            let mut cache = self.group_consumers.lock();
+            if let Some((c, used)) = cache.get_mut(group) {
+                *used = Instant::now();
+                return Ok(Arc::clone(c));
+            }
+            while cache.len() >= MAX_GROUP_CONSUMERS {
+                let Some(oldest) = cache
+                    .iter()
+                    .min_by_key(|(_, (_, used))| *used)
+                    .map(|(g, _)| g.clone())
+                else {
+                    break;
+                };
+                evicted.extend(cache.remove(&oldest).map(|(c, _)| c));
+            }
+            let consumer: BaseConsumer = self
+                .settings
+                .base_config()
+                .set("group.id", group)
+                .set("enable.auto.commit", "false")
+                .set("enable.auto.offset.store", "false")
+                .create()?;
+            let consumer = Arc::new(consumer);
+            cache.insert(group.to_string(), (Arc::clone(&consumer), Instant::now()));
+            consumer
+        };
+        // Closing blocks: done here, on the caller's blocking thread, without the lock.
+        drop(evicted);
         Ok(consumer)
     }
 
