@@ -13,6 +13,18 @@ use crate::messages::MessageBrowser;
 use crate::produce::ProducePanel;
 use crate::util::{blur_on_escape, bytes, list_keys, num, toasts, Empty};
 
+/// A NodeRef for a dialog's first field, focused once it is in the document (the
+/// `autofocus` attribute does nothing for elements added after the page loaded).
+pub fn focus_when_mounted() -> NodeRef<leptos::html::Input> {
+    let r = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(el) = r.get() {
+            let _ = el.focus();
+        }
+    });
+    r
+}
+
 pub fn topic_href(name: &str) -> String {
     format!("/topics/{}", api::enc(name))
 }
@@ -206,6 +218,7 @@ fn CreateTopicDialog(open: RwSignal<bool>, on_done: impl Fn() + Copy + Send + Sy
     let configs = RwSignal::new(Vec::<(u32, RwSignal<String>, RwSignal<String>)>::new());
     let busy = RwSignal::new(false);
     close_on_escape(move || open.set(false));
+    let first = focus_when_mounted();
     let submit = move || {
         let n = name.get_untracked().trim().to_string();
         let Ok(p) = partitions.get_untracked().trim().parse::<i32>() else {
@@ -255,7 +268,7 @@ fn CreateTopicDialog(open: RwSignal<bool>, on_done: impl Fn() + Copy + Send + Sy
                         <input
                             type="text"
                             data-testid="topic-name"
-                            autofocus
+                            node_ref=first
                             placeholder="orders"
                             prop:value=move || name.get()
                             on:input=move |ev| name.set(event_target_value(&ev))
@@ -314,6 +327,7 @@ fn DeleteTopicDialog(
     let typed = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     close_on_escape(move || open.set(None));
+    let first = focus_when_mounted();
     let expected = name.clone();
     let matches = move || typed.get() == expected;
     let n2 = name.clone();
@@ -356,7 +370,7 @@ fn DeleteTopicDialog(
                     <input
                         type="text"
                         class="mono"
-                        autofocus
+                        node_ref=first
                         data-testid="delete-confirm-input"
                         placeholder=name.clone()
                         prop:value=move || typed.get()
