@@ -86,7 +86,8 @@ async function startSluice(dataDir, logPath) {
                 const line = buf.slice(0, i).trim();
                 buf = buf.slice(i + 1);
                 lines.push(line);
-                const m = /^(\w+) (\S+):(\d+)$/.exec(line);
+                // `kafka 127.0.0.1:9092`, `workbench http://127.0.0.1:9000` ...
+                const m = /^(\w+) (?:[a-z]+:\/\/)?([^\s/]+):(\d+)\/?$/.exec(line);
                 if (m) endpoints[m[1]] = { host: m[2], port: Number(m[3]) };
                 if (line === "ready") {
                     clearTimeout(timer);
@@ -282,6 +283,19 @@ async function main() {
             await page.fill("[data-testid=filter-key]", "");
             await page.click("[data-testid=load-messages]");
             await waitRows("[data-testid=message-row]", 3, "no filter");
+        });
+
+        await step("export the loaded messages as JSON and CSV", async () => {
+            for (const [kind, check] of [
+                ["json", (t) => JSON.parse(t).length === 3 && JSON.parse(t).every((m) => m.headers.some((h) => h.key === "source"))],
+                ["csv", (t) => t.trim().split("\n").length === 4 && t.startsWith("partition,offset,")],
+            ]) {
+                const [download] = await Promise.all([page.waitForEvent("download"), page.click(`[data-testid=export-${kind}]`)]);
+                const file = path.join(tmp, `export.${kind}`);
+                await download.saveAs(file);
+                const body = fs.readFileSync(file, "utf8");
+                if (!check(body)) fail(`the ${kind.toUpperCase()} export does not hold the 3 messages:\n${body.slice(0, 400)}`);
+            }
         });
 
         await step("live tail shows a message produced by kafka-python", async () => {

@@ -12,7 +12,7 @@ use crate::api;
 use crate::groups::{GroupDetail, GroupList};
 use crate::overview::Overview;
 use crate::topics::{TopicDetail, TopicList};
-use crate::util::{load, save, toasts, ToastHost, Toasts};
+use crate::util::{load, provide_toasts, save, toasts, ToastHost};
 
 /// The cluster every view talks to (its id), and the clusters the server knows.
 #[derive(Clone, Copy)]
@@ -54,7 +54,7 @@ pub fn set_theme(t: &str) {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(Toasts(RwSignal::new(Vec::new())));
+    provide_toasts();
     let current = load("sluice.cluster").unwrap_or_else(|| EMBEDDED_CLUSTER.to_string());
     let clusters = Clusters {
         current: RwSignal::new(current),
@@ -182,6 +182,7 @@ fn TopBar() -> impl IntoView {
     let theme = expect_context::<Theme>().0;
     let adding = RwSignal::new(false);
     let removing = RwSignal::new(false);
+    close_on_escape(move || removing.set(false));
     let current_info = move || c.all.with(|all| all.iter().find(|x| x.id == c.current.get()).cloned());
     view! {
         <header class="topbar">
@@ -200,8 +201,10 @@ fn TopBar() -> impl IntoView {
                         } else {
                             all.into_iter()
                                 .map(|x| {
-                                    let label = if x.embedded {
+                                    let label = if x.embedded && !x.name.to_lowercase().contains("embedded") {
                                         format!("{} (embedded)", x.name)
+                                    } else if x.embedded {
+                                        x.name.clone()
                                     } else {
                                         format!("{} — {}", x.name, x.bootstrap_servers)
                                     };
@@ -302,6 +305,7 @@ fn AddClusterDialog(open: RwSignal<bool>) -> impl IntoView {
     let connect = RwSignal::new(String::new());
     let ksql = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
+    close_on_escape(move || open.set(false));
     let sasl = move || protocol.get().starts_with("SASL");
     let ssl = move || protocol.get().ends_with("SSL");
     let submit = move || {

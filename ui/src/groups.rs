@@ -153,8 +153,9 @@ pub fn GroupDetail() -> impl IntoView {
     let navigate = use_navigate();
 
     let reload = move || {
+        let Some(g) = group.try_get_untracked() else { return };
         let c = api::enc(&cluster.get_untracked());
-        let g = api::enc(&group.get_untracked());
+        let g = api::enc(&g);
         leptos::task::spawn_local(async move {
             match api::get::<Detail>(&paths::group(&c, &g)).await {
                 Ok(d) => {

@@ -12,5 +12,6 @@ mod util;
 mod ws;
 
 fn main() {
+    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }

@@ -137,7 +137,7 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
                     scanned.set(Some((page.scanned, page.reached_end)));
                     messages.set(page.messages);
                     tailed.set(0);
-                    if let Some(el) = scroller.get_untracked() {
+                    if let Some(el) = scroller.try_get_untracked().flatten() {
                         el.set_scroll_top(0);
                     }
                     scroll_top.set(0.0);
@@ -173,7 +173,7 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
                     if at_bottom {
                         set_timeout(
                             move || {
-                                if let Some(el) = scroller.get_untracked() {
+                                if let Some(el) = scroller.try_get_untracked().flatten() {
                                     el.set_scroll_top(el.scroll_height());
                                 }
                             },

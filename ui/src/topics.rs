@@ -440,8 +440,9 @@ pub fn TopicDetail() -> impl IntoView {
     let navigate = use_navigate();
 
     let reload = move || {
+        // Also called after a save or produce finishes, when the page may be gone.
+        let Some(n) = name.try_get_untracked() else { return };
         let c = cluster.get_untracked();
-        let n = name.get_untracked();
         leptos::task::spawn_local(async move {
             match api::get::<Detail>(&paths::topic(&api::enc(&c), &api::enc(&n))).await {
                 Ok(d) => {

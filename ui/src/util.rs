@@ -112,8 +112,21 @@ impl Toasts {
     }
 }
 
+thread_local! {
+    static TOASTS: std::cell::Cell<Option<Toasts>> = const { std::cell::Cell::new(None) };
+}
+
+/// Registers the app's toast list (once, in `App`).
+pub fn provide_toasts() -> Toasts {
+    let t = Toasts(RwSignal::new(Vec::new()));
+    TOASTS.with(|c| c.set(Some(t)));
+    t
+}
+
+/// The toast list. Not a context lookup on purpose: async tasks report results after the
+/// dialog that started them is gone, and a disposed owner has no context.
 pub fn toasts() -> Toasts {
-    expect_context::<Toasts>()
+    TOASTS.with(|c| c.get()).expect("provide_toasts ran in App")
 }
 
 #[component]
