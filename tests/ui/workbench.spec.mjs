@@ -189,6 +189,11 @@ async function main() {
         }
         fail(`${what}: expected ${typeof want === "function" ? "a matching value" : JSON.stringify(want)}, saw ${JSON.stringify(last.trim())}`);
     };
+    // Load, and wait for that answer (one still in flight would replace the list later).
+    const loadMessages = async () => {
+        await page.click("[data-testid=load-messages]");
+        await page.waitForSelector("[data-testid=load-messages]:not([disabled])");
+    };
     const rows = (sel) => page.locator(sel).count();
     const waitRows = async (sel, n, what) => {
         const deadline = Date.now() + T;
@@ -255,7 +260,7 @@ async function main() {
         await step("see them in the message browser, with their detail", async () => {
             await page.click("[data-testid=tab-messages]");
             await page.selectOption("[data-testid=start-from]", "earliest");
-            await page.click("[data-testid=load-messages]");
+            await loadMessages();
             await waitRows("[data-testid=message-row]", 3, "message browser");
             await page.click('[data-testid=message-row][data-key="k2"]');
             await page.waitForSelector("[data-testid=message-detail]");
@@ -275,13 +280,13 @@ async function main() {
 
         await step("filter by key", async () => {
             await page.fill("[data-testid=filter-key]", "k3");
-            await page.click("[data-testid=load-messages]");
+            await loadMessages();
             await waitRows("[data-testid=message-row]", 1, "key filter k3");
             const key = await page.locator("[data-testid=message-row]").first().getAttribute("data-key");
             if (key !== "k3") fail(`key filter k3 returned a message keyed ${key}`);
             await shot("07-messages-filtered");
             await page.fill("[data-testid=filter-key]", "");
-            await page.click("[data-testid=load-messages]");
+            await loadMessages();
             await waitRows("[data-testid=message-row]", 3, "no filter");
         });
 
@@ -329,7 +334,7 @@ async function main() {
             await shot("10-reset-dialog");
             await page.click("[data-testid=reset-submit]");
             await waitText("[data-testid=group-total-lag]", "7", "lag after reset to earliest");
-            await page.waitForTimeout(1500); // let the lag chart take a sample or two
+            await page.waitForTimeout(4000); // a few lag samples for the chart
             await shot("11-group-detail");
         });
 
@@ -357,7 +362,7 @@ async function main() {
             await shot("14-overview-dark");
             await page.goto(`${sluice.url}/topics/${TOPIC}/messages`);
             await page.selectOption("[data-testid=start-from]", "earliest");
-            await page.click("[data-testid=load-messages]");
+            await loadMessages();
             await waitRows("[data-testid=message-row]", 7, "all messages");
             await page.locator("[data-testid=message-row]").first().click();
             await shot("15-messages-dark");

@@ -183,12 +183,16 @@ pub fn GroupDetail() -> impl IntoView {
         }
     });
     let inactive = move || detail.with(|d| d.as_ref().map(|d| d.state == "Empty" || d.state == "Dead").unwrap_or(false));
+    // The server's samples, then the lag of the latest detail as "now".
     let series = Signal::derive(move || {
-        vec![Series {
-            label: "Lag",
-            class: "s3",
-            points: lag.with(|v| v.iter().map(|s| (s.ts_ms as f64, s.lag as f64)).collect()),
-        }]
+        let mut points: Vec<(f64, f64)> = lag.with(|v| v.iter().map(|s| (s.ts_ms as f64, s.lag as f64)).collect());
+        if let Some(now) = detail.with(|d| d.as_ref().map(|d| d.lag as f64)) {
+            let t = crate::util::now_ms();
+            if points.last().is_none_or(|p| p.0 < t) {
+                points.push((t, now));
+            }
+        }
+        vec![Series { label: "Lag", class: "s3", points }]
     });
     let delete = move || {
         let c = api::enc(&cluster.get_untracked());

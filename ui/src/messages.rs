@@ -81,6 +81,8 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
     let messages = RwSignal::new(Vec::<Message>::new());
     let scanned = RwSignal::new(None::<(u64, bool)>);
     let loading = RwSignal::new(false);
+    // Only the newest request's answer is shown (an older one may arrive after it).
+    let request = StoredValue::new(0u64);
     let selected = RwSignal::new(None::<usize>);
     let open = RwSignal::new(None::<usize>);
     // Live tail.
@@ -127,8 +129,13 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
         q.extend(filters());
         let url = format!("{}{}", paths::messages(&api::enc(&c), &api::enc(&t)), api::query(&q));
         loading.set(true);
+        let me = request.get_value() + 1;
+        request.set_value(me);
         leptos::task::spawn_local(async move {
             let res = api::get::<MessagePage>(&url).await;
+            if request.try_get_value() != Some(me) {
+                return;
+            }
             loading.set(false);
             match res {
                 Ok(page) => {
