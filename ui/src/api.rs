@@ -61,8 +61,12 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     decode(finish(Request::get(path).send().await).await?).await
 }
 
-fn with_json<B: Serialize>(req: RequestBuilder, body: &B) -> Result<gloo_net::http::Request, String> {
-    req.json(body).map_err(|e| format!("encoding the request: {e}"))
+fn with_json<B: Serialize>(
+    req: RequestBuilder,
+    body: &B,
+) -> Result<gloo_net::http::Request, String> {
+    req.json(body)
+        .map_err(|e| format!("encoding the request: {e}"))
 }
 
 pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, String> {

@@ -183,7 +183,10 @@ fn TopBar() -> impl IntoView {
     let adding = RwSignal::new(false);
     let removing = RwSignal::new(false);
     close_on_escape(move || removing.set(false));
-    let current_info = move || c.all.with(|all| all.iter().find(|x| x.id == c.current.get()).cloned());
+    let current_info = move || {
+        c.all
+            .with(|all| all.iter().find(|x| x.id == c.current.get()).cloned())
+    };
     view! {
         <header class="topbar">
             <div class="cluster-switch">
@@ -320,10 +323,22 @@ fn AddClusterDialog(open: RwSignal<bool>) -> impl IntoView {
             security: ClusterSecurity {
                 protocol: protocol.get_untracked(),
                 sasl_mechanism: is_sasl.then(|| mechanism.get_untracked()),
-                sasl_username: if is_sasl { opt(user.get_untracked()) } else { None },
-                ssl_ca_location: if protocol.get_untracked().ends_with("SSL") { opt(ca.get_untracked()) } else { None },
+                sasl_username: if is_sasl {
+                    opt(user.get_untracked())
+                } else {
+                    None
+                },
+                ssl_ca_location: if protocol.get_untracked().ends_with("SSL") {
+                    opt(ca.get_untracked())
+                } else {
+                    None
+                },
             },
-            sasl_password: if is_sasl { opt(password.get_untracked()) } else { None },
+            sasl_password: if is_sasl {
+                opt(password.get_untracked())
+            } else {
+                None
+            },
             schema_registry_url: opt(registry.get_untracked()),
             connect_url: opt(connect.get_untracked()),
             ksqldb_url: opt(ksql.get_untracked()),
@@ -344,7 +359,10 @@ fn AddClusterDialog(open: RwSignal<bool>) -> impl IntoView {
             }
         });
     };
-    let field = |label: &'static str, sig: RwSignal<String>, placeholder: &'static str, kind: &'static str| {
+    let field = |label: &'static str,
+                 sig: RwSignal<String>,
+                 placeholder: &'static str,
+                 kind: &'static str| {
         view! {
             <label class="field">
                 <span>{label}</span>

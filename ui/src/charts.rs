@@ -38,7 +38,7 @@ fn label(v: f64) -> String {
         format!("{:.1}M", v / 1_000_000.0)
     } else if v >= 1000.0 {
         format!("{:.1}k", v / 1000.0)
-    } else if v >= 10.0 || v == 0.0 {
+    } else if v >= 10.0 || v.fract() == 0.0 {
         format!("{v:.0}")
     } else {
         format!("{v:.1}")
@@ -92,7 +92,12 @@ pub fn LineChart(
                     .iter()
                     .enumerate()
                     .map(|(i, &(x, y))| {
-                        format!("{}{:.1},{:.1}", if i == 0 { "M" } else { " L" }, sx(x), sy(y))
+                        format!(
+                            "{}{:.1},{:.1}",
+                            if i == 0 { "M" } else { " L" },
+                            sx(x),
+                            sy(y)
+                        )
                     })
                     .collect();
                 let area = match (s.points.first(), s.points.last()) {

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
-use sluice_api::{paths, GroupDetail as Detail, GroupOffset, GroupSummary, LagSample, ResetOffsets, ResetTo};
+use sluice_api::{
+    paths, GroupDetail as Detail, GroupOffset, GroupSummary, LagSample, ResetOffsets, ResetTo,
+};
 
 use crate::api;
 use crate::app::{close_on_escape, cluster};
@@ -52,7 +54,10 @@ pub fn GroupList() -> impl IntoView {
             let mut v: Vec<GroupSummary> = g
                 .iter()
                 .flatten()
-                .filter(|x| x.group_id.to_lowercase().contains(&q) || x.topics.iter().any(|t| t.to_lowercase().contains(&q)))
+                .filter(|x| {
+                    x.group_id.to_lowercase().contains(&q)
+                        || x.topics.iter().any(|t| t.to_lowercase().contains(&q))
+                })
                 .cloned()
                 .collect();
             v.sort_by(|a, b| a.group_id.cmp(&b.group_id));
@@ -153,7 +158,9 @@ pub fn GroupDetail() -> impl IntoView {
     let navigate = use_navigate();
 
     let reload = move || {
-        let Some(g) = group.try_get_untracked() else { return };
+        let Some(g) = group.try_get_untracked() else {
+            return;
+        };
         let c = api::enc(&cluster.get_untracked());
         let g = api::enc(&g);
         leptos::task::spawn_local(async move {
@@ -182,17 +189,28 @@ pub fn GroupDetail() -> impl IntoView {
             i.clear();
         }
     });
-    let inactive = move || detail.with(|d| d.as_ref().map(|d| d.state == "Empty" || d.state == "Dead").unwrap_or(false));
+    let inactive = move || {
+        detail.with(|d| {
+            d.as_ref()
+                .map(|d| d.state == "Empty" || d.state == "Dead")
+                .unwrap_or(false)
+        })
+    };
     // The server's samples, then the lag of the latest detail as "now".
     let series = Signal::derive(move || {
-        let mut points: Vec<(f64, f64)> = lag.with(|v| v.iter().map(|s| (s.ts_ms as f64, s.lag as f64)).collect());
+        let mut points: Vec<(f64, f64)> =
+            lag.with(|v| v.iter().map(|s| (s.ts_ms as f64, s.lag as f64)).collect());
         if let Some(now) = detail.with(|d| d.as_ref().map(|d| d.lag as f64)) {
             let t = crate::util::now_ms();
             if points.last().is_none_or(|p| p.0 < t) {
                 points.push((t, now));
             }
         }
-        vec![Series { label: "Lag", class: "s3", points }]
+        vec![Series {
+            label: "Lag",
+            class: "s3",
+            points,
+        }]
     });
     let delete = move || {
         let c = api::enc(&cluster.get_untracked());
@@ -357,14 +375,26 @@ fn ResetDialog(
     close_on_escape(move || open.set(false));
     let topics = move || {
         detail.with(|d| {
-            let mut t: Vec<String> = d.iter().flat_map(|d| d.offsets.iter().map(|o| o.topic.clone())).collect();
+            let mut t: Vec<String> = d
+                .iter()
+                .flat_map(|d| d.offsets.iter().map(|o| o.topic.clone()))
+                .collect();
             t.dedup();
             t
         })
     };
     let partitions = move || {
         let t = topic.get();
-        detail.with(|d| d.iter().flat_map(|d| d.offsets.iter().filter(|o| o.topic == t).map(|o| o.partition)).collect::<Vec<_>>())
+        detail.with(|d| {
+            d.iter()
+                .flat_map(|d| {
+                    d.offsets
+                        .iter()
+                        .filter(|o| o.topic == t)
+                        .map(|o| o.partition)
+                })
+                .collect::<Vec<_>>()
+        })
     };
     let submit = move || {
         let target = match to.get_untracked().as_str() {
@@ -375,7 +405,9 @@ fn ResetDialog(
                     toasts().error("Pick a date and time");
                     return;
                 }
-                ResetTo::Timestamp { timestamp_ms: ms as i64 }
+                ResetTo::Timestamp {
+                    timestamp_ms: ms as i64,
+                }
             }
             "offset" => match offset.get_untracked().trim().parse() {
                 Ok(o) => ResetTo::Offset { offset: o },
@@ -389,7 +421,11 @@ fn ResetDialog(
         let t = topic.get_untracked();
         let body = ResetOffsets {
             topic: (!t.is_empty()).then_some(t.clone()),
-            partition: if t.is_empty() { None } else { partition.get_untracked().parse().ok() },
+            partition: if t.is_empty() {
+                None
+            } else {
+                partition.get_untracked().parse().ok()
+            },
             to: target,
         };
         let c = api::enc(&cluster.get_untracked());
@@ -401,7 +437,11 @@ fn ResetDialog(
             match res {
                 Ok(v) => {
                     open.set(false);
-                    toasts().ok(format!("Reset {} partition offset{}", v.len(), if v.len() == 1 { "" } else { "s" }));
+                    toasts().ok(format!(
+                        "Reset {} partition offset{}",
+                        v.len(),
+                        if v.len() == 1 { "" } else { "s" }
+                    ));
                     on_done();
                 }
                 Err(e) => toasts().error(e),

@@ -19,7 +19,11 @@ fn preview(s: &Option<String>, base64: bool) -> String {
     match s {
         None => "null".to_string(),
         Some(s) => {
-            let mut out: String = s.chars().take(240).map(|c| if c.is_control() { ' ' } else { c }).collect();
+            let mut out: String = s
+                .chars()
+                .take(240)
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
             if base64 {
                 out = format!("base64:{out}");
             }
@@ -46,7 +50,8 @@ fn csv_field(s: &str) -> String {
 }
 
 fn to_csv(msgs: &[Message]) -> String {
-    let mut out = String::from("partition,offset,timestamp_ms,timestamp,key,value,headers,value_schema_id\n");
+    let mut out =
+        String::from("partition,offset,timestamp_ms,timestamp,key,value,headers,value_schema_id\n");
     for m in msgs {
         let headers = serde_json::to_string(&m.headers).unwrap_or_default();
         out.push_str(&format!(
@@ -127,7 +132,11 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
         }
         q.push(("limit", Some(limit.get_untracked().trim().to_string())));
         q.extend(filters());
-        let url = format!("{}{}", paths::messages(&api::enc(&c), &api::enc(&t)), api::query(&q));
+        let url = format!(
+            "{}{}",
+            paths::messages(&api::enc(&c), &api::enc(&t)),
+            api::query(&q)
+        );
         loading.set(true);
         let me = request.get_value() + 1;
         request.set_value(me);
@@ -165,7 +174,11 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
         stop_tail();
         let c = cluster.get_untracked();
         let t = topic.get_value();
-        let url = api::ws_url(&format!("{}{}", paths::tail(&api::enc(&c), &api::enc(&t)), api::query(&filters())));
+        let url = api::ws_url(&format!(
+            "{}{}",
+            paths::tail(&api::enc(&c), &api::enc(&t)),
+            api::query(&filters())
+        ));
         tail_state.set("connecting".into());
         let res = ws::open(
             &url,
@@ -173,7 +186,10 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
                 Ok(TailEvent::Message { message }) => {
                     let at_bottom = scroller
                         .get_untracked()
-                        .map(|el| el.scroll_top() as f64 + el.client_height() as f64 >= el.scroll_height() as f64 - ROW * 2.0)
+                        .map(|el| {
+                            el.scroll_top() as f64 + el.client_height() as f64
+                                >= el.scroll_height() as f64 - ROW * 2.0
+                        })
                         .unwrap_or(true);
                     messages.update(|v| v.push(message));
                     tailed.update(|n| *n += 1);
@@ -240,7 +256,9 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
 
     let window = Memo::new(move |_| {
         let n = len();
-        let first = ((scroll_top.get() / ROW).floor() as usize).saturating_sub(OVERSCAN).min(n);
+        let first = ((scroll_top.get() / ROW).floor() as usize)
+            .saturating_sub(OVERSCAN)
+            .min(n);
         let count = (viewport.get() / ROW).ceil() as usize + 2 * OVERSCAN;
         (first, (first + count).min(n))
     });
@@ -248,7 +266,9 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
     // Keep the selected row visible when the keyboard moves it.
     Effect::new(move |_| {
         let Some(i) = selected.get() else { return };
-        let Some(el) = scroller.get_untracked() else { return };
+        let Some(el) = scroller.get_untracked() else {
+            return;
+        };
         let top = i as f64 * ROW;
         let view_top = el.scroll_top() as f64;
         let h = el.client_height() as f64;
@@ -289,7 +309,11 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
                 }
             }
             ListKey::Search => {
-                if let Some(el) = document().query_selector("[data-testid=filter-key]").ok().flatten() {
+                if let Some(el) = document()
+                    .query_selector("[data-testid=filter-key]")
+                    .ok()
+                    .flatten()
+                {
                     ev.prevent_default();
                     use wasm_bindgen::JsCast;
                     if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
@@ -303,25 +327,34 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
 
     let export_json = move || {
         let text = messages.with_untracked(|v| serde_json::to_string_pretty(v).unwrap_or_default());
-        download(&format!("{}-messages.json", topic.get_value()), "application/json", &text);
+        download(
+            &format!("{}-messages.json", topic.get_value()),
+            "application/json",
+            &text,
+        );
     };
     let export_csv = move || {
         let text = messages.with_untracked(|v| to_csv(v));
-        download(&format!("{}-messages.csv", topic.get_value()), "text/csv", &text);
+        download(
+            &format!("{}-messages.csv", topic.get_value()),
+            "text/csv",
+            &text,
+        );
     };
 
-    let text_input = move |sig: RwSignal<String>, placeholder: &'static str, testid: &'static str| {
-        view! {
-            <input
-                type="text"
-                class="mono"
-                placeholder=placeholder
-                data-testid=testid
-                prop:value=move || sig.get()
-                on:input=move |ev| sig.set(event_target_value(&ev))
-            />
-        }
-    };
+    let text_input =
+        move |sig: RwSignal<String>, placeholder: &'static str, testid: &'static str| {
+            view! {
+                <input
+                    type="text"
+                    class="mono"
+                    placeholder=placeholder
+                    data-testid=testid
+                    prop:value=move || sig.get()
+                    on:input=move |ev| sig.set(event_target_value(&ev))
+                />
+            }
+        };
 
     view! {
         <div class="browser" data-testid="message-browser">

@@ -100,12 +100,18 @@ pub fn Overview() -> impl IntoView {
                 Series {
                     label: "Produced",
                     class: "s1",
-                    points: v.iter().map(|s| (s.ts_ms as f64, s.produce_per_sec)).collect(),
+                    points: v
+                        .iter()
+                        .map(|s| (s.ts_ms as f64, s.produce_per_sec))
+                        .collect(),
                 },
                 Series {
                     label: "Consumed",
                     class: "s2",
-                    points: v.iter().map(|s| (s.ts_ms as f64, s.consume_per_sec)).collect(),
+                    points: v
+                        .iter()
+                        .map(|s| (s.ts_ms as f64, s.consume_per_sec))
+                        .collect(),
                 },
             ]
         })

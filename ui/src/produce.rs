@@ -36,22 +36,32 @@ pub fn parse_records(text: &str) -> Result<Vec<ProduceRecord>, String> {
                     None | Some(Value::Null) => vec![],
                     Some(Value::Object(h)) => h
                         .iter()
-                        .map(|(k, v)| MessageHeader { key: k.clone(), value: text_of(v) })
+                        .map(|(k, v)| MessageHeader {
+                            key: k.clone(),
+                            value: text_of(v),
+                        })
                         .collect(),
                     Some(Value::Array(h)) => h
                         .iter()
                         .map(|x| MessageHeader {
-                            key: x.get("key").and_then(|k| k.as_str()).unwrap_or_default().to_string(),
+                            key: x
+                                .get("key")
+                                .and_then(|k| k.as_str())
+                                .unwrap_or_default()
+                                .to_string(),
                             value: x.get("value").and_then(text_of),
                         })
                         .collect(),
-                    Some(_) => return Err(format!("Record {i}: headers must be an object or an array")),
+                    Some(_) => {
+                        return Err(format!("Record {i}: headers must be an object or an array"))
+                    }
                 };
                 let partition = match o.get("partition") {
                     None | Some(Value::Null) => None,
                     Some(p) => Some(
                         p.as_i64()
-                            .ok_or_else(|| format!("Record {i}: partition must be a number"))? as i32,
+                            .ok_or_else(|| format!("Record {i}: partition must be a number"))?
+                            as i32,
                     ),
                 };
                 ProduceRecord {
@@ -61,7 +71,10 @@ pub fn parse_records(text: &str) -> Result<Vec<ProduceRecord>, String> {
                     partition,
                 }
             }
-            other => ProduceRecord { value: text_of(other), ..Default::default() },
+            other => ProduceRecord {
+                value: text_of(other),
+                ..Default::default()
+            },
         };
         out.push(rec);
     }
@@ -98,7 +111,10 @@ pub fn ProducePanel(
             .get_untracked()
             .iter()
             .filter(|(_, k, _)| !k.get_untracked().is_empty())
-            .map(|(_, k, v)| MessageHeader { key: k.get_untracked(), value: Some(v.get_untracked()) })
+            .map(|(_, k, v)| MessageHeader {
+                key: k.get_untracked(),
+                value: Some(v.get_untracked()),
+            })
             .collect(),
         partition: partition.get_untracked().parse().ok(),
     };
@@ -116,7 +132,10 @@ pub fn ProducePanel(
                 let mut v = Vec::new();
                 while left > 0 {
                     let c = left.min(CHUNK_COPIES);
-                    v.push(ProduceRequest { records: vec![rec.clone()], copies: Some(c as u32) });
+                    v.push(ProduceRequest {
+                        records: vec![rec.clone()],
+                        copies: Some(c as u32),
+                    });
                     left -= c;
                 }
                 v
@@ -147,7 +166,10 @@ pub fn ProducePanel(
                     return;
                 }
             },
-            _ => vec![ProduceRequest { records: vec![one_record()], copies: None }],
+            _ => vec![ProduceRequest {
+                records: vec![one_record()],
+                copies: None,
+            }],
         };
         let total: u64 = chunks
             .iter()
@@ -177,17 +199,28 @@ pub fn ProducePanel(
                 }
             }
             busy.set(false);
-            last.set(Some(ProduceResult { produced: done, first, last: tail }));
+            last.set(Some(ProduceResult {
+                produced: done,
+                first,
+                last: tail,
+            }));
             on_produced();
             match failed {
                 Some(e) => toasts().error(format!("Produced {done} of {total}, then: {e}")),
-                None => toasts().ok(format!("Produced {} record{}", num(done as i64), if done == 1 { "" } else { "s" })),
+                None => toasts().ok(format!(
+                    "Produced {} record{}",
+                    num(done as i64),
+                    if done == 1 { "" } else { "s" }
+                )),
             }
         });
     };
 
     let load_file = move |ev: leptos::ev::Event| {
-        let Some(file) = event_input(&ev).and_then(|i| i.files()).and_then(|f| f.get(0)) else {
+        let Some(file) = event_input(&ev)
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0))
+        else {
             return;
         };
         leptos::task::spawn_local(async move {

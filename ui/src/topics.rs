@@ -209,7 +209,10 @@ pub fn TopicList() -> impl IntoView {
 }
 
 #[component]
-fn CreateTopicDialog(open: RwSignal<bool>, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn CreateTopicDialog(
+    open: RwSignal<bool>,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let cluster = cluster();
     let name = RwSignal::new(String::new());
     let partitions = RwSignal::new("1".to_string());
@@ -239,7 +242,12 @@ fn CreateTopicDialog(open: RwSignal<bool>, on_done: impl Fn() + Copy + Send + Sy
             .filter(|(_, k, _)| !k.get_untracked().trim().is_empty())
             .map(|(_, k, v)| (k.get_untracked().trim().to_string(), v.get_untracked()))
             .collect();
-        let body = CreateTopic { name: n.clone(), partitions: p, replication_factor: r, configs: cfg };
+        let body = CreateTopic {
+            name: n.clone(),
+            partitions: p,
+            replication_factor: r,
+            configs: cfg,
+        };
         let c = cluster.get_untracked();
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -441,7 +449,9 @@ pub fn TopicDetail() -> impl IntoView {
 
     let reload = move || {
         // Also called after a save or produce finishes, when the page may be gone.
-        let Some(n) = name.try_get_untracked() else { return };
+        let Some(n) = name.try_get_untracked() else {
+            return;
+        };
         let c = cluster.get_untracked();
         leptos::task::spawn_local(async move {
             match api::get::<Detail>(&paths::topic(&api::enc(&c), &api::enc(&n))).await {
@@ -536,7 +546,10 @@ pub fn TopicDetail() -> impl IntoView {
 }
 
 #[component]
-fn Partitions(detail: RwSignal<Option<Detail>>, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Partitions(
+    detail: RwSignal<Option<Detail>>,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     view! {
         <div class="card">
             <div class="card-head">
@@ -584,7 +597,11 @@ fn Partitions(detail: RwSignal<Option<Detail>>, reload: impl Fn() + Copy + Send 
 }
 
 #[component]
-fn Configs(topic: String, detail: RwSignal<Option<Detail>>, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Configs(
+    topic: String,
+    detail: RwSignal<Option<Detail>>,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let cluster = cluster();
     let edits = RwSignal::new(BTreeMap::<String, String>::new());
     let filter = RwSignal::new(String::new());
@@ -598,7 +615,11 @@ fn Configs(topic: String, detail: RwSignal<Option<Detail>>, reload: impl Fn() + 
         let t = topic.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let res = api::put_unit(&paths::topic_configs(&api::enc(&c), &api::enc(&t)), &AlterConfigs { configs }).await;
+            let res = api::put_unit(
+                &paths::topic_configs(&api::enc(&c), &api::enc(&t)),
+                &AlterConfigs { configs },
+            )
+            .await;
             busy.set(false);
             match res {
                 Ok(()) => {

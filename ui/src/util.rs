@@ -29,7 +29,7 @@ pub fn num(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -166,7 +166,10 @@ pub fn typing_in_field(ev: &web_sys::KeyboardEvent) -> bool {
         return false;
     };
     let tag = el.tag_name().to_ascii_lowercase();
-    tag == "input" || tag == "textarea" || tag == "select" || el.closest(".modal").ok().flatten().is_some()
+    tag == "input"
+        || tag == "textarea"
+        || tag == "select"
+        || el.closest(".modal").ok().flatten().is_some()
 }
 
 /// What a list page does with the keys j/k/arrows, Enter and `/`.

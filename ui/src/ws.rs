@@ -8,7 +8,11 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-type Callbacks = (Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(CloseEvent)>, Closure<dyn FnMut()>);
+type Callbacks = (
+    Closure<dyn FnMut(MessageEvent)>,
+    Closure<dyn FnMut(CloseEvent)>,
+    Closure<dyn FnMut()>,
+);
 
 thread_local! {
     static SOCKETS: RefCell<HashMap<u32, (WebSocket, Callbacks)>> = RefCell::new(HashMap::new());
@@ -50,7 +54,10 @@ pub fn open(
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    SOCKETS.with(|s| s.borrow_mut().insert(id, (ws, (on_message, on_close, on_open))));
+    SOCKETS.with(|s| {
+        s.borrow_mut()
+            .insert(id, (ws, (on_message, on_close, on_open)))
+    });
     Ok(WsId(id))
 }
 
