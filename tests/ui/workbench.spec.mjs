@@ -32,6 +32,7 @@ const require = createRequire(
 const { chromium } = require("playwright-core");
 
 const TOPIC = "ui-orders";
+const BULK = Number(process.env.SLUICE_UI_BULK || 100_000);
 const GROUP = "ui-group";
 const T = 20_000; // default wait
 
@@ -179,8 +180,8 @@ async function main() {
     };
     const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
     const text = async (sel) => (await page.locator(sel).first().innerText()).trim();
-    const waitText = async (sel, want, what) => {
-        const deadline = Date.now() + T;
+    const waitText = async (sel, want, what, timeout = T) => {
+        const deadline = Date.now() + timeout;
         let last = "";
         while (Date.now() < deadline) {
             last = await page.locator(sel).first().innerText().catch(() => "");
@@ -373,6 +374,44 @@ async function main() {
             await page.click("[data-testid=theme-toggle]");
         });
 
+        await step("bulk produce (N copies, a JSON array) with progress; a virtual list of them all", async () => {
+            await page.goto(`${sluice.url}/topics/${TOPIC}/produce`);
+            await page.click("label:has([data-testid=mode-copies])");
+            await page.fill("[data-testid=produce-key]", "bulk");
+            await page.fill("[data-testid=produce-value]", "copy");
+            await page.fill("[data-testid=produce-copies]", String(BULK));
+            const t0 = Date.now();
+            await page.click("[data-testid=produce-send]");
+            await waitText("[data-testid=produce-progress] + span", `${BULK.toLocaleString("en-US")} / ${BULK.toLocaleString("en-US")}`, "bulk copies progress", 120_000);
+            log(`    ${BULK} copies in ${Date.now() - t0} ms`);
+            await shot("18-produce-bulk");
+            await page.click("label:has([data-testid=mode-json])");
+            await page.fill("[data-testid=produce-bulk]", JSON.stringify([
+                { key: "j1", value: { a: 1 }, headers: { kind: "json" } },
+                { key: "j2", value: "plain", partition: 0 },
+                "bare value",
+            ]));
+            await page.click("[data-testid=produce-send]");
+            await waitText("[data-testid=produce-progress] + span", "3 / 3", "JSON array progress");
+            await page.click("[data-testid=tab-messages]");
+            await page.selectOption("[data-testid=start-from]", "earliest");
+            await page.fill("[data-testid=limit]", "100000");
+            await loadMessages();
+            const total = Math.min(7 + BULK + 3, 100_000); // the API returns at most 100,000
+            await waitText("[data-testid=message-count]", `${total.toLocaleString("en-US")} messages`, "messages loaded", 60_000);
+            const inDom = await rows("[data-testid=message-row]");
+            if (inDom > 120) fail(`the message list is not virtual: ${inDom} rows in the DOM for ${total} messages`);
+            const t1 = Date.now();
+            for (let i = 0; i < 30; i++) {
+                await page.mouse.move(500, 600);
+                await page.mouse.wheel(0, 4000);
+                await page.waitForTimeout(16);
+            }
+            const offsets = await page.locator("[data-testid=message-row]").evaluateAll((els) => els.length);
+            log(`    ${total} messages loaded, ${inDom} rows in the DOM, 30 wheel scrolls in ${Date.now() - t1} ms (${offsets} rows after)`);
+            await shot("19-messages-many");
+        });
+
         await step("delete the topic through the UI", async () => {
             await page.goto(`${sluice.url}/topics`);
             await page.click(`[data-testid=topic-row][data-name="${TOPIC}"] [data-testid=delete-topic]`);
@@ -382,7 +421,7 @@ async function main() {
             await shot("17-delete-topic");
             await page.click("[data-testid=delete-confirm]");
             await waitRows(`[data-testid=topic-row][data-name="${TOPIC}"]`, 0, "topic list after delete");
-            await shot("18-topics-after-delete");
+            await shot("20-topics-after-delete");
         });
     } catch (e) {
         await shot("FAILED").catch(() => {});
