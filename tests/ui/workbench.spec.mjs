@@ -374,6 +374,24 @@ async function main() {
             await page.click("[data-testid=theme-toggle]");
         });
 
+        await step("add a remote cluster (this broker, by its bootstrap address), switch to it, remove it", async () => {
+            await page.goto(`${sluice.url}/topics`);
+            await page.click("[data-testid=add-cluster]");
+            await page.fill("[data-testid=add-cluster-dialog] input[placeholder=staging]", "loopback");
+            await page.fill('[data-testid=add-cluster-dialog] input[placeholder="broker1:9092,broker2:9092"]', sluice.bootstrap);
+            await page.click("[data-testid=add-cluster-submit]");
+            await page.waitForSelector("[data-testid=add-cluster-dialog]", { state: "detached" });
+            const selected = await page.$eval("[data-testid=cluster-select]", (el) => el.options[el.selectedIndex].text);
+            if (!selected.startsWith("loopback")) fail(`after adding, the cluster switcher shows ${JSON.stringify(selected)}`);
+            await page.waitForSelector(`[data-testid=topic-row][data-name="${TOPIC}"]`);
+            await shot("17-remote-cluster");
+            await page.click("[data-testid=remove-cluster]");
+            await page.click("[data-testid=remove-cluster-confirm]");
+            await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });
+            const back = await page.$eval("[data-testid=cluster-select]", (el) => el.options.length);
+            if (back !== 1) fail(`after removing, the switcher still lists ${back} clusters`);
+        });
+
         await step("bulk produce (N copies, a JSON array) with progress; a virtual list of them all", async () => {
             await page.goto(`${sluice.url}/topics/${TOPIC}/produce`);
             await page.click("label:has([data-testid=mode-copies])");

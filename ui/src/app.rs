@@ -209,7 +209,7 @@ fn TopBar() -> impl IntoView {
                                     } else if x.embedded {
                                         x.name.clone()
                                     } else {
-                                        format!("{} — {}", x.name, x.bootstrap_servers)
+                                        x.name.clone()
                                     };
                                     view! { <option value=x.id.clone() selected=x.id == c.current.get_untracked()>{label}</option> }.into_any()
                                 })
@@ -224,7 +224,7 @@ fn TopBar() -> impl IntoView {
                     "+ Add cluster"
                 </button>
                 <Show when=move || current_info().map(|x| !x.embedded).unwrap_or(false)>
-                    <button class="btn btn-ghost btn-danger-text" on:click=move |_| removing.set(true)>
+                    <button class="btn btn-ghost btn-danger-text" data-testid="remove-cluster" on:click=move |_| removing.set(true)>
                         "Remove"
                     </button>
                 </Show>
@@ -263,6 +263,7 @@ fn TopBar() -> impl IntoView {
                                     <button class="btn" on:click=move |_| removing.set(false)>"Cancel"</button>
                                     <button
                                         class="btn btn-danger"
+                                        data-testid="remove-cluster-confirm"
                                         on:click=move |_| {
                                             let id = id.clone();
                                             leptos::task::spawn_local(async move {
@@ -411,7 +412,7 @@ fn AddClusterDialog(open: RwSignal<bool>) -> impl IntoView {
                 </div>
                 <div class="modal-actions">
                     <button class="btn" on:click=move |_| open.set(false)>"Cancel"</button>
-                    <button class="btn btn-primary" disabled=move || busy.get() on:click=move |_| submit()>
+                    <button class="btn btn-primary" data-testid="add-cluster-submit" disabled=move || busy.get() on:click=move |_| submit()>
                         {move || if busy.get() { "Adding…" } else { "Add cluster" }}
                     </button>
                 </div>
