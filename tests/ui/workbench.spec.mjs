@@ -148,6 +148,7 @@ print(got)
 // ---------------------------------------------------------------------------------------
 
 async function main() {
+    fs.rmSync(SHOTS, { recursive: true, force: true });
     fs.mkdirSync(SHOTS, { recursive: true });
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-ui-"));
     const sluice = await startSluice(path.join(tmp, "data"), path.join(tmp, "sluice.log"));
@@ -178,7 +179,8 @@ async function main() {
         if (panics.length) fail(`the page crashed: ${panics.join("\n")}`);
         log(`ok  ${name} (${Date.now() - t0} ms)`);
     };
-    const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+    let shots = 0;
+    const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${String(++shots).padStart(2, "0")}-${name}.png`) });
     const text = async (sel) => (await page.locator(sel).first().innerText()).trim();
     const waitText = async (sel, want, what, timeout = T) => {
         const deadline = Date.now() + timeout;
@@ -213,20 +215,20 @@ async function main() {
             await page.waitForSelector("[data-testid=overview]");
             await waitText("[data-testid=stat-brokers] .stat-value", "1", "broker count");
             await waitText(".card-head [data-testid=pill]", "live", "rates WebSocket");
-            await shot("01-overview");
+            await shot("overview");
         });
 
         await step("create a topic through the UI", async () => {
             await page.click("[data-testid=nav-topics]");
             await page.waitForSelector("[data-testid=topics]");
-            await shot("02-topics-empty");
+            await shot("topics-empty");
             await page.click("[data-testid=create-topic]");
             await page.fill("[data-testid=topic-name]", TOPIC);
             await page.fill("[data-testid=topic-partitions]", "2");
-            await shot("03-create-topic-dialog");
+            await shot("create-topic-dialog");
             await page.click("[data-testid=create-topic-submit]");
             await page.waitForSelector(`[data-testid=topic-row][data-name="${TOPIC}"]`);
-            await shot("04-topics");
+            await shot("topics");
         });
 
         await step("open it with the keyboard (/ search, j, Enter)", async () => {
@@ -255,7 +257,7 @@ async function main() {
                 await waitText("[data-testid=produce-progress] + span", "1 / 1", `progress of message ${i}`);
                 await page.waitForSelector("[data-testid=produce-send]:not([disabled])");
             }
-            await shot("05-produce");
+            await shot("produce");
         });
 
         await step("see them in the message browser, with their detail", async () => {
@@ -269,7 +271,7 @@ async function main() {
             if (!/source\s+ui/.test(headers)) fail(`message detail headers: expected "source ui", saw ${JSON.stringify(headers)}`);
             const value = await text("[data-testid=detail-value]");
             if (!value.includes('"order": 2')) fail(`message detail value should be pretty JSON with "order": 2, saw ${JSON.stringify(value)}`);
-            await shot("06-messages-detail");
+            await shot("messages-detail");
         });
 
         await step("reload keeps the deep link (/topics/NAME/messages)", async () => {
@@ -285,7 +287,7 @@ async function main() {
             await waitRows("[data-testid=message-row]", 1, "key filter k3");
             const key = await page.locator("[data-testid=message-row]").first().getAttribute("data-key");
             if (key !== "k3") fail(`key filter k3 returned a message keyed ${key}`);
-            await shot("07-messages-filtered");
+            await shot("messages-filtered");
             await page.fill("[data-testid=filter-key]", "");
             await loadMessages();
             await waitRows("[data-testid=message-row]", 3, "no filter");
@@ -310,7 +312,7 @@ async function main() {
             produceFromPython(sluice.bootstrap, [["from-python", "hello from kafka-python"]]);
             await page.waitForSelector('[data-testid=message-row][data-key="from-python"]');
             await waitText("[data-testid=tail-count]", "+1 live", "live tail counter");
-            await shot("08-live-tail");
+            await shot("live-tail");
             await page.click("label.toggle");
         });
 
@@ -321,7 +323,7 @@ async function main() {
             await page.click("[data-testid=nav-groups]");
             await page.waitForSelector(`[data-testid=group-row][data-group="${GROUP}"]`);
             await waitText(`[data-testid=group-row][data-group="${GROUP}"] [data-testid=group-lag]`, "3", "group lag in the list");
-            await shot("09-groups");
+            await shot("groups");
             await page.click(`[data-testid=group-row][data-group="${GROUP}"]`);
             await page.waitForSelector("[data-testid=group-detail]");
             await waitText("[data-testid=group-total-lag]", "3", "group lag in the detail");
@@ -332,11 +334,32 @@ async function main() {
             await page.waitForSelector("[data-testid=reset-offsets]:not([disabled])");
             await page.click("[data-testid=reset-offsets]");
             await page.selectOption("[data-testid=reset-to]", "earliest");
-            await shot("10-reset-dialog");
+            await shot("reset-dialog");
             await page.click("[data-testid=reset-submit]");
             await waitText("[data-testid=group-total-lag]", "7", "lag after reset to earliest");
             await page.waitForTimeout(4000); // a few lag samples for the chart
-            await shot("11-group-detail");
+            await shot("group-detail");
+        });
+
+        await step("delete the consumer group through the UI", async () => {
+            await page.click("[data-testid=delete-group]");
+            await page.click("[data-testid=delete-group-confirm]");
+            await page.waitForSelector("[data-testid=groups]");
+            await waitRows(`[data-testid=group-row][data-group="${GROUP}"]`, 0, "group list after delete");
+        });
+
+        await step("edit a topic config (Configs tab → PUT configs)", async () => {
+            await page.goto(`${sluice.url}/topics/${TOPIC}/configs`);
+            const input = '[data-testid=config-table] input[data-config="retention.ms"]';
+            await page.waitForSelector(input);
+            await page.fill(input, "3600000");
+            await page.click("[data-testid=save-configs]");
+            await page.waitForSelector("[data-testid=toast-ok]:has-text('Configs saved')");
+            await page.reload();
+            await page.waitForSelector(input);
+            const v = await page.inputValue(input);
+            if (v !== "3600000") fail(`retention.ms after save and reload: ${v}`);
+            await shot("configs");
         });
 
         await step("views still to come say so", async () => {
@@ -345,12 +368,12 @@ async function main() {
                 await page.waitForSelector("[data-testid=coming]");
             }
             await page.click("[data-testid=nav-schemas]");
-            await shot("12-schemas-coming");
+            await shot("schemas-coming");
         });
 
         await step("settings, dark theme, add-cluster dialog", async () => {
             await page.click("[data-testid=nav-settings]");
-            await shot("13-settings");
+            await shot("settings");
             await page.click("[data-testid=theme-toggle]");
             const theme = await page.evaluate(() => document.documentElement.getAttribute("data-theme"));
             if (theme !== "dark") fail(`theme after toggle: ${theme}`);
@@ -360,16 +383,16 @@ async function main() {
             await page.click("[data-testid=nav-overview]");
             await page.waitForSelector("[data-testid=overview]");
             await page.waitForTimeout(1500);
-            await shot("14-overview-dark");
+            await shot("overview-dark");
             await page.goto(`${sluice.url}/topics/${TOPIC}/messages`);
             await page.selectOption("[data-testid=start-from]", "earliest");
             await loadMessages();
             await waitRows("[data-testid=message-row]", 7, "all messages");
             await page.locator("[data-testid=message-row]").first().click();
-            await shot("15-messages-dark");
+            await shot("messages-dark");
             await page.click("[data-testid=add-cluster]");
             await page.waitForSelector("[data-testid=add-cluster-dialog]");
-            await shot("16-add-cluster-dark");
+            await shot("add-cluster-dark");
             await page.keyboard.press("Escape");
             await page.click("[data-testid=theme-toggle]");
         });
@@ -384,7 +407,7 @@ async function main() {
             const selected = await page.$eval("[data-testid=cluster-select]", (el) => el.options[el.selectedIndex].text);
             if (!selected.startsWith("loopback")) fail(`after adding, the cluster switcher shows ${JSON.stringify(selected)}`);
             await page.waitForSelector(`[data-testid=topic-row][data-name="${TOPIC}"]`);
-            await shot("17-remote-cluster");
+            await shot("remote-cluster");
             await page.click("[data-testid=remove-cluster]");
             await page.click("[data-testid=remove-cluster-confirm]");
             await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });
@@ -402,7 +425,7 @@ async function main() {
             await page.click("[data-testid=produce-send]");
             await waitText("[data-testid=produce-progress] + span", `${BULK.toLocaleString("en-US")} / ${BULK.toLocaleString("en-US")}`, "bulk copies progress", 120_000);
             log(`    ${BULK} copies in ${Date.now() - t0} ms`);
-            await shot("18-produce-bulk");
+            await shot("produce-bulk");
             await page.click("label:has([data-testid=mode-json])");
             await page.fill("[data-testid=produce-bulk]", JSON.stringify([
                 { key: "j1", value: { a: 1 }, headers: { kind: "json" } },
@@ -427,7 +450,7 @@ async function main() {
             }
             const offsets = await page.locator("[data-testid=message-row]").evaluateAll((els) => els.length);
             log(`    ${total} messages loaded, ${inDom} rows in the DOM, 30 wheel scrolls in ${Date.now() - t1} ms (${offsets} rows after)`);
-            await shot("19-messages-many");
+            await shot("messages-many");
         });
 
         await step("delete the topic through the UI", async () => {
@@ -436,13 +459,13 @@ async function main() {
             await page.waitForSelector("[data-testid=delete-topic-dialog]");
             if (await page.isEnabled("[data-testid=delete-confirm]")) fail("delete is enabled before the name is typed");
             await page.fill("[data-testid=delete-confirm-input]", TOPIC);
-            await shot("17-delete-topic");
+            await shot("delete-topic");
             await page.click("[data-testid=delete-confirm]");
             await waitRows(`[data-testid=topic-row][data-name="${TOPIC}"]`, 0, "topic list after delete");
-            await shot("20-topics-after-delete");
+            await shot("topics-after-delete");
         });
     } catch (e) {
-        await shot("FAILED").catch(() => {});
+        await page.screenshot({ path: path.join(SHOTS, "FAILED.png") }).catch(() => {});
         const extra = pageErrors.length ? `\npage errors:\n  ${pageErrors.join("\n  ")}` : "";
         throw new Failure(`step "${current}": ${e.message}${extra}\n(screenshot: tests/artifacts/ui/FAILED.png)`);
     } finally {

@@ -206,8 +206,6 @@ fn TopBar() -> impl IntoView {
                                 .map(|x| {
                                     let label = if x.embedded && !x.name.to_lowercase().contains("embedded") {
                                         format!("{} (embedded)", x.name)
-                                    } else if x.embedded {
-                                        x.name.clone()
                                     } else {
                                         x.name.clone()
                                     };
