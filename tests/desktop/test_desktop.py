@@ -112,8 +112,8 @@ def test_window_shows_the_topic_list_and_exits_cleanly(xvfb, desktop):
         print("the topic page on screen shows its records")
 
     rss = desktop.rss_bytes()
-    print("idle RSS of the app and its WebKit processes: %.0f MB (PSS %.0f MB): %s" % (
-        rss / 1e6, desktop.pss_bytes() / 1e6, desktop.memory_report()))
+    print("idle RSS of the app and its WebKit processes: %.0f MB (PSS %.0f MB, anonymous %.0f MB): %s" % (
+        rss / 1e6, desktop.pss_bytes() / 1e6, desktop.anon_bytes() / 1e6, desktop.memory_report()))
     assert rss > 0
 
     code = desktop.terminate()
