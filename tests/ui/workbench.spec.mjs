@@ -289,8 +289,32 @@ async function main() {
             if (key !== "k3") fail(`key filter k3 returned a message keyed ${key}`);
             await shot("messages-filtered");
             await page.fill("[data-testid=filter-key]", "");
+            await page.fill("[data-testid=filter-header]", "source=ui");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 3, "header filter source=ui");
+            await page.fill("[data-testid=filter-header]", "");
             await loadMessages();
             await waitRows("[data-testid=message-row]", 3, "no filter");
+        });
+
+        await step("start from an offset, a timestamp; one partition", async () => {
+            const part = await page.locator("[data-testid=message-row]").first().evaluate((el) => el.firstElementChild.textContent.trim());
+            await page.selectOption("[data-testid=partition-select]", part);
+            await page.selectOption("[data-testid=start-from]", "offset");
+            await page.fill("[data-testid=start-offset]", "1");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 2, `partition ${part} from offset 1`);
+            await page.selectOption("[data-testid=partition-select]", "");
+            await page.selectOption("[data-testid=start-from]", "timestamp");
+            await page.fill("[data-testid=message-browser] input[type=datetime-local]", "2001-01-01T00:00:00");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 3, "from a timestamp in 2001");
+            await page.fill("[data-testid=message-browser] input[type=datetime-local]", "2099-01-01T00:00:00");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 0, "from a timestamp in 2099");
+            await page.selectOption("[data-testid=start-from]", "latest");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 3, "latest");
         });
 
         await step("export the loaded messages as JSON and CSV", async () => {

@@ -192,7 +192,7 @@ pub fn GroupDetail() -> impl IntoView {
     let inactive = move || {
         detail.with(|d| {
             d.as_ref()
-                .map(|d| d.state == "Empty" || d.state == "Dead")
+                .map(|d| d.state == "Empty")
                 .unwrap_or(false)
         })
     };
