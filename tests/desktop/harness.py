@@ -317,13 +317,17 @@ def grab(xvfb, nice=False):
 
 def ocr(png_path):
     """Text tesseract reads off a screenshot (upscaled 2x: UI text is small), or None when
-    tesseract is not installed."""
+    tesseract is not installed. Good enough for names and headings; small table text may
+    come out garbled (k1 read as kl), so check for words, not exact cells."""
     if not shutil.which("tesseract"):
         return None
     big = Path(str(png_path) + ".ocr.png")
     subprocess.run(["convert", str(png_path), "-resize", "200%", str(big)], check=True)
     try:
-        r = subprocess.run(["tesseract", str(big), "stdout"], capture_output=True, text=True)
+        # --psm 11 (sparse text): a UI is scattered words and table cells, not paragraphs.
+        r = subprocess.run(["tesseract", str(big), "stdout", "--psm", "11"], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("tesseract failed: %s" % r.stderr)
         return r.stdout
     finally:
         big.unlink(missing_ok=True)
