@@ -296,6 +296,49 @@ class Frame:
         return path
 
 
+def close_window(xvfb, window):
+    """Asks the window to close as a window manager's close button does: a WM_DELETE_WINDOW
+    client message (there is no window manager under Xvfb, and xdotool has no such verb)."""
+    import ctypes
+    import ctypes.util
+
+    x11 = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XInternAtom.restype = ctypes.c_ulong
+    x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x11.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]
+    x11.XFlush.argtypes = [ctypes.c_void_p]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+
+    class ClientMessage(ctypes.Structure):  # XClientMessageEvent, format 32
+        _fields_ = [
+            ("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+            ("display", ctypes.c_void_p), ("window", ctypes.c_ulong),
+            ("message_type", ctypes.c_ulong), ("format", ctypes.c_int),
+            ("data", ctypes.c_long * 5), ("pad", ctypes.c_long * 12),  # XEvent is 24 longs
+        ]
+
+    dpy = x11.XOpenDisplay(xvfb.display.encode())
+    if not dpy:
+        raise RuntimeError("cannot open display %s" % xvfb.display)
+    try:
+        ev = ClientMessage()
+        ev.type = 33  # ClientMessage
+        ev.send_event = 1
+        ev.display = dpy
+        ev.window = window
+        ev.message_type = x11.XInternAtom(dpy, b"WM_PROTOCOLS", 0)
+        ev.format = 32
+        ev.data[0] = x11.XInternAtom(dpy, b"WM_DELETE_WINDOW", 0)
+        ev.data[1] = 0  # CurrentTime
+        if not x11.XSendEvent(dpy, window, 0, 0, ctypes.byref(ev)):
+            raise RuntimeError("XSendEvent failed")
+        x11.XFlush(dpy)
+    finally:
+        x11.XCloseDisplay(dpy)
+
+
 def press(xvfb, window, *keys):
     """Focuses the window and types keys (xdotool names: j, Return, slash ...)."""
     env = xvfb.env()

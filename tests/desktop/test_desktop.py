@@ -17,6 +17,7 @@ from harness import (
     UI_DIR,
     Desktop,
     Xvfb,
+    close_window,
     create_topic,
     find_windows,
     grab,
@@ -41,11 +42,11 @@ def xvfb():
 
 
 @pytest.fixture
-def desktop(xvfb, tmp_path):
+def desktop(xvfb, tmp_path, request):
     assert DESKTOP_BIN.exists(), "no %s: build it with ./x test or ./x run" % DESKTOP_BIN
     assert (UI_DIR / "index.html").exists(), "no built UI in %s" % UI_DIR
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    app = Desktop(xvfb, tmp_path / "data", ui_path="/topics", log_path=ARTIFACTS / "desktop.log")
+    app = Desktop(xvfb, tmp_path / "data", ui_path="/topics", log_path=ARTIFACTS / (request.node.name + ".log"))
     app.log_path.unlink(missing_ok=True)
     app.start()
     yield app
@@ -126,3 +127,20 @@ def test_window_shows_the_topic_list_and_exits_cleanly(xvfb, desktop):
     assert "engine stopped" in log, desktop.log_tail()
     # Everything acknowledged is in the log on disk.
     assert (desktop.data_dir / "topics" / TOPIC).is_dir()
+
+
+def test_closing_the_window_stops_the_engine_cleanly(xvfb, desktop):
+    desktop.wait_ready()
+    create_topic(desktop.endpoints["kafka"], TOPIC, records=3)
+    deadline = time.monotonic() + 30
+    while not find_windows(xvfb) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    windows = find_windows(xvfb)
+    assert windows, "no window titled Sluice" + desktop.log_tail()
+    close_window(xvfb, windows[0])
+    code = desktop.proc.wait(30)
+    assert code == 0, "exit code %s after closing the window%s" % (code, desktop.log_tail())
+    log = desktop.log_path.read_text(errors="replace")
+    assert "window closed: shutting down" in log and "engine stopped" in log, desktop.log_tail()
+    assert (desktop.data_dir / "topics" / TOPIC).is_dir()
+    print("\nclosing the window: exit 0, engine stopped")
