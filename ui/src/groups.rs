@@ -189,13 +189,7 @@ pub fn GroupDetail() -> impl IntoView {
             i.clear();
         }
     });
-    let inactive = move || {
-        detail.with(|d| {
-            d.as_ref()
-                .map(|d| d.state == "Empty")
-                .unwrap_or(false)
-        })
-    };
+    let inactive = move || detail.with(|d| d.as_ref().map(|d| d.state == "Empty").unwrap_or(false));
     // The server's samples, then the lag of the latest detail as "now".
     let series = Signal::derive(move || {
         let mut points: Vec<(f64, f64)> =
