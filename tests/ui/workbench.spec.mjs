@@ -384,15 +384,17 @@ async function main() {
             const v = await page.inputValue(input);
             if (v !== "3600000") fail(`retention.ms after save and reload: ${v}`);
             await shot("configs");
+            await page.click("[data-testid=tab-partitions]");
+            await waitRows("[data-testid=partition-table] tbody tr", 2, "partitions tab");
+            await shot("partitions");
         });
 
         await step("views still to come say so", async () => {
             for (const v of ["schemas", "connectors", "sql", "pipelines"]) {
                 await page.click(`[data-testid=nav-${v}]`);
                 await page.waitForSelector("[data-testid=coming]");
+                await shot(`${v}-coming`);
             }
-            await page.click("[data-testid=nav-schemas]");
-            await shot("schemas-coming");
         });
 
         await step("settings, dark theme, add-cluster dialog", async () => {
