@@ -97,11 +97,18 @@ pub struct Toasts(pub RwSignal<Vec<Toast>>);
 impl Toasts {
     fn push(&self, error: bool, text: String) {
         let id = (now_ms() * 1000.0) as u64 + self.0.with_untracked(|t| t.len() as u64);
-        self.0.update(|t| t.push(Toast { id, error, text }));
+        self.0.update(|t| {
+            t.push(Toast { id, error, text });
+            // Keep the corner readable: the newest few, errors before successes.
+            while t.len() > 4 {
+                let drop = t.iter().position(|x| !x.error).unwrap_or(0);
+                t.remove(drop);
+            }
+        });
         let list = self.0;
         set_timeout(
             move || list.update(|t| t.retain(|x| x.id != id)),
-            std::time::Duration::from_millis(if error { 9000 } else { 4000 }),
+            std::time::Duration::from_millis(if error { 9000 } else { 3000 }),
         );
     }
     pub fn error(&self, text: impl Into<String>) {
