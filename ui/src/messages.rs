@@ -191,6 +191,14 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
                                 >= el.scroll_height() as f64 - ROW * 2.0
                         })
                         .unwrap_or(true);
+                    // The topic's header counts follow the tail.
+                    detail.update(|d| {
+                        if let Some(p) = d.as_mut().and_then(|d| {
+                            d.partitions.iter_mut().find(|p| p.id == message.partition)
+                        }) {
+                            p.end_offset = p.end_offset.max(message.offset + 1);
+                        }
+                    });
                     messages.update(|v| v.push(message));
                     tailed.update(|n| *n += 1);
                     if at_bottom {

@@ -100,7 +100,7 @@ impl Toasts {
         self.0.update(|t| {
             t.push(Toast { id, error, text });
             // Keep the corner readable: the newest few, errors before successes.
-            while t.len() > 4 {
+            while t.len() > 3 {
                 let drop = t.iter().position(|x| !x.error).unwrap_or(0);
                 t.remove(drop);
             }
