@@ -145,6 +145,15 @@ fn main() {
 }
 
 fn run(settings: Settings) -> anyhow::Result<()> {
+    // GTK would panic without a display; say what to do instead.
+    #[cfg(target_os = "linux")]
+    anyhow::ensure!(
+        ["DISPLAY", "WAYLAND_DISPLAY"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty())),
+        "no display (neither DISPLAY nor WAYLAND_DISPLAY is set): run `sluice serve` and open \
+         the workbench URL it prints in a browser"
+    );
     // One tokio runtime for the engine and for Tauri's own async work.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -259,5 +268,52 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("sluice-desktop").chain(args.iter().copied()))
+            .expect("flags parse")
+    }
+
+    #[test]
+    fn a_busy_default_port_falls_back_to_a_free_one() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        assert_eq!(default_port("127.0.0.1", port), 0);
+        drop(taken);
+        assert_eq!(default_port("127.0.0.1", port), port);
+    }
+
+    #[test]
+    fn a_port_given_explicitly_is_kept_even_when_busy() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port().to_string();
+        let settings = Settings::new(cli(&["--kafka-port", &port, "--ui-port", "0"]));
+        assert_eq!(settings.kafka_port.to_string(), port);
+        assert_eq!(settings.ui_port, 0);
+    }
+
+    #[test]
+    fn flags_set_the_data_dir_ui_dir_and_route() {
+        let settings = Settings::new(cli(&[
+            "--data-dir",
+            "/tmp/d",
+            "--ui-dir",
+            "/tmp/ui",
+            "--ui-path",
+            "topics",
+            "--kafka-port",
+            "0",
+            "--ui-port",
+            "0",
+        ]));
+        assert_eq!(settings.data_dir, PathBuf::from("/tmp/d"));
+        assert_eq!(settings.ui_dir, Some(PathBuf::from("/tmp/ui")));
+        assert_eq!(settings.ui_path, "/topics");
     }
 }
