@@ -65,7 +65,9 @@ pub fn LineChart(
             ymax = ymax.max(y);
             count += 1;
         }
-        if count < 2 || x1 <= x0 {
+        // At least a minute wide, so a few samples are not stretched over the whole chart.
+        x0 = x0.min(x1 - 60_000.0);
+        if count == 0 {
             return view! {
                 <text x=W / 2.0 y=H / 2.0 text-anchor="middle" class="chart-empty">{empty_text.clone()}</text>
             }
@@ -113,6 +115,9 @@ pub fn LineChart(
                 view! {
                     <path d=area class=format!("chart-area {}", s.class)/>
                     <path d=d class=format!("chart-line {}", s.class)/>
+                    {s.points.last().map(|&(x, y)| view! {
+                        <circle cx=sx(x) cy=sy(y) r="3.5" class=format!("chart-dot {}", s.class)/>
+                    })}
                 }
             })
             .collect_view();

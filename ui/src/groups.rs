@@ -153,6 +153,8 @@ pub fn GroupDetail() -> impl IntoView {
     let detail = RwSignal::new(None::<Detail>);
     let error = RwSignal::new(None::<String>);
     let lag = RwSignal::new(Vec::<LagSample>::new());
+    // The lag this page saw at each refresh, added to the server's samples.
+    let seen = RwSignal::new(Vec::<(f64, f64)>::new());
     let resetting = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     let navigate = use_navigate();
@@ -166,6 +168,7 @@ pub fn GroupDetail() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::get::<Detail>(&paths::group(&c, &g)).await {
                 Ok(d) => {
+                    seen.update(|v| v.push((crate::util::now_ms(), d.lag as f64)));
                     detail.set(Some(d));
                     error.set(None);
                 }
@@ -181,6 +184,7 @@ pub fn GroupDetail() -> impl IntoView {
         group.track();
         detail.set(None);
         lag.set(Vec::new());
+        seen.set(Vec::new());
         reload();
     });
     let interval = set_interval_with_handle(reload, std::time::Duration::from_secs(3)).ok();
@@ -190,16 +194,12 @@ pub fn GroupDetail() -> impl IntoView {
         }
     });
     let inactive = move || detail.with(|d| d.as_ref().map(|d| d.state == "Empty").unwrap_or(false));
-    // The server's samples, then the lag of the latest detail as "now".
+    // The server's samples and what this page saw at each refresh, in time order.
     let series = Signal::derive(move || {
         let mut points: Vec<(f64, f64)> =
             lag.with(|v| v.iter().map(|s| (s.ts_ms as f64, s.lag as f64)).collect());
-        if let Some(now) = detail.with(|d| d.as_ref().map(|d| d.lag as f64)) {
-            let t = crate::util::now_ms();
-            if points.last().is_none_or(|p| p.0 < t) {
-                points.push((t, now));
-            }
-        }
+        seen.with(|v| points.extend(v.iter().copied()));
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
         vec![Series {
             label: "Lag",
             class: "s3",
