@@ -186,7 +186,9 @@ async function main() {
         const deadline = Date.now() + timeout;
         let last = "";
         while (Date.now() < deadline) {
-            last = await page.locator(sel).first().innerText().catch(() => "");
+            last = await page.locator(sel).first()
+                .evaluate((el) => (el.tagName === "TEXTAREA" || el.tagName === "INPUT" ? el.value : el.innerText))
+                .catch(() => "");
             if (typeof want === "function" ? want(last.trim()) : last.trim() === want) return last.trim();
             await page.waitForTimeout(250);
         }
@@ -453,11 +455,15 @@ async function main() {
             log(`    ${BULK} copies in ${Date.now() - t0} ms`);
             await shot("produce-bulk");
             await page.click("label:has([data-testid=mode-json])");
-            await page.fill("[data-testid=produce-bulk]", JSON.stringify([
+            // Loaded from a file, as a user would.
+            const file = path.join(tmp, "records.json");
+            fs.writeFileSync(file, JSON.stringify([
                 { key: "j1", value: { a: 1 }, headers: { kind: "json" } },
                 { key: "j2", value: "plain", partition: 0 },
                 "bare value",
             ]));
+            await page.setInputFiles("[data-testid=produce-file]", file);
+            await waitText("[data-testid=produce-bulk]", (t) => t.includes('"j2"'), "the records file in the text area");
             await page.click("[data-testid=produce-send]");
             await waitText("[data-testid=produce-progress] + span", "3 / 3", "JSON array progress");
             await page.click("[data-testid=tab-messages]");

@@ -287,7 +287,7 @@ pub fn ProducePanel(
                         </label>
                         <label class="field">
                             <span>"…or load a file"</span>
-                            <input type="file" accept=".json,application/json" on:change=load_file/>
+                            <input type="file" accept=".json,application/json" data-testid="produce-file" on:change=load_file/>
                         </label>
                     }
                 >
