@@ -40,7 +40,8 @@ TARGET_IDLE_RSS_MB = 300
 
 
 def one_run(xvfb, data_dir, index, settle_s=1.5, timeout_s=30.0):
-    app = Desktop(xvfb, data_dir, ui_path="/topics", log_path=Path(data_dir).parent / ("run-%d.log" % index))
+    app = Desktop(xvfb, data_dir, ui_path="/topics", log_path=ARTIFACTS / ("bench-run-%d.log" % index))
+    app.log_path.unlink(missing_ok=True)
     window_at = []
 
     def watch_window():
@@ -153,7 +154,8 @@ def main():
     results = []
     try:
         # Unmeasured first run: create the topic, so every measured run finds it in place.
-        prep = Desktop(xvfb, data_dir, log_path=work / "prep.log").start()
+        (ARTIFACTS / "bench-prep.log").unlink(missing_ok=True)
+        prep = Desktop(xvfb, data_dir, log_path=ARTIFACTS / "bench-prep.log").start()
         try:
             prep.wait_ready()
             create_topic(prep.endpoints["kafka"], TOPIC)

@@ -351,11 +351,14 @@ def press(xvfb, window, *keys):
 def grab(xvfb, nice=False):
     """Screenshot of the root window (`import -window root`), raw RGB bytes. `nice`: at the
     lowest CPU priority, so back-to-back screenshots take only CPU the app leaves over."""
-    r = subprocess.run(
-        (["nice", "-n", "19"] if nice else []) + ["import", "-window", "root", "-depth", "8", "rgb:-"],
-        env=xvfb.env(), capture_output=True, check=True,
-    )
-    return Frame(r.stdout, time.monotonic())
+    cmd = (["nice", "-n", "19"] if nice else []) + ["import", "-window", "root", "-depth", "8", "rgb:-"]
+    for attempt in range(5):
+        # `import` fails now and then while a window is being mapped or resized: retry.
+        r = subprocess.run(cmd, env=xvfb.env(), capture_output=True)
+        if r.returncode == 0 and len(r.stdout) == SCREEN[0] * SCREEN[1] * 3:
+            return Frame(r.stdout, time.monotonic())
+        time.sleep(0.05)
+    raise RuntimeError("import -window root failed: %s" % r.stderr.decode(errors="replace"))
 
 
 def ocr(png_path):
