@@ -191,7 +191,7 @@ fn run(settings: Settings) -> anyhow::Result<()> {
 
     let code = app.run_return(|_, event| {
         if let RunEvent::Exit = event {
-            tracing::info!("window closed: shutting down");
+            tracing::info!("app exiting: stopping the engine");
         }
     });
 
