@@ -1,7 +1,8 @@
 //! sluice-server: the whole sandbox in one value. [`Sandbox::start`] opens the log, starts the
-//! broker and the background flusher, and binds every listener; the `sluice` binary and the
-//! desktop shell both run the engine through it, in-process. It owns process-level wiring
-//! only: no protocol logic lives here.
+//! broker, the background flusher and the workbench (HTTP API + UI, talking to the broker
+//! through a real Kafka client), and binds every listener; the `sluice` binary and the desktop
+//! shell both run the engine through it, in-process. It owns process-level wiring only: no
+//! protocol logic lives here.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use anyhow::Context;
 use sluice_broker::{Broker, BrokerConfig};
 use sluice_log::store::BackgroundTasks;
 use sluice_log::LogStore;
+use sluice_workbench::{Workbench, WorkbenchConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -28,6 +30,10 @@ pub struct SandboxOptions {
     pub num_partitions: i32,
     pub flush_interval: Duration,
     pub retention_check_interval: Duration,
+    /// Workbench (HTTP API and UI) port; 0 picks a free port.
+    pub ui_port: u16,
+    /// The built UI to serve on the workbench port; None serves a "UI not built" page.
+    pub ui_dir: Option<PathBuf>,
 }
 
 impl SandboxOptions {
@@ -41,6 +47,8 @@ impl SandboxOptions {
             num_partitions: 1,
             flush_interval: Duration::from_secs(1),
             retention_check_interval: Duration::from_secs(30),
+            ui_port: 9000,
+            ui_dir: None,
         }
     }
 }
@@ -51,6 +59,19 @@ pub struct Endpoint {
     pub name: &'static str,
     /// `host:port` as clients should dial it.
     pub address: String,
+    /// Served over HTTP (shown as `http://host:port`).
+    pub http: bool,
+}
+
+impl Endpoint {
+    /// How `sluice serve` prints it: `host:port`, or a URL for HTTP surfaces.
+    pub fn display_address(&self) -> String {
+        if self.http {
+            format!("http://{}", self.address)
+        } else {
+            self.address.clone()
+        }
+    }
 }
 
 /// A running sandbox.
@@ -59,6 +80,7 @@ pub struct Sandbox {
     endpoints: Vec<Endpoint>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
+    workbench: Option<Workbench>,
     background: Option<BackgroundTasks>,
 }
 
@@ -78,6 +100,13 @@ impl Sandbox {
             .await
             .with_context(|| format!("binding the Kafka listener on {addr}"))?;
         let bound = listener.local_addr()?;
+        let ui_addr: SocketAddr = format!("{}:{}", opts.host, opts.ui_port)
+            .parse()
+            .with_context(|| format!("bad host {}", opts.host))?;
+        let ui_listener = TcpListener::bind(ui_addr)
+            .await
+            .with_context(|| format!("binding the workbench listener on {ui_addr}"))?;
+        let ui_bound = ui_listener.local_addr()?;
         let advertised_host = opts.advertised_host.clone().unwrap_or_else(|| {
             if bound.ip().is_unspecified() {
                 "127.0.0.1".to_string()
@@ -85,6 +114,7 @@ impl Sandbox {
                 bound.ip().to_string()
             }
         });
+        let kafka_address = format!("{advertised_host}:{}", bound.port());
         let config = BrokerConfig {
             advertised_host: advertised_host.clone(),
             advertised_port: bound.port() as i32,
@@ -92,7 +122,7 @@ impl Sandbox {
             default_partitions: opts.num_partitions.max(1),
             ..BrokerConfig::default()
         };
-        let broker = Broker::new(config, store)?;
+        let broker = Broker::new(config, Arc::clone(&store))?;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let server = tokio::spawn(sluice_broker::server::serve(
             Arc::clone(&broker),
@@ -101,16 +131,41 @@ impl Sandbox {
                 let _ = stop_rx.await;
             },
         ));
-        Ok(Sandbox {
+        let mut sandbox = Sandbox {
             broker,
             endpoints: vec![Endpoint {
                 name: "kafka",
-                address: format!("{advertised_host}:{}", bound.port()),
+                address: kafka_address.clone(),
+                http: false,
             }],
             stop: Some(stop_tx),
             server: Some(server),
+            workbench: None,
             background: Some(background),
-        })
+        };
+        let workbench = Workbench::start(
+            ui_listener,
+            WorkbenchConfig {
+                data_dir: opts.data_dir.clone(),
+                embedded_bootstrap: kafka_address,
+                ui_dir: opts.ui_dir.clone(),
+                embedded_store: Some(store),
+            },
+        )
+        .await;
+        match workbench {
+            Ok(w) => sandbox.workbench = Some(w),
+            Err(e) => {
+                sandbox.shutdown().await?;
+                return Err(e).context("starting the workbench");
+            }
+        }
+        sandbox.endpoints.push(Endpoint {
+            name: "workbench",
+            address: format!("{advertised_host}:{}", ui_bound.port()),
+            http: true,
+        });
+        Ok(sandbox)
     }
 
     pub fn endpoints(&self) -> &[Endpoint] {
@@ -122,8 +177,21 @@ impl Sandbox {
         &self.endpoints[0].address
     }
 
+    /// The workbench's base URL (`http://host:port`).
+    pub fn workbench_url(&self) -> String {
+        self.endpoints
+            .iter()
+            .find(|e| e.name == "workbench")
+            .map(Endpoint::display_address)
+            .unwrap_or_default()
+    }
+
     /// Stops accepting connections and makes everything written durable (final fsync).
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        // The workbench is a Kafka client of the broker: it goes first.
+        if let Some(workbench) = self.workbench.take() {
+            workbench.shutdown().await;
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -1,5 +1,5 @@
 //! The `sluice` binary. `sluice serve` starts the sandbox and prints one line per endpoint
-//! (`NAME HOST:PORT`), then `ready`; SIGINT/SIGTERM stop it cleanly (final fsync).
+//! (`NAME HOST:PORT`, or `NAME http://HOST:PORT` for HTTP surfaces), then `ready`; SIGINT/SIGTERM stop it cleanly (final fsync).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,7 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the sandbox: the Kafka-compatible broker on a persistent log.
+    /// Start the sandbox: the Kafka-compatible broker on a persistent log, and the workbench
+    /// (HTTP API and UI).
     Serve(ServeArgs),
 }
 
@@ -48,9 +49,13 @@ struct ServeArgs {
     /// ksqlDB REST port (reserved: that surface is not in this build yet).
     #[arg(long, default_value_t = 8088)]
     sql_port: u16,
-    /// Workbench port (reserved: that surface is not in this build yet).
+    /// Workbench port: the HTTP/WebSocket API and the UI (0 picks a free one).
     #[arg(long, default_value_t = 9000)]
     ui_port: u16,
+    /// The built UI to serve on the workbench port (`ui/dist`); without it the workbench
+    /// answers a page saying how to build the UI.
+    #[arg(long, env = "SLUICE_UI_DIR")]
+    ui_dir: Option<PathBuf>,
     /// Do not create topics when clients ask for unknown ones.
     #[arg(long)]
     no_auto_create_topics: bool,
@@ -94,18 +99,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         num_partitions: args.num_partitions,
         flush_interval: Duration::from_millis(args.flush_interval_ms.max(1)),
         retention_check_interval: Duration::from_millis(args.retention_check_interval_ms.max(100)),
+        ui_port: args.ui_port,
+        ui_dir: args.ui_dir,
         ..SandboxOptions::new(&data_dir)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("sluice")
         .build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let sandbox = Sandbox::start(opts).await?;
         tracing::info!(data_dir = %data_dir.display(), "sluice started");
         let mut out = std::io::stdout().lock();
         for e in sandbox.endpoints() {
-            writeln!(out, "{} {}", e.name, e.address)?;
+            writeln!(out, "{} {}", e.name, e.display_address())?;
         }
         writeln!(out, "ready")?;
         out.flush()?;
@@ -113,7 +120,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_signal().await;
         tracing::info!("shutting down");
         sandbox.shutdown().await
-    })
+    });
+    // Everything durable is already flushed; do not wait on a client call to a remote cluster
+    // that is still timing out on a blocking thread.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,707 @@
+//! The workbench API driven over HTTP and WebSocket against a real sandbox: every test starts
+//! its own `Sandbox` (free ports, temp data dir) and talks to it only through the workbench's
+//! routes (plus a real rdkafka client where a user's own application would be: binary and
+//! wire-format producers, a consumer group). What is asserted is what the UI shows a user.
+
+use std::future::Future;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use base64::Engine as _;
+use futures_util::StreamExt;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use sluice_api::{
+    paths, ApiError, ClusterInfo, GroupDetail, GroupOffset, GroupSummary, LagSample, MessagePage,
+    ProduceResult, RateSample, TailEvent, TopicDetail, TopicSummary, EMBEDDED_CLUSTER,
+};
+use sluice_server::{Sandbox, SandboxOptions};
+
+const TEST_TIMEOUT: Duration = Duration::from_secs(240);
+const LOCAL: &str = EMBEDDED_CLUSTER;
+
+async fn start(dir: &Path) -> Result<Sandbox> {
+    Sandbox::start(SandboxOptions {
+        kafka_port: 0,
+        ui_port: 0,
+        ..SandboxOptions::new(dir)
+    })
+    .await
+}
+
+async fn bounded<T, F: Future<Output = Result<T>>>(body: F) -> Result<T> {
+    tokio::time::timeout(TEST_TIMEOUT, body)
+        .await
+        .map_err(|_| anyhow!("test did not finish within {TEST_TIMEOUT:?}"))?
+}
+
+/// A client of one workbench.
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    fn new(sandbox: &Sandbox) -> Api {
+        Api {
+            base: sandbox.workbench_url(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<(StatusCode, String)> {
+        let resp = req.send().await?;
+        let status = resp.status();
+        Ok((status, resp.text().await?))
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(StatusCode, String)> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.send(req).await
+    }
+
+    /// A request that must succeed with `want`, decoded.
+    async fn ok<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        want: StatusCode,
+    ) -> Result<T> {
+        let (status, text) = self.call(method.clone(), path, body).await?;
+        ensure!(
+            status == want,
+            "{method} {path}: expected {want}, got {status}: {text}"
+        );
+        serde_json::from_str(&text).with_context(|| format!("{method} {path}: decoding {text}"))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.ok(reqwest::Method::GET, path, None, StatusCode::OK)
+            .await
+    }
+
+    /// A request that must fail with `want` and an `ApiError` body of `code`.
+    async fn fails(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        want: StatusCode,
+        code: &str,
+    ) -> Result<ApiError> {
+        let (status, text) = self.call(method.clone(), path, body).await?;
+        ensure!(
+            status == want,
+            "{method} {path}: expected {want}, got {status}: {text}"
+        );
+        let err: ApiError = serde_json::from_str(&text)
+            .with_context(|| format!("{method} {path}: error body is not ApiError: {text}"))?;
+        ensure!(
+            err.code == code,
+            "{method} {path}: code {} (want {code})",
+            err.code
+        );
+        Ok(err)
+    }
+
+    async fn browse(&self, topic: &str, query: &str) -> Result<MessagePage> {
+        self.get(&format!("{}?{query}", paths::messages(LOCAL, topic)))
+            .await
+    }
+
+    fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.replacen("http://", "ws://", 1))
+    }
+}
+
+async fn wait_until<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await? {
+            return Ok(v);
+        }
+        if Instant::now() >= deadline {
+            bail!("timed out after {limit:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn producer(addr: &str) -> Result<FutureProducer> {
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", addr)
+        .set("acks", "all")
+        .set("message.timeout.ms", "30000")
+        .create()?)
+}
+
+async fn send_raw(addr: &str, topic: &str, key: &[u8], value: &[u8]) -> Result<(i32, i64)> {
+    let p = producer(addr)?;
+    let d = p
+        .send(
+            FutureRecord::to(topic).key(key).payload(value).partition(0),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| anyhow!("producing: {e}"))?;
+    tokio::task::spawn_blocking(move || drop(p)).await?;
+    Ok((d.partition, d.offset))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64
+}
+
+fn keys(page: &MessagePage) -> Vec<String> {
+    page.messages
+        .iter()
+        .map(|m| m.key.clone().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn topics_messages_and_configs() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let api = Api::new(&sandbox);
+    bounded(async {
+        use reqwest::Method;
+        // The UI is not built in tests: `/` says so, in HTML.
+        let (status, page) = api.call(Method::GET, "/", None).await?;
+        ensure!(status == StatusCode::OK && page.contains("not built"), "{status}: {page}");
+
+        // Create with a config, see it in the list and the detail.
+        let created: TopicDetail = api
+            .ok(
+                Method::POST,
+                &paths::topics(LOCAL),
+                Some(json!({"name": "orders", "partitions": 2,
+                            "configs": {"retention.ms": "3600000"}})),
+                StatusCode::CREATED,
+            )
+            .await?;
+        ensure!(created.partitions.len() == 2, "{created:?}");
+        api.fails(
+            Method::POST,
+            &paths::topics(LOCAL),
+            Some(json!({"name": "orders", "partitions": 1})),
+            StatusCode::CONFLICT,
+            "conflict",
+        )
+        .await?;
+        let list: Vec<TopicSummary> = api.get(&paths::topics(LOCAL)).await?;
+        let orders = list
+            .iter()
+            .find(|t| t.name == "orders")
+            .context("orders not listed")?;
+        ensure!(orders.partitions == 2 && orders.message_count == 0 && !orders.internal);
+
+        // Produce three records with headers (a few ms apart, so their timestamps order
+        // them); browse them back.
+        let records = [
+            json!({"key": "k1", "value": "first", "partition": 0,
+                   "headers": [{"key": "trace", "value": "t1"}]}),
+            json!({"key": "k2", "value": "second", "partition": 1,
+                   "headers": [{"key": "trace", "value": "t2"}, {"key": "flag", "value": null}]}),
+            json!({"key": "k3", "value": "third", "partition": 0, "headers": []}),
+        ];
+        let mut acks = Vec::new();
+        for r in records {
+            let produced: ProduceResult = api
+                .ok(
+                    Method::POST,
+                    &paths::messages(LOCAL, "orders"),
+                    Some(json!({ "records": [r] })),
+                    StatusCode::OK,
+                )
+                .await?;
+            ensure!(produced.produced == 1 && produced.first == produced.last, "{produced:?}");
+            acks.push(produced.first.context("no offset")?);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        ensure!(acks == [(0, 0), (1, 0), (0, 1)], "{acks:?}");
+
+        let page = api.browse("orders", "from=earliest").await?;
+        ensure!(keys(&page) == ["k1", "k2", "k3"], "{page:?}");
+        ensure!(page.reached_end && page.scanned == 3, "{page:?}");
+        let second = &page.messages[1];
+        ensure!(second.partition == 1 && second.offset == 0 && second.value.as_deref() == Some("second"));
+        ensure!(second.headers.len() == 2 && second.headers[0].key == "trace"
+            && second.headers[0].value.as_deref() == Some("t2") && second.headers[1].value.is_none(),
+            "{second:?}");
+        ensure!(!second.value_base64 && second.size == "k2second".len());
+
+        // Filters narrow.
+        ensure!(keys(&api.browse("orders", "from=earliest&key=k2").await?) == ["k2"]);
+        ensure!(keys(&api.browse("orders", "from=earliest&value=ir").await?) == ["k1", "k3"]);
+        ensure!(keys(&api.browse("orders", "from=earliest&header=trace").await?) == ["k1", "k2"]);
+        ensure!(keys(&api.browse("orders", "from=earliest&header=trace%3Dt1").await?) == ["k1"]);
+        ensure!(keys(&api.browse("orders", "from=earliest&partition=1").await?) == ["k2"]);
+        ensure!(keys(&api.browse("orders", "from=earliest&limit=2").await?) == ["k1", "k2"]);
+        // From an offset of one partition.
+        ensure!(keys(&api.browse("orders", "from=offset&partition=0&offset=1").await?) == ["k3"]);
+
+        // From a timestamp: only what came after it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let cut = now_ms();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _: ProduceResult = api
+            .ok(
+                Method::POST,
+                &paths::messages(LOCAL, "orders"),
+                Some(json!({"records": [{"key": "late", "value": "v", "partition": 1}], "copies": 2})),
+                StatusCode::OK,
+            )
+            .await?;
+        let after = api.browse("orders", &format!("from=timestamp&timestamp_ms={cut}")).await?;
+        ensure!(keys(&after) == ["late", "late"], "{after:?}");
+        ensure!(after.messages.iter().all(|m| m.timestamp_ms >= cut));
+        // Latest N: the newest messages.
+        let latest = api.browse("orders", "from=latest&limit=1").await?;
+        ensure!(latest.messages.len() == 1 && latest.messages[0].key.as_deref() == Some("late")
+            && latest.messages[0].offset == 2, "{latest:?}");
+        let latest3 = api.browse("orders", "from=latest&limit=3").await?;
+        ensure!(keys(&latest3) == ["k3", "late", "late"], "{latest3:?}");
+
+        // Binary values come back as base64; wire-format values show their schema id.
+        let addr = sandbox.kafka_address().to_string();
+        send_raw(&addr, "orders", b"bin", &[0xff, 0xfe, 0x00, 0x01]).await?;
+        send_raw(&addr, "orders", b"avro", &[0, 0, 0, 0, 42, 0x02, 0x61]).await?;
+        let bin = api.browse("orders", "from=earliest&key=bin").await?;
+        let m = bin.messages.first().context("binary message")?;
+        ensure!(m.value_base64 && m.value_schema_id.is_none(), "{m:?}");
+        let bytes = base64::engine::general_purpose::STANDARD.decode(m.value.as_deref().unwrap_or(""))?;
+        ensure!(bytes == [0xff, 0xfe, 0x00, 0x01], "{bytes:?}");
+        let avro = api.browse("orders", "from=earliest&key=avro").await?;
+        let m = avro.messages.first().context("wire-format message")?;
+        ensure!(m.value_schema_id == Some(42) && m.value_base64 && m.key_schema_id.is_none(), "{m:?}");
+
+        // Counts and sizes in the list.
+        let list: Vec<TopicSummary> = api.get(&paths::topics(LOCAL)).await?;
+        let orders = list.iter().find(|t| t.name == "orders").context("orders")?;
+        ensure!(orders.message_count == 7, "{orders:?}");
+        ensure!(orders.size_bytes.is_some_and(|b| b > 0), "{orders:?}");
+
+        // Alter one config: it shows, the earlier override stays.
+        let detail: TopicDetail = api
+            .ok(
+                Method::PUT,
+                &paths::topic_configs(LOCAL, "orders"),
+                Some(json!({"configs": {"cleanup.policy": "compact"}})),
+                StatusCode::OK,
+            )
+            .await?;
+        let config = |d: &TopicDetail, name: &str| {
+            d.configs.iter().find(|c| c.name == name).cloned()
+        };
+        let policy = config(&detail, "cleanup.policy").context("cleanup.policy")?;
+        ensure!(policy.value.as_deref() == Some("compact") && !policy.is_default, "{policy:?}");
+        let detail: TopicDetail = api.get(&paths::topic(LOCAL, "orders")).await?;
+        let retention = config(&detail, "retention.ms").context("retention.ms")?;
+        ensure!(retention.value.as_deref() == Some("3600000") && !retention.is_default, "{retention:?}");
+        ensure!(detail.partitions[0].end_offset == 4 && detail.partitions[1].end_offset == 3,
+            "{:?}", detail.partitions);
+
+        // Wrong requests get JSON errors, never a panic or a hang.
+        api.fails(Method::GET, &paths::topic(LOCAL, "nope"), None, StatusCode::NOT_FOUND, "not_found").await?;
+        api.fails(Method::GET, &format!("{}?from=earliest", paths::messages(LOCAL, "nope")), None,
+            StatusCode::NOT_FOUND, "not_found").await?;
+        api.fails(Method::GET, &format!("{}?from=sideways", paths::messages(LOCAL, "orders")), None,
+            StatusCode::BAD_REQUEST, "bad_request").await?;
+        api.fails(Method::GET, &format!("{}?from=offset", paths::messages(LOCAL, "orders")), None,
+            StatusCode::BAD_REQUEST, "bad_request").await?;
+        api.fails(Method::GET, &format!("{}?from=earliest&partition=7", paths::messages(LOCAL, "orders")), None,
+            StatusCode::NOT_FOUND, "not_found").await?;
+        api.fails(Method::GET, &paths::topics("elsewhere"), None, StatusCode::NOT_FOUND, "not_found").await?;
+        api.fails(Method::GET, "/api/v1/nothing/here", None, StatusCode::NOT_FOUND, "not_found").await?;
+        let (status, text) = api
+            .send(api.http.post(format!("{}{}", api.base, paths::topics(LOCAL)))
+                .header("content-type", "application/json").body("{not json"))
+            .await?;
+        ensure!(status == StatusCode::BAD_REQUEST && text.contains("bad_request"), "{status}: {text}");
+        api.fails(Method::POST, &paths::topics(LOCAL), Some(json!({"name": "x", "partitions": 0})),
+            StatusCode::BAD_REQUEST, "bad_request").await?;
+        api.fails(Method::POST, &paths::messages(LOCAL, "orders"),
+            Some(json!({"records": [{"value": "v", "partition": 9}]})),
+            StatusCode::NOT_FOUND, "not_found").await?;
+
+        // Delete: gone from the list and the detail.
+        let (status, _) = api.call(Method::DELETE, &paths::topic(LOCAL, "orders"), None).await?;
+        ensure!(status == StatusCode::NO_CONTENT, "delete: {status}");
+        api.fails(Method::GET, &paths::topic(LOCAL, "orders"), None, StatusCode::NOT_FOUND, "not_found").await?;
+        let list: Vec<TopicSummary> = api.get(&paths::topics(LOCAL)).await?;
+        ensure!(!list.iter().any(|t| t.name == "orders"), "{list:?}");
+        api.fails(Method::DELETE, &paths::topic(LOCAL, "orders"), None, StatusCode::NOT_FOUND, "not_found").await?;
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}
+
+fn group_consumer(addr: &str, group: &str) -> Result<StreamConsumer> {
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", addr)
+        .set("group.id", group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("session.timeout.ms", "10000")
+        .set("heartbeat.interval.ms", "500")
+        .create()?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn consumer_groups_lag_reset_and_rates() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let api = Api::new(&sandbox);
+    let addr = sandbox.kafka_address().to_string();
+    bounded(async {
+        use reqwest::Method;
+        let _: TopicDetail = api
+            .ok(Method::POST, &paths::topics(LOCAL), Some(json!({"name": "events", "partitions": 1})),
+                StatusCode::CREATED)
+            .await?;
+        let produced: ProduceResult = api
+            .ok(Method::POST, &paths::messages(LOCAL, "events"),
+                Some(json!({"records": [{"key": "k", "value": "v"}], "copies": 10})), StatusCode::OK)
+            .await?;
+        ensure!(produced.produced == 10 && produced.last == Some((0, 9)), "{produced:?}");
+
+        // A real consumer reads 6 and commits.
+        let consumer = group_consumer(&addr, "billing")?;
+        consumer.subscribe(&["events"])?;
+        for _ in 0..6 {
+            tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+                .await
+                .context("consumer got nothing")??;
+        }
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset("events", 0, Offset::Offset(6))?;
+        consumer.commit(&tpl, CommitMode::Sync)?;
+
+        let groups: Vec<GroupSummary> = api.get(&paths::groups(LOCAL)).await?;
+        let g = groups.iter().find(|g| g.group_id == "billing").context("group listed")?;
+        ensure!(g.lag == 4 && g.members == 1 && g.topics == ["events"] && g.state == "Stable", "{g:?}");
+        let detail: GroupDetail = api.get(&paths::group(LOCAL, "billing")).await?;
+        ensure!(detail.offsets == [GroupOffset { topic: "events".into(), partition: 0,
+            committed: Some(6), end_offset: 10, lag: 4 }], "{detail:?}");
+        ensure!(detail.members.len() == 1 && detail.protocol_type == "consumer", "{detail:?}");
+        let assignment = &detail.members[0].assignment;
+        ensure!(assignment.len() == 1 && assignment[0].topic == "events" && assignment[0].partition == 0,
+            "{assignment:?}");
+
+        // An active group cannot be reset or deleted.
+        let reset_earliest = json!({"topic": null, "partition": null, "to": {"kind": "earliest"}});
+        api.fails(Method::POST, &paths::group_reset(LOCAL, "billing"), Some(reset_earliest.clone()),
+            StatusCode::CONFLICT, "conflict").await?;
+        api.fails(Method::DELETE, &paths::group(LOCAL, "billing"), None,
+            StatusCode::CONFLICT, "conflict").await?;
+
+        // Once it stops, reset works: back to the start, the lag is everything.
+        consumer.unsubscribe();
+        tokio::task::spawn_blocking(move || drop(consumer)).await?;
+        wait_until("the group to have no members", Duration::from_secs(30), || async {
+            let d: GroupDetail = api.get(&paths::group(LOCAL, "billing")).await?;
+            Ok(d.members.is_empty().then_some(()))
+        })
+        .await?;
+        let reset: Vec<GroupOffset> = api
+            .ok(Method::POST, &paths::group_reset(LOCAL, "billing"), Some(reset_earliest),
+                StatusCode::OK)
+            .await?;
+        ensure!(reset == [GroupOffset { topic: "events".into(), partition: 0, committed: Some(0),
+            end_offset: 10, lag: 10 }], "{reset:?}");
+        let detail: GroupDetail = api.get(&paths::group(LOCAL, "billing")).await?;
+        ensure!(detail.lag == 10 && detail.offsets[0].committed == Some(0), "{detail:?}");
+        let reset: Vec<GroupOffset> = api
+            .ok(Method::POST, &paths::group_reset(LOCAL, "billing"),
+                Some(json!({"topic": "events", "partition": 0, "to": {"kind": "offset", "offset": 3}})),
+                StatusCode::OK)
+            .await?;
+        ensure!(reset[0].committed == Some(3) && reset[0].lag == 7, "{reset:?}");
+        let reset: Vec<GroupOffset> = api
+            .ok(Method::POST, &paths::group_reset(LOCAL, "billing"),
+                Some(json!({"topic": "events", "partition": null, "to": {"kind": "latest"}})),
+                StatusCode::OK)
+            .await?;
+        ensure!(reset[0].committed == Some(10) && reset[0].lag == 0, "{reset:?}");
+        api.fails(Method::POST, &paths::group_reset(LOCAL, "billing"),
+            Some(json!({"topic": "nope", "partition": null, "to": {"kind": "latest"}})),
+            StatusCode::NOT_FOUND, "not_found").await?;
+        api.fails(Method::POST, &paths::group_reset(LOCAL, "billing"),
+            Some(json!({"to": {"kind": "sideways"}})),
+            StatusCode::BAD_REQUEST, "bad_request").await?;
+
+        // Lag history follows (sampled every 5 s): the latest sample is the current lag.
+        let lag: Vec<LagSample> = wait_until("a lag sample of 0", Duration::from_secs(20), || async {
+            let s: Vec<LagSample> = api.get(&paths::group_lag(LOCAL, "billing")).await?;
+            Ok(s.last().is_some_and(|l| l.lag == 0).then_some(s))
+        })
+        .await?;
+        ensure!(lag.windows(2).all(|w| w[0].ts_ms <= w[1].ts_ms), "{lag:?}");
+
+        // Rates: producing shows up as a produce rate, committing as a consume rate.
+        let _: ProduceResult = api
+            .ok(Method::POST, &paths::messages(LOCAL, "events"),
+                Some(json!({"records": [{"value": "more"}], "copies": 50})), StatusCode::OK)
+            .await?;
+        wait_until("a produce rate", Duration::from_secs(15), || async {
+            let r: Vec<RateSample> = api.get(&paths::rates(LOCAL)).await?;
+            Ok(r.iter().any(|s| s.produce_per_sec > 0.0).then_some(()))
+        })
+        .await?;
+        let _: Vec<GroupOffset> = api
+            .ok(Method::POST, &paths::group_reset(LOCAL, "billing"),
+                Some(json!({"topic": "events", "partition": 0, "to": {"kind": "latest"}})),
+                StatusCode::OK)
+            .await?;
+        wait_until("a consume rate", Duration::from_secs(15), || async {
+            let r: Vec<RateSample> = api.get(&paths::rates(LOCAL)).await?;
+            Ok(r.iter().any(|s| s.consume_per_sec > 0.0).then_some(()))
+        })
+        .await?;
+
+        // Delete the inactive group.
+        let (status, text) = api.call(Method::DELETE, &paths::group(LOCAL, "billing"), None).await?;
+        ensure!(status == StatusCode::NO_CONTENT, "{status}: {text}");
+        api.fails(Method::GET, &paths::group(LOCAL, "billing"), None, StatusCode::NOT_FOUND, "not_found").await?;
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn live_tail_and_rates_over_websocket() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let api = Api::new(&sandbox);
+    bounded(async {
+        use reqwest::Method;
+        let _: TopicDetail = api
+            .ok(
+                Method::POST,
+                &paths::topics(LOCAL),
+                Some(json!({"name": "live", "partitions": 2})),
+                StatusCode::CREATED,
+            )
+            .await?;
+        // Something already there is not replayed.
+        let _: ProduceResult = api
+            .ok(
+                Method::POST,
+                &paths::messages(LOCAL, "live"),
+                Some(json!({"records": [{"key": "match-old", "value": "before"}]})),
+                StatusCode::OK,
+            )
+            .await?;
+        let url = api.ws_url(&format!("{}?key=match", paths::tail(LOCAL, "live")));
+        let (mut tail, _) = tokio_tungstenite::connect_async(url).await?;
+        let _: ProduceResult = api
+            .ok(
+                Method::POST,
+                &paths::messages(LOCAL, "live"),
+                Some(json!({"records": [
+                    {"key": "other", "value": "skipped"},
+                    {"key": "match-1", "value": "hello", "headers": [{"key": "h", "value": "1"}]}
+                ]})),
+                StatusCode::OK,
+            )
+            .await?;
+        let frame = tokio::time::timeout(Duration::from_secs(15), tail.next())
+            .await
+            .context("no tail frame within 15 s")?
+            .context("tail closed")??;
+        let event: TailEvent = serde_json::from_str(frame.to_text()?)?;
+        let TailEvent::Message { message } = event else {
+            bail!("expected a message, got {event:?}");
+        };
+        ensure!(
+            message.key.as_deref() == Some("match-1")
+                && message.value.as_deref() == Some("hello")
+                && message.headers.len() == 1,
+            "{message:?}"
+        );
+        tail.close(None).await?;
+
+        // Unknown topic: the upgrade is refused with a JSON 404.
+        let bad = tokio_tungstenite::connect_async(api.ws_url(&paths::tail(LOCAL, "nope"))).await;
+        match bad {
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                ensure!(resp.status() == 404, "status {}", resp.status())
+            }
+            other => bail!("expected a 404 refusal, got {other:?}"),
+        }
+        // A plain GET of a WebSocket route is a 400, not a hang.
+        api.fails(
+            Method::GET,
+            &paths::tail(LOCAL, "live"),
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        )
+        .await?;
+
+        // Rates arrive once a second.
+        let (mut rates, _) =
+            tokio_tungstenite::connect_async(api.ws_url(&paths::rates_live(LOCAL))).await?;
+        let mut seen = Vec::new();
+        while seen.len() < 2 {
+            let frame = tokio::time::timeout(Duration::from_secs(10), rates.next())
+                .await
+                .context("no rate sample within 10 s")?
+                .context("rates closed")??;
+            let sample: RateSample = serde_json::from_str(frame.to_text()?)?;
+            seen.push(sample);
+        }
+        ensure!(seen[1].ts_ms > seen[0].ts_ms, "{seen:?}");
+        rates.close(None).await?;
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn remote_clusters() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let other_dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let other = start(other_dir.path()).await?;
+    let api = Api::new(&sandbox);
+    bounded(async {
+        use reqwest::Method;
+        let remote: ClusterInfo = api
+            .ok(Method::POST, &paths::clusters(),
+                Some(json!({"name": "Other Sandbox", "bootstrap_servers": other.kafka_address(),
+                            "security": {"protocol": "PLAINTEXT", "sasl_mechanism": null,
+                                         "sasl_username": "me", "ssl_ca_location": null},
+                            "sasl_password": "hunter2"})),
+                StatusCode::CREATED)
+            .await?;
+        ensure!(remote.id == "other-sandbox" && !remote.embedded, "{remote:?}");
+        let (_, listed) = api.call(Method::GET, &paths::clusters(), None).await?;
+        ensure!(!listed.contains("hunter2"), "password returned: {listed}");
+        let clusters: Vec<ClusterInfo> = serde_json::from_str(&listed)?;
+        ensure!(clusters.iter().map(|c| c.id.as_str()).collect::<Vec<_>>() == [LOCAL, "other-sandbox"]);
+        let saved = std::fs::read_to_string(dir.path().join("workbench").join("clusters.json"))?;
+        ensure!(saved.contains("hunter2") && saved.contains(other.kafka_address()), "{saved}");
+
+        // A topic made through the remote cluster lives there, not here.
+        let _: TopicDetail = api
+            .ok(Method::POST, &paths::topics(&remote.id), Some(json!({"name": "far", "partitions": 3})),
+                StatusCode::CREATED)
+            .await?;
+        let far: Vec<TopicSummary> = api.get(&paths::topics(&remote.id)).await?;
+        let t = far.iter().find(|t| t.name == "far").context("far listed remotely")?;
+        ensure!(t.partitions == 3 && t.size_bytes.is_none(), "{t:?}");
+        let near: Vec<TopicSummary> = api.get(&paths::topics(LOCAL)).await?;
+        ensure!(!near.iter().any(|t| t.name == "far"), "{near:?}");
+        let overview: sluice_api::Overview = api.get(&paths::overview(&remote.id)).await?;
+        ensure!(overview.topic_count >= 1 && overview.brokers.len() == 1
+            && overview.brokers[0].port.to_string() == other.kafka_address().rsplit(':').next().unwrap_or(""),
+            "{overview:?}");
+
+        // An unreachable cluster answers 503 quickly.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let dead_addr = closed.local_addr()?.to_string();
+        drop(closed);
+        let dead: ClusterInfo = api
+            .ok(Method::POST, &paths::clusters(),
+                Some(json!({"name": "dead", "bootstrap_servers": dead_addr})), StatusCode::CREATED)
+            .await?;
+        let began = Instant::now();
+        api.fails(Method::GET, &paths::topics(&dead.id), None, StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable").await?;
+        ensure!(began.elapsed() < Duration::from_secs(9), "503 took {:?}", began.elapsed());
+
+        // Bad cluster definitions are refused; the embedded one cannot go.
+        api.fails(Method::POST, &paths::clusters(), Some(json!({"name": "", "bootstrap_servers": "x:1"})),
+            StatusCode::BAD_REQUEST, "bad_request").await?;
+        api.fails(Method::POST, &paths::clusters(),
+            Some(json!({"name": "y", "bootstrap_servers": "x:1", "security": {"protocol": "CARRIER_PIGEON"}})),
+            StatusCode::BAD_REQUEST, "bad_request").await?;
+        api.fails(Method::DELETE, &paths::cluster(LOCAL), None, StatusCode::BAD_REQUEST, "bad_request").await?;
+
+        for id in [&remote.id, &dead.id] {
+            let (status, _) = api.call(Method::DELETE, &paths::cluster(id), None).await?;
+            ensure!(status == StatusCode::NO_CONTENT, "delete {id}: {status}");
+        }
+        api.fails(Method::GET, &paths::topics(&remote.id), None, StatusCode::NOT_FOUND, "not_found").await?;
+        let clusters: Vec<ClusterInfo> = api.get(&paths::clusters()).await?;
+        ensure!(clusters.len() == 1, "{clusters:?}");
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await?;
+    other.shutdown().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_the_built_ui_with_client_side_routes() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ui = tempfile::tempdir()?;
+    std::fs::write(ui.path().join("index.html"), "<html>the app</html>")?;
+    std::fs::create_dir(ui.path().join("assets"))?;
+    std::fs::write(ui.path().join("assets").join("app.js"), "run()")?;
+    let sandbox = Sandbox::start(SandboxOptions {
+        kafka_port: 0,
+        ui_port: 0,
+        ui_dir: Some(ui.path().to_path_buf()),
+        ..SandboxOptions::new(dir.path())
+    })
+    .await?;
+    let api = Api::new(&sandbox);
+    bounded(async {
+        use reqwest::Method;
+        for (path, body) in [
+            ("/", "<html>the app</html>"),
+            ("/assets/app.js", "run()"),
+            // A client-side route gets the app, which routes it.
+            ("/clusters/local/topics/orders", "<html>the app</html>"),
+        ] {
+            let (status, text) = api.call(Method::GET, path, None).await?;
+            ensure!(
+                status == StatusCode::OK && text == body,
+                "{path}: {status} {text}"
+            );
+        }
+        // The API keeps its own 404s.
+        api.fails(
+            Method::GET,
+            "/api/v1/clusters/local/nothing",
+            None,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}

@@ -1,0 +1,518 @@
+// Browser test of the workbench UI: a real `sluice serve` with the built UI (ui/dist), driven
+// in Debian's headless Chromium through playwright-core, with kafka-python as the outside
+// client. Plain node script: `node tests/ui/workbench.spec.mjs`.
+//
+// Environment:
+//   SLUICE_BIN            the sluice binary (default ~/.cache/sluice/target/release/sluice)
+//   SLUICE_UI_DIR         the built UI (default ui/dist next to this repo's root)
+//   SLUICE_PYTHON         python with kafka-python (default ~/.cache/sluice/venv/bin/python)
+//   SLUICE_NODE_MODULES   where playwright-core is installed (default: normal resolution)
+//   CHROMIUM              the browser (default /usr/bin/chromium)
+// Screenshots of every view go to tests/artifacts/ui/.
+
+import { spawn, spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "../..");
+const HOME = os.homedir();
+const SLUICE_BIN = process.env.SLUICE_BIN || path.join(HOME, ".cache/sluice/target/release/sluice");
+const UI_DIR = process.env.SLUICE_UI_DIR || path.join(ROOT, "ui/dist");
+const PYTHON = process.env.SLUICE_PYTHON || path.join(HOME, ".cache/sluice/venv/bin/python");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const SHOTS = path.join(ROOT, "tests/artifacts/ui");
+const require = createRequire(
+    process.env.SLUICE_NODE_MODULES ? path.join(process.env.SLUICE_NODE_MODULES, "x.js") : import.meta.url,
+);
+const { chromium } = require("playwright-core");
+
+const TOPIC = "ui-orders";
+const BULK = Number(process.env.SLUICE_UI_BULK || 100_000);
+const GROUP = "ui-group";
+const T = 20_000; // default wait
+
+// ---------------------------------------------------------------------------------------
+// helpers
+// ---------------------------------------------------------------------------------------
+
+class Failure extends Error {}
+
+function fail(msg) {
+    throw new Failure(msg);
+}
+
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.unref();
+        s.on("error", reject);
+        s.listen(0, "127.0.0.1", () => {
+            const { port } = s.address();
+            s.close(() => resolve(port));
+        });
+    });
+}
+
+function log(msg) {
+    process.stdout.write(`  ${msg}\n`);
+}
+
+async function startSluice(dataDir, logPath) {
+    for (const [what, p] of [["sluice binary ($SLUICE_BIN)", SLUICE_BIN], ["built UI ($SLUICE_UI_DIR)", path.join(UI_DIR, "index.html")]]) {
+        if (!fs.existsSync(p)) fail(`${what} not found at ${p}: run ./x test (or build it) first`);
+    }
+    const ports = {};
+    for (const k of ["kafka", "registry", "connect", "sql", "ui"]) ports[k] = await freePort();
+    const args = [
+        "serve", "--data-dir", dataDir, "--ui-dir", UI_DIR,
+        "--kafka-port", ports.kafka, "--registry-port", ports.registry,
+        "--connect-port", ports.connect, "--sql-port", ports.sql, "--ui-port", ports.ui,
+    ].map(String);
+    const logFile = fs.openSync(logPath, "w");
+    const proc = spawn(SLUICE_BIN, args, { stdio: ["ignore", "pipe", logFile], env: { ...process.env, NO_COLOR: "1" } });
+    const endpoints = {};
+    const lines = [];
+    await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Failure(`sluice did not print "ready" within 30s; stdout: ${JSON.stringify(lines)}; log: ${logPath}`)), 30_000);
+        let buf = "";
+        proc.stdout.on("data", (d) => {
+            buf += d.toString();
+            let i;
+            while ((i = buf.indexOf("\n")) >= 0) {
+                const line = buf.slice(0, i).trim();
+                buf = buf.slice(i + 1);
+                lines.push(line);
+                // `kafka 127.0.0.1:9092`, `workbench http://127.0.0.1:9000` ...
+                const m = /^(\w+) (?:[a-z]+:\/\/)?([^\s/]+):(\d+)\/?$/.exec(line);
+                if (m) endpoints[m[1]] = { host: m[2], port: Number(m[3]) };
+                if (line === "ready") {
+                    clearTimeout(timer);
+                    resolve();
+                }
+            }
+        });
+        proc.on("exit", (code) => {
+            clearTimeout(timer);
+            reject(new Failure(`sluice exited (${code}) before "ready"; stdout: ${JSON.stringify(lines)}; see ${logPath}`));
+        });
+    });
+    const kafka = endpoints.kafka || { host: "127.0.0.1", port: ports.kafka };
+    const web = endpoints.workbench || endpoints.ui || { host: "127.0.0.1", port: ports.ui };
+    return { proc, bootstrap: `${kafka.host}:${kafka.port}`, url: `http://${web.host}:${web.port}` };
+}
+
+/// Runs a kafka-python snippet with `bootstrap`, `topic` and `group` defined.
+function python(code, bootstrap) {
+    const prelude = `import sys, json, time\nbootstrap, topic, group = sys.argv[1], sys.argv[2], sys.argv[3]\n`;
+    const r = spawnSync(PYTHON, ["-c", prelude + code, bootstrap, TOPIC, GROUP], { encoding: "utf8", timeout: 90_000 });
+    if (r.status !== 0) fail(`kafka-python script failed (exit ${r.status}):\n${r.stderr || r.error}`);
+    return r.stdout.trim();
+}
+
+const PRODUCE_PY = `
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=bootstrap)
+for k, v in json.loads(sys.argv[4]):
+    p.send(topic, key=k.encode(), value=v.encode(), headers=[("origin", b"kafka-python")])
+p.flush()
+p.close()
+`;
+
+function produceFromPython(bootstrap, records) {
+    const prelude = `import sys, json, time\nbootstrap, topic, group = sys.argv[1], sys.argv[2], sys.argv[3]\n`;
+    const r = spawnSync(PYTHON, ["-c", prelude + PRODUCE_PY, bootstrap, TOPIC, GROUP, JSON.stringify(records)], { encoding: "utf8", timeout: 90_000 });
+    if (r.status !== 0) fail(`kafka-python producer failed (exit ${r.status}):\n${r.stderr || r.error}`);
+}
+
+const CONSUME_PY = `
+from kafka import KafkaConsumer
+want = int(sys.argv[4])
+c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                  enable_auto_commit=False, client_id="ui-test-consumer")
+got, deadline = 0, time.time() + 60
+while got < want and time.time() < deadline:
+    for tp, recs in c.poll(timeout_ms=1000).items():
+        got += len(recs)
+c.commit()
+c.close()
+print(got)
+`;
+
+// ---------------------------------------------------------------------------------------
+// the test
+// ---------------------------------------------------------------------------------------
+
+async function main() {
+    fs.rmSync(SHOTS, { recursive: true, force: true });
+    fs.mkdirSync(SHOTS, { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-ui-"));
+    const sluice = await startSluice(path.join(tmp, "data"), path.join(tmp, "sluice.log"));
+    log(`sluice at ${sluice.url}, kafka ${sluice.bootstrap}, log ${path.join(tmp, "sluice.log")}`);
+    const ctx = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"],
+        viewport: { width: 1440, height: 900 },
+        colorScheme: "light",
+        acceptDownloads: true,
+    });
+    const page = ctx.pages()[0] || (await ctx.newPage());
+    page.setDefaultTimeout(T);
+    const pageErrors = [];
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    page.on("console", (m) => {
+        if (m.type() === "error") pageErrors.push(`console: ${m.text()}`);
+    });
+
+    let current = "start";
+    const step = async (name, fn) => {
+        current = name;
+        const t0 = Date.now();
+        await fn();
+        const panics = pageErrors.filter((e) => /panicked|RuntimeError|unreachable/.test(e));
+        if (panics.length) fail(`the page crashed: ${panics.join("\n")}`);
+        log(`ok  ${name} (${Date.now() - t0} ms)`);
+    };
+    let shots = 0;
+    const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${String(++shots).padStart(2, "0")}-${name}.png`) });
+    const text = async (sel) => (await page.locator(sel).first().innerText()).trim();
+    const waitText = async (sel, want, what, timeout = T) => {
+        const deadline = Date.now() + timeout;
+        let last = "";
+        while (Date.now() < deadline) {
+            last = await page.locator(sel).first()
+                .evaluate((el) => (el.tagName === "TEXTAREA" || el.tagName === "INPUT" ? el.value : el.innerText))
+                .catch(() => "");
+            if (typeof want === "function" ? want(last.trim()) : last.trim() === want) return last.trim();
+            await page.waitForTimeout(250);
+        }
+        fail(`${what}: expected ${typeof want === "function" ? "a matching value" : JSON.stringify(want)}, saw ${JSON.stringify(last.trim())}`);
+    };
+    // Load, and wait for that answer (one still in flight would replace the list later).
+    const loadMessages = async () => {
+        await page.click("[data-testid=load-messages]");
+        await page.waitForSelector("[data-testid=load-messages]:not([disabled])");
+    };
+    const rows = (sel) => page.locator(sel).count();
+    const waitRows = async (sel, n, what) => {
+        const deadline = Date.now() + T;
+        let c = -1;
+        while (Date.now() < deadline) {
+            c = await rows(sel);
+            if (c === n) return;
+            await page.waitForTimeout(250);
+        }
+        fail(`${what}: expected ${n} rows, saw ${c}`);
+    };
+
+    try {
+        await step("overview shows the embedded broker and live rates", async () => {
+            await page.goto(sluice.url + "/");
+            await page.waitForSelector("[data-testid=overview]");
+            await waitText("[data-testid=stat-brokers] .stat-value", "1", "broker count");
+            await waitText(".card-head [data-testid=pill]", "live", "rates WebSocket");
+            await shot("overview");
+        });
+
+        await step("create a topic through the UI", async () => {
+            await page.click("[data-testid=nav-topics]");
+            await page.waitForSelector("[data-testid=topics]");
+            await shot("topics-empty");
+            await page.click("[data-testid=create-topic]");
+            await page.fill("[data-testid=topic-name]", TOPIC);
+            await page.fill("[data-testid=topic-partitions]", "2");
+            await shot("create-topic-dialog");
+            await page.click("[data-testid=create-topic-submit]");
+            await page.waitForSelector(`[data-testid=topic-row][data-name="${TOPIC}"]`);
+            await shot("topics");
+        });
+
+        await step("open it with the keyboard (/ search, j, Enter)", async () => {
+            await page.keyboard.press("/");
+            const focused = await page.evaluate(() => document.activeElement?.getAttribute("data-testid"));
+            if (focused !== "topic-search") fail(`"/" should focus the topic search, focus is on ${focused}`);
+            await page.keyboard.type("ui-ord");
+            await page.keyboard.press("Escape");
+            await page.keyboard.press("j");
+            await page.keyboard.press("Enter");
+            await page.waitForSelector("[data-testid=topic-detail]");
+            const title = await text("[data-testid=topic-title]");
+            if (title !== TOPIC) fail(`topic detail shows ${JSON.stringify(title)}, expected ${TOPIC}`);
+        });
+
+        await step("produce 3 messages with headers through the UI", async () => {
+            await page.click("[data-testid=tab-produce]");
+            await page.waitForSelector("[data-testid=produce]");
+            await page.click("[data-testid=add-header]");
+            await page.fill("[data-testid=header-key]", "source");
+            await page.fill("[data-testid=header-value]", "ui");
+            for (const i of [1, 2, 3]) {
+                await page.fill("[data-testid=produce-key]", `k${i}`);
+                await page.fill("[data-testid=produce-value]", JSON.stringify({ order: i, item: "widget", qty: i * 2 }));
+                await page.click("[data-testid=produce-send]");
+                await waitText("[data-testid=produce-progress] + span", "1 / 1", `progress of message ${i}`);
+                await page.waitForSelector("[data-testid=produce-send]:not([disabled])");
+            }
+            await shot("produce");
+        });
+
+        await step("see them in the message browser, with their detail", async () => {
+            await page.click("[data-testid=tab-messages]");
+            await page.selectOption("[data-testid=start-from]", "earliest");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 3, "message browser");
+            await page.click('[data-testid=message-row][data-key="k2"]');
+            await page.waitForSelector("[data-testid=message-detail]");
+            const headers = await text("[data-testid=detail-headers]");
+            if (!/source\s+ui/.test(headers)) fail(`message detail headers: expected "source ui", saw ${JSON.stringify(headers)}`);
+            const value = await text("[data-testid=detail-value]");
+            if (!value.includes('"order": 2')) fail(`message detail value should be pretty JSON with "order": 2, saw ${JSON.stringify(value)}`);
+            await shot("messages-detail");
+        });
+
+        await step("reload keeps the deep link (/topics/NAME/messages)", async () => {
+            await page.reload();
+            await page.waitForSelector("[data-testid=message-browser]");
+            if (!page.url().endsWith(`/topics/${TOPIC}/messages`)) fail(`URL after reload: ${page.url()}`);
+            await waitRows("[data-testid=message-row]", 3, "message browser after reload");
+        });
+
+        await step("filter by key", async () => {
+            await page.fill("[data-testid=filter-key]", "k3");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 1, "key filter k3");
+            const key = await page.locator("[data-testid=message-row]").first().getAttribute("data-key");
+            if (key !== "k3") fail(`key filter k3 returned a message keyed ${key}`);
+            await shot("messages-filtered");
+            await page.fill("[data-testid=filter-key]", "");
+            await page.fill("[data-testid=filter-header]", "source=ui");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 3, "header filter source=ui");
+            await page.fill("[data-testid=filter-header]", "");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 3, "no filter");
+        });
+
+        await step("start from an offset, a timestamp; one partition", async () => {
+            const part = await page.locator("[data-testid=message-row]").first().evaluate((el) => el.firstElementChild.textContent.trim());
+            await page.selectOption("[data-testid=partition-select]", part);
+            await page.selectOption("[data-testid=start-from]", "offset");
+            await page.fill("[data-testid=start-offset]", "1");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 2, `partition ${part} from offset 1`);
+            await page.selectOption("[data-testid=partition-select]", "");
+            await page.selectOption("[data-testid=start-from]", "timestamp");
+            await page.fill("[data-testid=message-browser] input[type=datetime-local]", "2001-01-01T00:00:00");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 3, "from a timestamp in 2001");
+            await page.fill("[data-testid=message-browser] input[type=datetime-local]", "2099-01-01T00:00:00");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 0, "from a timestamp in 2099");
+            await page.selectOption("[data-testid=start-from]", "latest");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 3, "latest");
+        });
+
+        await step("export the loaded messages as JSON and CSV", async () => {
+            for (const [kind, check] of [
+                ["json", (t) => JSON.parse(t).length === 3 && JSON.parse(t).every((m) => m.headers.some((h) => h.key === "source"))],
+                ["csv", (t) => t.trim().split("\n").length === 4 && t.startsWith("partition,offset,")],
+            ]) {
+                const [download] = await Promise.all([page.waitForEvent("download"), page.click(`[data-testid=export-${kind}]`)]);
+                const file = path.join(tmp, `export.${kind}`);
+                await download.saveAs(file);
+                const body = fs.readFileSync(file, "utf8");
+                if (!check(body)) fail(`the ${kind.toUpperCase()} export does not hold the 3 messages:\n${body.slice(0, 400)}`);
+            }
+        });
+
+        await step("live tail shows a message produced by kafka-python", async () => {
+            await page.click("label.toggle");
+            await waitText(".browser-status [data-testid=pill]", "live", "live tail socket");
+            produceFromPython(sluice.bootstrap, [["from-python", "hello from kafka-python"]]);
+            await page.waitForSelector('[data-testid=message-row][data-key="from-python"]');
+            await waitText("[data-testid=tail-count]", "+1 live", "live tail counter");
+            await shot("live-tail");
+            await page.click("label.toggle");
+        });
+
+        await step("a group's lag after a kafka-python consumer commits", async () => {
+            const got = python(CONSUME_PY.replace("int(sys.argv[4])", "4"), sluice.bootstrap);
+            if (got !== "4") fail(`the kafka-python consumer read ${got} records, expected 4`);
+            produceFromPython(sluice.bootstrap, [["late-1", "a"], ["late-2", "b"], ["late-3", "c"]]);
+            await page.click("[data-testid=nav-groups]");
+            await page.waitForSelector(`[data-testid=group-row][data-group="${GROUP}"]`);
+            await waitText(`[data-testid=group-row][data-group="${GROUP}"] [data-testid=group-lag]`, "3", "group lag in the list");
+            await shot("groups");
+            await page.click(`[data-testid=group-row][data-group="${GROUP}"]`);
+            await page.waitForSelector("[data-testid=group-detail]");
+            await waitText("[data-testid=group-total-lag]", "3", "group lag in the detail");
+            await waitRows("[data-testid=offset-row]", 2, "per-partition offsets");
+        });
+
+        await step("reset its offsets to earliest through the UI and see the lag change", async () => {
+            await page.waitForSelector("[data-testid=reset-offsets]:not([disabled])");
+            await page.click("[data-testid=reset-offsets]");
+            await page.selectOption("[data-testid=reset-to]", "earliest");
+            await shot("reset-dialog");
+            await page.click("[data-testid=reset-submit]");
+            await waitText("[data-testid=group-total-lag]", "7", "lag after reset to earliest");
+            await page.waitForTimeout(4000); // a few lag samples for the chart
+            await shot("group-detail");
+        });
+
+        await step("delete the consumer group through the UI", async () => {
+            await page.click("[data-testid=delete-group]");
+            await page.click("[data-testid=delete-group-confirm]");
+            await page.waitForSelector("[data-testid=groups]");
+            await waitRows(`[data-testid=group-row][data-group="${GROUP}"]`, 0, "group list after delete");
+        });
+
+        await step("edit a topic config (Configs tab → PUT configs)", async () => {
+            await page.goto(`${sluice.url}/topics/${TOPIC}/configs`);
+            const input = '[data-testid=config-table] input[data-config="retention.ms"]';
+            await page.waitForSelector(input);
+            await page.fill(input, "3600000");
+            await page.click("[data-testid=save-configs]");
+            await page.waitForSelector("[data-testid=toast-ok]:has-text('Configs saved')");
+            await page.reload();
+            await page.waitForSelector(input);
+            const v = await page.inputValue(input);
+            if (v !== "3600000") fail(`retention.ms after save and reload: ${v}`);
+            await shot("configs");
+            await page.click("[data-testid=tab-partitions]");
+            await waitRows("[data-testid=partition-table] tbody tr", 2, "partitions tab");
+            await shot("partitions");
+        });
+
+        await step("views still to come say so", async () => {
+            for (const v of ["schemas", "connectors", "sql", "pipelines"]) {
+                await page.click(`[data-testid=nav-${v}]`);
+                await page.waitForSelector("[data-testid=coming]");
+                await shot(`${v}-coming`);
+            }
+        });
+
+        await step("settings, dark theme, add-cluster dialog", async () => {
+            await page.click("[data-testid=nav-settings]");
+            await shot("settings");
+            await page.click("[data-testid=theme-toggle]");
+            const theme = await page.evaluate(() => document.documentElement.getAttribute("data-theme"));
+            if (theme !== "dark") fail(`theme after toggle: ${theme}`);
+            await page.reload();
+            const kept = await page.evaluate(() => document.documentElement.getAttribute("data-theme"));
+            if (kept !== "dark") fail(`dark theme not remembered across a reload (${kept})`);
+            await page.click("[data-testid=nav-overview]");
+            await page.waitForSelector("[data-testid=overview]");
+            await page.waitForTimeout(1500);
+            await shot("overview-dark");
+            await page.goto(`${sluice.url}/topics/${TOPIC}/messages`);
+            await page.selectOption("[data-testid=start-from]", "earliest");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 7, "all messages");
+            await page.locator("[data-testid=message-row]").first().click();
+            await shot("messages-dark");
+            await page.click("[data-testid=add-cluster]");
+            await page.waitForSelector("[data-testid=add-cluster-dialog]");
+            await shot("add-cluster-dark");
+            await page.keyboard.press("Escape");
+            await page.click("[data-testid=theme-toggle]");
+        });
+
+        await step("add a remote cluster (this broker, by its bootstrap address), switch to it, remove it", async () => {
+            await page.goto(`${sluice.url}/topics`);
+            await page.click("[data-testid=add-cluster]");
+            await page.fill("[data-testid=add-cluster-dialog] input[placeholder=staging]", "loopback");
+            await page.fill('[data-testid=add-cluster-dialog] input[placeholder="broker1:9092,broker2:9092"]', sluice.bootstrap);
+            await page.click("[data-testid=add-cluster-submit]");
+            await page.waitForSelector("[data-testid=add-cluster-dialog]", { state: "detached" });
+            const selected = await page.$eval("[data-testid=cluster-select]", (el) => el.options[el.selectedIndex].text);
+            if (!selected.startsWith("loopback")) fail(`after adding, the cluster switcher shows ${JSON.stringify(selected)}`);
+            await page.waitForSelector(`[data-testid=topic-row][data-name="${TOPIC}"]`);
+            await shot("remote-cluster");
+            await page.click("[data-testid=remove-cluster]");
+            await page.click("[data-testid=remove-cluster-confirm]");
+            await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });
+            const back = await page.$eval("[data-testid=cluster-select]", (el) => el.options.length);
+            if (back !== 1) fail(`after removing, the switcher still lists ${back} clusters`);
+        });
+
+        await step("bulk produce (N copies, a JSON array) with progress; a virtual list of them all", async () => {
+            await page.goto(`${sluice.url}/topics/${TOPIC}/produce`);
+            await page.click("label:has([data-testid=mode-copies])");
+            await page.fill("[data-testid=produce-key]", "bulk");
+            await page.fill("[data-testid=produce-value]", "copy");
+            await page.fill("[data-testid=produce-copies]", String(BULK));
+            const t0 = Date.now();
+            await page.click("[data-testid=produce-send]");
+            await waitText("[data-testid=produce-progress] + span", `${BULK.toLocaleString("en-US")} / ${BULK.toLocaleString("en-US")}`, "bulk copies progress", 120_000);
+            log(`    ${BULK} copies in ${Date.now() - t0} ms`);
+            await shot("produce-bulk");
+            await page.click("label:has([data-testid=mode-json])");
+            // Loaded from a file, as a user would.
+            const file = path.join(tmp, "records.json");
+            fs.writeFileSync(file, JSON.stringify([
+                { key: "j1", value: { a: 1 }, headers: { kind: "json" } },
+                { key: "j2", value: "plain", partition: 0 },
+                "bare value",
+            ]));
+            await page.setInputFiles("[data-testid=produce-file]", file);
+            await waitText("[data-testid=produce-bulk]", (t) => t.includes('"j2"'), "the records file in the text area");
+            await page.click("[data-testid=produce-send]");
+            await waitText("[data-testid=produce-progress] + span", "3 / 3", "JSON array progress");
+            await page.click("[data-testid=tab-messages]");
+            await page.selectOption("[data-testid=start-from]", "earliest");
+            await page.fill("[data-testid=limit]", "100000");
+            await loadMessages();
+            const total = Math.min(7 + BULK + 3, 100_000); // the API returns at most 100,000
+            await waitText("[data-testid=message-count]", `${total.toLocaleString("en-US")} messages`, "messages loaded", 60_000);
+            const inDom = await rows("[data-testid=message-row]");
+            if (inDom > 120) fail(`the message list is not virtual: ${inDom} rows in the DOM for ${total} messages`);
+            const t1 = Date.now();
+            for (let i = 0; i < 30; i++) {
+                await page.mouse.move(500, 600);
+                await page.mouse.wheel(0, 4000);
+                await page.waitForTimeout(16);
+            }
+            const offsets = await page.locator("[data-testid=message-row]").evaluateAll((els) => els.length);
+            log(`    ${total} messages loaded, ${inDom} rows in the DOM, 30 wheel scrolls in ${Date.now() - t1} ms (${offsets} rows after)`);
+            await shot("messages-many");
+        });
+
+        await step("delete the topic through the UI", async () => {
+            await page.goto(`${sluice.url}/topics`);
+            await page.click(`[data-testid=topic-row][data-name="${TOPIC}"] [data-testid=delete-topic]`);
+            await page.waitForSelector("[data-testid=delete-topic-dialog]");
+            if (await page.isEnabled("[data-testid=delete-confirm]")) fail("delete is enabled before the name is typed");
+            await page.fill("[data-testid=delete-confirm-input]", TOPIC);
+            await shot("delete-topic");
+            await page.click("[data-testid=delete-confirm]");
+            await waitRows(`[data-testid=topic-row][data-name="${TOPIC}"]`, 0, "topic list after delete");
+            await shot("topics-after-delete");
+        });
+    } catch (e) {
+        await page.screenshot({ path: path.join(SHOTS, "FAILED.png") }).catch(() => {});
+        const extra = pageErrors.length ? `\npage errors:\n  ${pageErrors.join("\n  ")}` : "";
+        throw new Failure(`step "${current}": ${e.message}${extra}\n(screenshot: tests/artifacts/ui/FAILED.png)`);
+    } finally {
+        await ctx.close().catch(() => {});
+        sluice.proc.kill("SIGTERM");
+    }
+}
+
+main().then(
+    () => {
+        console.log("browser tests passed");
+        process.exit(0);
+    },
+    (e) => {
+        console.error(`\nbrowser test FAILED: ${e.message}`);
+        process.exit(1);
+    },
+);

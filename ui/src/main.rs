@@ -1,0 +1,17 @@
+//! Sluice's workbench UI: a Leptos client-side app talking to the workbench API.
+
+mod api;
+mod app;
+mod charts;
+mod groups;
+mod messages;
+mod overview;
+mod produce;
+mod topics;
+mod util;
+mod ws;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}
