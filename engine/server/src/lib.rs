@@ -16,6 +16,43 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use sluice_registry::SchemaRegistry;
+
+/// Binds `host:port` and serves `router` until `stop` turns true. Returns the URL clients
+/// use (`http://HOST:PORT`) and the server task.
+async fn serve_http(
+    host: &str,
+    port: u16,
+    what: &str,
+    router: axum::Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<(String, JoinHandle<()>)> {
+    let addr: SocketAddr = format!("{host}:{port}")
+        .parse()
+        .with_context(|| format!("bad host {host}"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the {what} listener on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let shown = if bound.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        bound.ip().to_string()
+    };
+    let what = what.to_string();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "{what} server failed");
+        }
+    });
+    Ok((format!("http://{shown}:{}", bound.port()), task))
+}
+
 /// How to start a sandbox.
 #[derive(Debug, Clone)]
 pub struct SandboxOptions {
@@ -28,6 +65,8 @@ pub struct SandboxOptions {
     pub num_partitions: i32,
     pub flush_interval: Duration,
     pub retention_check_interval: Duration,
+    /// Schema registry port (0 picks a free one).
+    pub registry_port: u16,
 }
 
 impl SandboxOptions {
@@ -41,6 +80,7 @@ impl SandboxOptions {
             num_partitions: 1,
             flush_interval: Duration::from_secs(1),
             retention_check_interval: Duration::from_secs(30),
+            registry_port: 8081,
         }
     }
 }
@@ -59,6 +99,9 @@ pub struct Sandbox {
     endpoints: Vec<Endpoint>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
+    /// The HTTP surfaces (registry, ...), stopped together through `http_stop`.
+    http_servers: Vec<JoinHandle<()>>,
+    http_stop: tokio::sync::watch::Sender<bool>,
     background: Option<BackgroundTasks>,
 }
 
@@ -101,14 +144,38 @@ impl Sandbox {
                 let _ = stop_rx.await;
             },
         ));
+        let mut endpoints = vec![Endpoint {
+            name: "kafka",
+            address: format!("{advertised_host}:{}", bound.port()),
+        }];
+        let (http_stop, _) = tokio::sync::watch::channel(false);
+        let mut http_servers = Vec::new();
+
+        let store = Arc::clone(&broker.store);
+        let registry = tokio::task::spawn_blocking(move || SchemaRegistry::open(store))
+            .await?
+            .context("opening the schema registry")?;
+        let (address, task) = serve_http(
+            &opts.host,
+            opts.registry_port,
+            "schema registry",
+            sluice_registry::http::router(registry),
+            http_stop.subscribe(),
+        )
+        .await?;
+        endpoints.push(Endpoint {
+            name: "registry",
+            address,
+        });
+        http_servers.push(task);
+
         Ok(Sandbox {
             broker,
-            endpoints: vec![Endpoint {
-                name: "kafka",
-                address: format!("{advertised_host}:{}", bound.port()),
-            }],
+            endpoints,
             stop: Some(stop_tx),
             server: Some(server),
+            http_servers,
+            http_stop,
             background: Some(background),
         })
     }
@@ -122,6 +189,14 @@ impl Sandbox {
         &self.endpoints[0].address
     }
 
+    /// The base URL of a surface (`registry`, ...), if it runs.
+    pub fn url(&self, name: &str) -> Option<&str> {
+        self.endpoints
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.address.as_str())
+    }
+
     /// Stops accepting connections and makes everything written durable (final fsync).
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
@@ -129,6 +204,10 @@ impl Sandbox {
         }
         if let Some(server) = self.server.take() {
             server.await?;
+        }
+        let _ = self.http_stop.send(true);
+        for task in self.http_servers.drain(..) {
+            let _ = task.await;
         }
         if let Some(bg) = self.background.take() {
             tokio::task::spawn_blocking(move || bg.shutdown()).await?;

@@ -29,6 +29,7 @@ const CALL: Duration = Duration::from_secs(30);
 async fn start(dir: &Path) -> Result<Sandbox> {
     Sandbox::start(SandboxOptions {
         kafka_port: 0,
+        registry_port: 0,
         ..SandboxOptions::new(dir)
     })
     .await

@@ -1,0 +1,57 @@
+//! Schema formats: parsing (with references), the canonical text that decides whether two
+//! schemas are the same, and the pairwise "can a reader of this schema read data written
+//! with that one" check that compatibility levels are built from. No I/O.
+
+pub mod avro;
+
+use crate::error::{RegistryError, Result};
+use crate::model::SchemaType;
+
+/// A schema that parsed, of any format.
+#[derive(Debug, Clone)]
+pub enum ParsedSchema {
+    Avro(avro::AvroSchema),
+}
+
+impl ParsedSchema {
+    /// Parses `text` as `schema_type`; `references` are the texts of the schemas it refers
+    /// to (transitively), already registered.
+    pub fn parse(schema_type: SchemaType, text: &str, references: &[String]) -> Result<Self> {
+        match schema_type {
+            SchemaType::Avro => Ok(ParsedSchema::Avro(avro::AvroSchema::parse(
+                text, references,
+            )?)),
+            SchemaType::Protobuf | SchemaType::Json => Err(RegistryError::InvalidSchema(format!(
+                "{} schemas are not supported by this registry yet",
+                schema_type.name()
+            ))),
+        }
+    }
+
+    pub fn schema_type(&self) -> SchemaType {
+        match self {
+            ParsedSchema::Avro(_) => SchemaType::Avro,
+        }
+    }
+
+    /// The text stored and returned for this schema (Confluent stores a canonical string).
+    pub fn canonical(&self) -> String {
+        match self {
+            ParsedSchema::Avro(a) => a.canonical(),
+        }
+    }
+
+    /// The text used for `normalize=true` lookups and registrations.
+    pub fn normalized(&self) -> String {
+        match self {
+            ParsedSchema::Avro(a) => a.normalized(),
+        }
+    }
+
+    /// Why a reader using `self` cannot read data written with `writer` (empty: it can).
+    pub fn read_problems(&self, writer: &ParsedSchema) -> Vec<String> {
+        match (self, writer) {
+            (ParsedSchema::Avro(r), ParsedSchema::Avro(w)) => r.read_problems(w),
+        }
+    }
+}
