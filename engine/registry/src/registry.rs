@@ -245,8 +245,12 @@ impl State {
             .unwrap_or(Mode::Readwrite)
     }
 
-    /// Texts of every schema `refs` reach, dependencies first.
-    fn reference_texts(&self, refs: &[SchemaReference], out: &mut Vec<String>) -> Result<()> {
+    /// (reference name, text) of every schema `refs` reach, dependencies first.
+    fn reference_texts(
+        &self,
+        refs: &[SchemaReference],
+        out: &mut Vec<(String, String)>,
+    ) -> Result<()> {
         for r in refs {
             let spec = if r.version == -1 {
                 VersionSpec::Latest
@@ -261,8 +265,9 @@ impl State {
             })?;
             let s = &self.schemas[&e.id];
             self.reference_texts(&s.references.clone(), out)?;
-            if !out.contains(&s.schema) {
-                out.push(s.schema.clone());
+            let named = (r.name.clone(), s.schema.clone());
+            if !out.contains(&named) {
+                out.push(named);
             }
         }
         Ok(())

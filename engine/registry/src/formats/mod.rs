@@ -14,13 +14,23 @@ pub enum ParsedSchema {
 }
 
 impl ParsedSchema {
-    /// Parses `text` as `schema_type`; `references` are the texts of the schemas it refers
-    /// to (transitively), already registered.
-    pub fn parse(schema_type: SchemaType, text: &str, references: &[String]) -> Result<Self> {
+    /// Parses `text` as `schema_type`; `references` are the (reference name, text) pairs of
+    /// the schemas it refers to (transitively), already registered. Avro only needs the texts.
+    pub fn parse(
+        schema_type: SchemaType,
+        text: &str,
+        references: &[(String, String)],
+    ) -> Result<Self> {
         match schema_type {
-            SchemaType::Avro => Ok(ParsedSchema::Avro(avro::AvroSchema::parse(
-                text, references,
-            )?)),
+            SchemaType::Avro => {
+                let mut texts: Vec<String> = Vec::new();
+                for (_, t) in references {
+                    if !texts.contains(t) {
+                        texts.push(t.clone());
+                    }
+                }
+                Ok(ParsedSchema::Avro(avro::AvroSchema::parse(text, &texts)?))
+            }
             SchemaType::Protobuf | SchemaType::Json => Err(RegistryError::InvalidSchema(format!(
                 "{} schemas are not supported by this registry yet",
                 schema_type.name()
