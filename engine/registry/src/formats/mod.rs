@@ -3,6 +3,7 @@
 //! with that one" check that compatibility levels are built from. No I/O.
 
 pub mod avro;
+pub mod protobuf;
 
 use crate::error::{RegistryError, Result};
 use crate::model::SchemaType;
@@ -11,6 +12,7 @@ use crate::model::SchemaType;
 #[derive(Debug, Clone)]
 pub enum ParsedSchema {
     Avro(avro::AvroSchema),
+    Protobuf(protobuf::ProtobufSchema),
 }
 
 impl ParsedSchema {
@@ -31,7 +33,10 @@ impl ParsedSchema {
                 }
                 Ok(ParsedSchema::Avro(avro::AvroSchema::parse(text, &texts)?))
             }
-            SchemaType::Protobuf | SchemaType::Json => Err(RegistryError::InvalidSchema(format!(
+            SchemaType::Protobuf => Ok(ParsedSchema::Protobuf(protobuf::ProtobufSchema::parse(
+                text, references,
+            )?)),
+            SchemaType::Json => Err(RegistryError::InvalidSchema(format!(
                 "{} schemas are not supported by this registry yet",
                 schema_type.name()
             ))),
@@ -41,6 +46,7 @@ impl ParsedSchema {
     pub fn schema_type(&self) -> SchemaType {
         match self {
             ParsedSchema::Avro(_) => SchemaType::Avro,
+            ParsedSchema::Protobuf(_) => SchemaType::Protobuf,
         }
     }
 
@@ -48,6 +54,7 @@ impl ParsedSchema {
     pub fn canonical(&self) -> String {
         match self {
             ParsedSchema::Avro(a) => a.canonical(),
+            ParsedSchema::Protobuf(p) => p.canonical(),
         }
     }
 
@@ -55,6 +62,7 @@ impl ParsedSchema {
     pub fn normalized(&self) -> String {
         match self {
             ParsedSchema::Avro(a) => a.normalized(),
+            ParsedSchema::Protobuf(p) => p.normalized(),
         }
     }
 
@@ -62,6 +70,13 @@ impl ParsedSchema {
     pub fn read_problems(&self, writer: &ParsedSchema) -> Vec<String> {
         match (self, writer) {
             (ParsedSchema::Avro(r), ParsedSchema::Avro(w)) => r.read_problems(w),
+            (ParsedSchema::Protobuf(r), ParsedSchema::Protobuf(w)) => r.read_problems(w),
+            // The registry compares types first; a mismatch here reads nothing.
+            (r, w) => vec![format!(
+                "Incompatible because of different schema type: {} vs {}",
+                w.schema_type().name(),
+                r.schema_type().name()
+            )],
         }
     }
 }
