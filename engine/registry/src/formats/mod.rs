@@ -3,15 +3,17 @@
 //! with that one" check that compatibility levels are built from. No I/O.
 
 pub mod avro;
+pub mod json;
 pub mod protobuf;
 
-use crate::error::{RegistryError, Result};
+use crate::error::Result;
 use crate::model::SchemaType;
 
 /// A schema that parsed, of any format.
 #[derive(Debug, Clone)]
 pub enum ParsedSchema {
     Avro(avro::AvroSchema),
+    Json(json::JsonSchema),
     Protobuf(protobuf::ProtobufSchema),
 }
 
@@ -36,16 +38,16 @@ impl ParsedSchema {
             SchemaType::Protobuf => Ok(ParsedSchema::Protobuf(protobuf::ProtobufSchema::parse(
                 text, references,
             )?)),
-            SchemaType::Json => Err(RegistryError::InvalidSchema(format!(
-                "{} schemas are not supported by this registry yet",
-                schema_type.name()
-            ))),
+            SchemaType::Json => Ok(ParsedSchema::Json(json::JsonSchema::parse(
+                text, references,
+            )?)),
         }
     }
 
     pub fn schema_type(&self) -> SchemaType {
         match self {
             ParsedSchema::Avro(_) => SchemaType::Avro,
+            ParsedSchema::Json(_) => SchemaType::Json,
             ParsedSchema::Protobuf(_) => SchemaType::Protobuf,
         }
     }
@@ -54,6 +56,7 @@ impl ParsedSchema {
     pub fn canonical(&self) -> String {
         match self {
             ParsedSchema::Avro(a) => a.canonical(),
+            ParsedSchema::Json(j) => j.canonical(),
             ParsedSchema::Protobuf(p) => p.canonical(),
         }
     }
@@ -62,6 +65,7 @@ impl ParsedSchema {
     pub fn normalized(&self) -> String {
         match self {
             ParsedSchema::Avro(a) => a.normalized(),
+            ParsedSchema::Json(j) => j.normalized(),
             ParsedSchema::Protobuf(p) => p.normalized(),
         }
     }
@@ -70,6 +74,7 @@ impl ParsedSchema {
     pub fn read_problems(&self, writer: &ParsedSchema) -> Vec<String> {
         match (self, writer) {
             (ParsedSchema::Avro(r), ParsedSchema::Avro(w)) => r.read_problems(w),
+            (ParsedSchema::Json(r), ParsedSchema::Json(w)) => r.read_problems(w),
             (ParsedSchema::Protobuf(r), ParsedSchema::Protobuf(w)) => r.read_problems(w),
             // The registry compares types first; a mismatch here reads nothing.
             (r, w) => vec![format!(
