@@ -154,3 +154,97 @@ def test_bad_input_gets_confluent_errors(sluice):
     # Unknown routes get the error JSON too.
     status, body = call(sluice, "GET", "/no/such/route")
     assert status == 404 and body["error_code"] == 404, body
+
+
+def test_json_compatibility_conformance(sluice, shared_dir, tmp_path):
+    """Every public JSON Schema case of the shared suite, under Confluent's default (strict)
+    policy."""
+    runner = shared_dir / "conformance" / "run_sr_compat.py"
+    if not runner.is_file():
+        pytest.skip("conformance runner not found at %s" % runner)
+    proc = subprocess.run(
+        [sys.executable, "-u", str(runner), "--sr", sluice.url("registry"),
+         "--bootstrap", sluice.bootstrap, "--types", "JSON", "--no-smoke"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    m = SUMMARY_RE.search(out)
+    fails = [ln for ln in out.splitlines() if ln.startswith("FAIL")]
+    assert m, "no summary line:\n" + out[-3000:]
+    passed, failed = int(m.group(1)), int(m.group(2))
+    print("run_sr_compat --types JSON: %d passed, %d failed" % (passed, failed))
+    assert failed == 0 and passed >= 100, "\n".join(fails[:40])
+
+
+ORDER_JSON_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "Order",
+    "type": "object",
+    "properties": {
+        "order_id": {"type": "integer"},
+        "product": {"type": "string"},
+        "quantity": {"type": "integer", "minimum": 1},
+    },
+    "required": ["order_id", "product", "quantity"],
+    "additionalProperties": False,
+}
+
+
+def test_talk_order_json_schema_round_trip(sluice):
+    """The talk's Order as a JSON Schema through confluent-kafka's JSONSerializer and
+    JSONDeserializer: registered on first use, ids on the wire, and evolution checked."""
+    from confluent_kafka import Consumer, Producer
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+    from confluent_kafka.schema_registry.error import SchemaRegistryError
+    from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    topic = unique("orders-json")
+    subject = topic + "-value"
+    sr = SchemaRegistryClient({"url": sluice.url("registry")})
+    schema_str = json.dumps(ORDER_JSON_SCHEMA)
+    ser = JSONSerializer(schema_str, sr)
+    producer = Producer({"bootstrap.servers": sluice.bootstrap})
+    orders = [{"order_id": i, "product": "Laptop", "quantity": i % 3 + 1} for i in range(20)]
+    for o in orders:
+        producer.produce(topic, value=ser(o, SerializationContext(topic, MessageField.VALUE)))
+    assert producer.flush(30) == 0
+
+    registered = sr.get_latest_version(subject)
+    assert registered.version == 1 and registered.schema.schema_type == "JSON"
+    schema_id = registered.schema_id
+
+    consumer = Consumer({"bootstrap.servers": sluice.bootstrap,
+                         "group.id": unique("orders-json-reader"),
+                         "auto.offset.reset": "earliest"})
+    consumer.subscribe([topic])
+    de = JSONDeserializer(None, schema_registry_client=sr)
+    got = []
+    try:
+        while len(got) < len(orders):
+            m = consumer.poll(10)
+            assert m is not None, "timed out after %d records" % len(got)
+            assert m.error() is None, m.error()
+            raw = m.value()
+            assert raw[0] == 0 and int.from_bytes(raw[1:5], "big") == schema_id
+            got.append(de(raw, SerializationContext(topic, MessageField.VALUE)))
+    finally:
+        consumer.close()
+    assert got == orders
+
+    # BACKWARD (the default): an optional field on the closed model is fine, a new
+    # required one without a default is not, and neither is narrowing a type.
+    v2 = json.loads(schema_str)
+    v2["properties"]["note"] = {"type": "string"}
+    assert sr.test_compatibility(subject, Schema(json.dumps(v2), "JSON")) is True
+    v3 = json.loads(json.dumps(v2))
+    v3["required"].append("note")
+    assert sr.test_compatibility(subject, Schema(json.dumps(v3), "JSON")) is False
+    with pytest.raises(SchemaRegistryError) as err:
+        sr.register_schema(subject, Schema(json.dumps(v3), "JSON"))
+    assert err.value.http_status_code == 409
+    assert "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL" in err.value.error_message
+    assert sr.register_schema(subject, Schema(json.dumps(v2), "JSON")) != schema_id
+    # Not a JSON schema at all: 422.
+    status, body = call(sluice, "POST", "/subjects/%s/versions" % subject,
+                        {"schemaType": "JSON", "schema": '{"type": "text"}'})
+    assert status == 422 and body["error_code"] == 42201, body
