@@ -432,7 +432,13 @@ struct Loader<'a> {
     docs: &'a [Doc],
     nodes: Vec<Node>,
     by_pointer: HashMap<(usize, String), NodeId>,
+    /// Nodes allocated but not built yet: (node, document, pointer).
+    pending: Vec<(NodeId, usize, String)>,
 }
+
+/// How deep comparing may nest (through properties, items, branches and `$ref`s): it
+/// recurses, and a request's thread has a bounded stack.
+const MAX_DEPTH: usize = 200;
 
 fn escape_pointer(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
@@ -471,19 +477,27 @@ impl<'a> Loader<'a> {
         self.nodes.len() - 1
     }
 
-    /// The node for the schema at `pointer` in `doc`, loading it once.
-    fn load(&mut self, doc: usize, pointer: String) -> std::result::Result<NodeId, String> {
+    /// The node for the schema at `pointer` in `doc`: allocated once, built later by
+    /// [`Loader::finish`] (no recursion, however deep the schema or its `$ref` chains).
+    fn load(&mut self, doc: usize, pointer: String) -> NodeId {
         if let Some(id) = self.by_pointer.get(&(doc, pointer.clone())) {
-            return Ok(*id);
+            return *id;
         }
-        let value = self
-            .value_at(doc, &pointer)
-            .ok_or_else(|| format!("no schema at #{pointer}"))?;
         let id = self.push(Node::bare(Kind::Empty));
         self.by_pointer.insert((doc, pointer.clone()), id);
-        let node = self.build(doc, &pointer, value)?;
-        self.nodes[id] = node;
-        Ok(id)
+        self.pending.push((id, doc, pointer));
+        id
+    }
+
+    /// Builds every node allocated so far, and those they allocate in turn.
+    fn finish(&mut self) -> std::result::Result<(), String> {
+        while let Some((id, doc, pointer)) = self.pending.pop() {
+            let value = self
+                .value_at(doc, &pointer)
+                .ok_or_else(|| format!("no schema at #{pointer}"))?;
+            self.nodes[id] = self.build(doc, &pointer, value)?;
+        }
+        Ok(())
     }
 
     fn child(
@@ -497,7 +511,7 @@ impl<'a> Loader<'a> {
             p.push('/');
             p.push_str(&escape_pointer(seg));
         }
-        self.load(doc, p)
+        Ok(self.load(doc, p))
     }
 
     fn build(
@@ -539,7 +553,7 @@ impl<'a> Loader<'a> {
         if let Some(r) = o.get("$ref") {
             let r = r.as_str().ok_or("$ref must be a string")?;
             let (target_doc, target_pointer) = self.resolve_ref(doc, r)?;
-            let target = self.load(target_doc, target_pointer)?;
+            let target = self.load(target_doc, target_pointer);
             node.kind = Kind::Reference(target);
             return Ok(node);
         }
@@ -967,8 +981,10 @@ impl JsonSchema {
             docs: &docs,
             nodes: Vec::new(),
             by_pointer: HashMap::new(),
+            pending: Vec::new(),
         };
-        let root = loader.load(0, String::new()).map_err(|e| invalid(&e))?;
+        let root = loader.load(0, String::new());
+        loader.finish().map_err(|e| invalid(&e))?;
         let canonical = serde_json::to_string(&ordered).map_err(|e| invalid(&e.to_string()))?;
         let normalized =
             serde_json::to_string(&ordered.sorted()).map_err(|e| invalid(&e.to_string()))?;
@@ -1304,6 +1320,7 @@ struct Differ<'a> {
     in_progress: HashSet<(bool, NodeId, NodeId)>,
     /// Whether `original` and `update` are swapped (inside a `not`).
     flipped: bool,
+    depth: usize,
     budget: usize,
 }
 
@@ -1316,6 +1333,7 @@ fn differences(original: &JsonSchema, update: &JsonSchema) -> Vec<(Change, Strin
         out: Vec::new(),
         in_progress: HashSet::new(),
         flipped: false,
+        depth: 0,
         budget: COMPARISON_BUDGET,
     };
     d.compare(Some(original.root), Some(update.root));
@@ -1376,6 +1394,15 @@ impl<'a> Differ<'a> {
     }
 
     fn compare(&mut self, o: Option<NodeId>, u: Option<NodeId>) {
+        if self.depth >= MAX_DEPTH {
+            return self.add(Change::TooComplex);
+        }
+        self.depth += 1;
+        self.compare_at_depth(o, u);
+        self.depth -= 1;
+    }
+
+    fn compare_at_depth(&mut self, o: Option<NodeId>, u: Option<NodeId>) {
         let (o, u) = match (o, u) {
             (None, None) => return,
             (None, Some(_)) => return self.add(Change::SchemaAdded),
@@ -2540,5 +2567,52 @@ mod tests {
             problems,
             vec!["{errorType:'TYPE_CHANGED', description:'A type at path '#/properties/foo' is different between the new schema and the old schema', location:'#/properties/foo'}".to_string()]
         );
+    }
+
+    #[test]
+    fn deep_ref_chains_load_and_compare_within_a_small_stack() {
+        // A chain of definitions, each holding the next: loading and comparing both recurse.
+        let chain = |n: usize, leaf: &str| {
+            let mut defs = Vec::new();
+            for i in 0..n {
+                defs.push(format!(
+                    r##""d{i}": {{"type": "object", "properties": {{"next": {{"$ref": "#/definitions/d{}"}}}}}}"##,
+                    i + 1
+                ));
+            }
+            defs.push(format!(r#""d{n}": {{"type": "{leaf}"}}"#));
+            format!(
+                r##"{{"$ref": "#/definitions/d0", "definitions": {{{}}}}}"##,
+                defs.join(", ")
+            )
+        };
+        let run = move || {
+            let ok = chain(150, "string");
+            assert!(backward(&ok, &ok));
+            assert!(!backward(&ok, &chain(150, "number")));
+            // Deeper than comparing may go: refused as too complex, not a crash.
+            let deep = chain(1000, "string");
+            let problems = parse(&deep).read_problems(&parse(&deep));
+            assert!(
+                problems.iter().any(|p| p.contains("SCHEMA_TOO_COMPLEX")),
+                "{problems:?}"
+            );
+            // The same through combined branches and array items.
+            let branchy = deep
+                .replace(
+                    r#""type": "object", "properties": {"next": "#,
+                    r#""anyOf": [{"type": "null"}, {"type": "array", "items": "#,
+                )
+                .replace("}}}, \"d", "}}]}, \"d");
+            // (inside branches the cut-off makes no branch match: still refused, no crash).
+            assert!(!parse(&branchy).read_problems(&parse(&branchy)).is_empty());
+        };
+        // Tokio's worker threads have 2 MiB stacks.
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }
