@@ -1243,18 +1243,14 @@ impl Change {
         use Change::*;
         let name = self.name();
         match self {
-            _ if name.ends_with("_ADDED")
-                && !name.contains("PROPERTY")
-                && !name.contains("ITEM")
-                && self != SchemaAdded
-                && self != AdditionalItemsAdded
-                || matches!(
-                    self,
-                    AdditionalItemsRemoved | AdditionalPropertiesRemoved | UnevaluatedItemsRemoved
-                ) =>
-            {
-                format!("The keyword at path '{path}' in the new schema is not present in the old schema")
-            }
+            MaximumAdded | MinimumAdded | ExclusiveMaximumAdded | ExclusiveMinimumAdded
+            | MultipleOfAdded | MaxLengthAdded | MinLengthAdded | PatternAdded
+            | RequiredAttributeAdded | MaxPropertiesAdded | MinPropertiesAdded
+            | DependencyArrayAdded | DependencySchemaAdded | MaxItemsAdded | MinItemsAdded
+            | MaxContainsAdded | MinContainsAdded | UniqueItemsAdded | AdditionalItemsRemoved
+            | AdditionalPropertiesRemoved | UnevaluatedItemsRemoved => format!(
+                "The keyword at path '{path}' in the new schema is not present in the old schema"
+            ),
             MinLengthIncreased | MinimumIncreased | ExclusiveMinimumIncreased
             | MinPropertiesIncreased | MultipleOfExpanded | MinItemsIncreased
             | MinContainsIncreased => format!(
@@ -2557,6 +2553,19 @@ mod tests {
             r##"{"$ref": "#/definitions/s", "definitions": {"s": {"type": "string"}}}"##,
             r#"{"type": "string"}"#
         ));
+    }
+
+    #[test]
+    fn every_incompatible_change_is_described() {
+        let problems = parse(r#"{"type": "array", "uniqueItems": true, "maxItems": 3}"#)
+            .read_problems(&parse(r#"{"type": "array"}"#));
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        for p in &problems {
+            assert!(
+                p.contains("in the new schema is not present in the old schema"),
+                "{p}"
+            );
+        }
     }
 
     #[test]
