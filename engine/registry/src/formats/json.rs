@@ -401,8 +401,8 @@ struct Node {
     title: Option<String>,
     description: Option<String>,
     default: Option<Value>,
-    /// The JSON this node was loaded from (None for the parts of a synthetic `allOf`): equal
-    /// raw JSON means the same subschema when combined schemas collapse duplicates.
+    /// The JSON of a branch of `allOf`/`anyOf`/`oneOf` (None elsewhere): equal JSON means the
+    /// same branch when combined schemas collapse duplicates.
     raw: Option<Value>,
 }
 
@@ -520,16 +520,22 @@ impl<'a> Loader<'a> {
         pointer: &str,
         value: &'a Value,
     ) -> std::result::Result<Node, String> {
+        // Only branches of allOf/anyOf/oneOf are ever told apart by their JSON.
+        let branch = pointer
+            .rsplit('/')
+            .nth(1)
+            .is_some_and(|parent| ["allOf", "anyOf", "oneOf"].contains(&parent));
+        let raw = branch.then(|| value.clone());
         let o = match value {
             Value::Bool(true) => {
                 return Ok(Node {
-                    raw: Some(value.clone()),
+                    raw: raw.clone(),
                     ..Node::bare(Kind::True)
                 })
             }
             Value::Bool(false) => {
                 return Ok(Node {
-                    raw: Some(value.clone()),
+                    raw: raw.clone(),
                     ..Node::bare(Kind::False)
                 })
             }
@@ -548,7 +554,7 @@ impl<'a> Loader<'a> {
             title: text("title"),
             description: text("description"),
             default: o.get("default").cloned(),
-            raw: Some(value.clone()),
+            raw: raw.clone(),
         };
         if let Some(r) = o.get("$ref") {
             let r = r.as_str().ok_or("$ref must be a string")?;
