@@ -770,7 +770,8 @@ impl<'a> Loader<'a> {
                         .push(self.child(doc, pointer, &["items", &i.to_string()])?);
                 }
             }
-            Some(Value::Bool(b)) if prefixed => n.additional_allowed = *b,
+            // 2020-12: a boolean `items` only says whether items past the tuple may exist.
+            Some(Value::Bool(b)) if draft == Draft::D202012 => n.additional_allowed = *b,
             Some(Value::Object(_)) if prefixed => {
                 n.additional_schema = Some(self.child(doc, pointer, &["items"])?)
             }
@@ -2532,6 +2533,13 @@ mod tests {
                 r#""prefixItems": [{"type": "string"}, {"type": "number"}], "unevaluatedItems": {"type": "string"}"#
             )
         ));
+        let items = |v: &str| {
+            format!(
+                r#"{{"$schema": "https://json-schema.org/draft/2020-12/schema", "items": {v}}}"#
+            )
+        };
+        assert!(!backward(&items("true"), &items("false")));
+        assert!(backward(&items("false"), &items("true")));
         assert!(!backward(
             &d2020(r#""contains": {"type": "number"}, "minContains": 1"#),
             &d2020(r#""contains": {"type": "number"}, "minContains": 2"#)
