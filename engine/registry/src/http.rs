@@ -187,8 +187,12 @@ async fn all_schemas(State(reg): Reg, Query(q): Params) -> Response {
     ok(Value::Array(list.iter().map(version_json).collect()))
 }
 
-async fn schema_by_id(State(reg): Reg, Path(id): Path<String>) -> ApiResult {
-    let (ty, text, refs) = reg.schema_by_id(parse_id(&id)?)?;
+async fn schema_by_id(State(reg): Reg, Path(id): Path<String>, Query(q): Params) -> ApiResult {
+    let id = parse_id(&id)?;
+    let (ty, mut text, refs) = reg.schema_by_id(id)?;
+    if let Some(format) = q.get("format") {
+        text = reg.schema_text(id, format)?;
+    }
     let mut v = json!({"schema": text});
     if ty != SchemaType::Avro {
         v["schemaType"] = json!(ty.name());
@@ -273,7 +277,10 @@ async fn version(
     Path((subject, version)): Path<(String, String)>,
     Query(q): Params,
 ) -> ApiResult {
-    let r = reg.version(&subject, VersionSpec::parse(&version)?, flag(&q, "deleted"))?;
+    let mut r = reg.version(&subject, VersionSpec::parse(&version)?, flag(&q, "deleted"))?;
+    if let Some(format) = q.get("format") {
+        r.schema = reg.schema_text(r.id, format)?;
+    }
     Ok(ok(version_json(&r)))
 }
 

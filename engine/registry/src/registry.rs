@@ -529,6 +529,18 @@ impl SchemaRegistry {
         Ok((s.schema_type, s.schema.clone(), s.references.clone()))
     }
 
+    /// Schema `id`'s text in `format` (Confluent's `?format=`), or as stored when the
+    /// format does not apply to its type.
+    pub fn schema_text(&self, id: u32, format: &str) -> Result<String> {
+        let state = self.state.read();
+        let s = state
+            .schemas
+            .get(&id)
+            .ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))?;
+        let stored = s.schema.clone();
+        Ok(state.parse_id(id)?.formatted(format).unwrap_or(stored))
+    }
+
     /// (subject, version) pairs using schema `id`.
     pub fn versions_of_id(&self, id: u32, deleted: bool) -> Result<Vec<(String, i32)>> {
         let state = self.state.read();

@@ -70,6 +70,15 @@ impl ParsedSchema {
         }
     }
 
+    /// The text in a named `format` (Confluent's `?format=`): `serialized` is a Protobuf
+    /// schema's base64 `FileDescriptorProto`. None: the format does not apply, use the text.
+    pub fn formatted(&self, format: &str) -> Option<String> {
+        match (self, format) {
+            (ParsedSchema::Protobuf(p), "serialized") => Some(p.serialized()),
+            _ => None,
+        }
+    }
+
     /// Why a reader using `self` cannot read data written with `writer` (empty: it can).
     pub fn read_problems(&self, writer: &ParsedSchema) -> Vec<String> {
         match (self, writer) {

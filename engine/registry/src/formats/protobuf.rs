@@ -46,28 +46,19 @@ impl ProtobufSchema {
             main.insert(0, '_');
         }
         files.insert(main.clone(), text.to_string());
-        let resolver = Sources {
-            files: files.clone(),
-            google: GoogleFileResolver::new(),
+        let file = compile(&files, &main)?;
+        let normalized = print_file(&file, true);
+        // Stored like Confluent's canonicalString(): re-printed from the descriptor, so
+        // formatting, comments and text-vs-base64 make no new id. Kept as given (trimmed)
+        // when the re-print would not compile back to the same descriptor.
+        let reprint = print_file(&file, false);
+        let from_base64 =
+            descriptor_from_base64(text).is_some() && File::from_source(&main, text).is_err();
+        files.insert(main.clone(), reprint.clone());
+        let canonical = match compile(&files, &main) {
+            Ok(again) if from_base64 || same_descriptor(&again, &file) => reprint,
+            _ => text.trim().to_string(),
         };
-        let mut compiler = protox::Compiler::with_file_resolver(resolver);
-        compiler.include_imports(true);
-        compiler
-            .open_file(&main)
-            .map_err(|e| RegistryError::InvalidSchema(describe_error(&e, &files, &main)))?;
-        let pool = compiler.descriptor_pool();
-        let file = pool.get_file_by_name(&main).ok_or_else(|| {
-            RegistryError::InvalidSchema(format!("{main} did not compile to a file descriptor"))
-        })?;
-        let normalized = print_file(&file);
-        // Text is kept as given (trimmed); a descriptor sent in base64 is stored re-printed,
-        // as Confluent stores every Protobuf schema as text.
-        let canonical =
-            if descriptor_from_base64(text).is_some() && File::from_source(&main, text).is_err() {
-                normalized.clone()
-            } else {
-                text.trim().to_string()
-            };
         Ok(ProtobufSchema {
             file,
             canonical,
@@ -75,7 +66,8 @@ impl ProtobufSchema {
         })
     }
 
-    /// The schema text as stored: the text as given, trimmed (a base64 descriptor re-printed).
+    /// The schema text as stored: re-printed from the descriptor in declaration order (the
+    /// text as given, trimmed, when a re-print would lose something).
     pub fn canonical(&self) -> String {
         self.canonical.clone()
     }
@@ -179,6 +171,34 @@ fn describe_error(err: &protox::Error, files: &HashMap<String, String>, main: &s
         }
         _ => format!("{file}: {message}"),
     }
+}
+
+fn compile(files: &HashMap<String, String>, main: &str) -> Result<FileDescriptor> {
+    let resolver = Sources {
+        files: files.clone(),
+        google: GoogleFileResolver::new(),
+    };
+    let mut compiler = protox::Compiler::with_file_resolver(resolver);
+    compiler.include_imports(true);
+    compiler
+        .open_file(main)
+        .map_err(|e| RegistryError::InvalidSchema(describe_error(&e, files, main)))?;
+    compiler
+        .descriptor_pool()
+        .get_file_by_name(main)
+        .ok_or_else(|| {
+            RegistryError::InvalidSchema(format!("{main} did not compile to a file descriptor"))
+        })
+}
+
+/// Whether two compilations describe the same file (source positions aside).
+fn same_descriptor(a: &FileDescriptor, b: &FileDescriptor) -> bool {
+    let strip = |f: &FileDescriptor| {
+        let mut p = f.file_descriptor_proto().clone();
+        p.source_code_info = None;
+        p
+    };
+    strip(a) == strip(b)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -697,7 +717,9 @@ fn is_main(f: &FileDescriptor) -> bool {
 // Printing: a deterministic `.proto` text from the descriptor
 // ---------------------------------------------------------------------------------------
 
-fn print_file(file: &FileDescriptor) -> String {
+/// The file as `.proto` text; `sorted` orders imports (normalized form), else they keep
+/// their order (which the descriptor records).
+fn print_file(file: &FileDescriptor, sorted: bool) -> String {
     let proto = file.file_descriptor_proto();
     let mut out = String::new();
     let syntax = match file.syntax() {
@@ -724,7 +746,9 @@ fn print_file(file: &FileDescriptor) -> String {
             (name.clone(), kind)
         })
         .collect();
-    imports.sort();
+    if sorted {
+        imports.sort();
+    }
     if !imports.is_empty() {
         out.push('\n');
     }
@@ -777,7 +801,7 @@ fn print_file(file: &FileDescriptor) -> String {
         }
         out.push_str("}\n");
     }
-    out
+    out.trim_end().to_string()
 }
 
 fn indent(out: &mut String, depth: usize) {
@@ -1187,24 +1211,36 @@ mod tests {
     }
 
     #[test]
-    fn canonical_is_the_trimmed_text_and_normalized_is_a_stable_reprint() {
+    fn canonical_and_normalized_are_stable_reprints() {
         let a = parse(&format!("\n{ORDER}\n\n"));
-        assert_eq!(a.canonical(), ORDER.trim());
+        assert_eq!(a.canonical(), ORDER.trim().replace("\n\n", "\n\n"));
         let spaced = parse("syntax=\"proto3\";  message Order{int32 order_id=1;string product=2;\n int32 quantity=3;}");
         assert_eq!(a.normalized(), spaced.normalized());
+        assert_eq!(a.canonical(), spaced.canonical());
+        // Imports keep their order in the stored text, and sort in the normalized one.
+        let imports = "syntax = \"proto3\";\nimport \"google/protobuf/timestamp.proto\";\nimport \"google/protobuf/any.proto\";\nmessage A { google.protobuf.Any a = 1; google.protobuf.Timestamp t = 2; }";
+        let i = parse(imports);
+        assert!(i.canonical().find("timestamp") < i.canonical().find("any.proto"));
+        assert!(i.normalized().find("timestamp") > i.normalized().find("any.proto"));
         // The re-print compiles to the same thing.
         assert_eq!(parse(&a.normalized()).normalized(), a.normalized());
         let rich = "syntax = \"proto2\";\npackage p;\nimport \"google/protobuf/any.proto\";\noption java_package = \"x.y\";\nmessage M {\n  optional string s = 1 [default = \"a\\\"b\", deprecated = true];\n  map<string, M> m = 2;\n  oneof o { int32 a = 3; google.protobuf.Any any = 4; }\n  enum E { option allow_alias = true; X = 0; Y = 0; }\n  optional E e = 5 [default = Y];\n  reserved 10, 20 to 30;\n  reserved \"gone\";\n  extensions 100 to max;\n}\nextend M { optional int32 ext = 100; }\nservice S { rpc Call(M) returns (stream M); }\n";
         let r = parse(rich);
         assert_eq!(parse(&r.normalized()).normalized(), r.normalized());
         assert!(r.normalized().contains("option java_package = \"x.y\";"));
+        // The stored text is the re-print too: it compiles back to the same descriptor.
+        assert!(
+            r.canonical().contains("map<string, .p.M> m = 2;"),
+            "{}",
+            r.canonical()
+        );
     }
 
     #[test]
     fn base64_descriptors_parse_and_round_trip() {
         let a = parse(ORDER);
         let b = parse(&a.serialized());
-        assert_eq!(b.canonical(), a.normalized());
+        assert_eq!(b.canonical(), a.canonical());
         assert!(b.read_problems(&a).is_empty());
     }
 
