@@ -80,7 +80,9 @@ impl ProtobufSchema {
 
     /// The compiled `FileDescriptorProto`, base64 (Confluent's `format=serialized`).
     pub fn serialized(&self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(self.file.encode_to_vec())
+        let mut proto = self.file.file_descriptor_proto().clone();
+        proto.source_code_info = None;
+        base64::engine::general_purpose::STANDARD.encode(proto.encode_to_vec())
     }
 
     /// Why a reader with this schema cannot read data written with `writer`: Confluent's
@@ -123,12 +125,96 @@ struct Sources {
 
 impl FileResolver for Sources {
     fn open_file(&self, name: &str) -> std::result::Result<File, protox::Error> {
-        match self.files.get(name) {
-            Some(text) => load(name, text),
+        if let Some(text) = self.files.get(name) {
+            return load(name, text);
+        }
+        match BUILTIN.iter().find(|(n, _)| *n == name) {
+            Some((_, text)) => File::from_source(name, text),
             None => self.google.open_file(name),
         }
     }
 }
+
+/// Confluent's other built-in imports (`google/protobuf/*` come with protox); see
+/// `protobuf_builtin/README.md`.
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "confluent/meta.proto",
+        include_str!("protobuf_builtin/confluent/meta.proto"),
+    ),
+    (
+        "confluent/type/decimal.proto",
+        include_str!("protobuf_builtin/confluent/type/decimal.proto"),
+    ),
+    (
+        "google/type/calendar_period.proto",
+        include_str!("protobuf_builtin/google/type/calendar_period.proto"),
+    ),
+    (
+        "google/type/color.proto",
+        include_str!("protobuf_builtin/google/type/color.proto"),
+    ),
+    (
+        "google/type/date.proto",
+        include_str!("protobuf_builtin/google/type/date.proto"),
+    ),
+    (
+        "google/type/datetime.proto",
+        include_str!("protobuf_builtin/google/type/datetime.proto"),
+    ),
+    (
+        "google/type/dayofweek.proto",
+        include_str!("protobuf_builtin/google/type/dayofweek.proto"),
+    ),
+    (
+        "google/type/decimal.proto",
+        include_str!("protobuf_builtin/google/type/decimal.proto"),
+    ),
+    (
+        "google/type/expr.proto",
+        include_str!("protobuf_builtin/google/type/expr.proto"),
+    ),
+    (
+        "google/type/fraction.proto",
+        include_str!("protobuf_builtin/google/type/fraction.proto"),
+    ),
+    (
+        "google/type/interval.proto",
+        include_str!("protobuf_builtin/google/type/interval.proto"),
+    ),
+    (
+        "google/type/latlng.proto",
+        include_str!("protobuf_builtin/google/type/latlng.proto"),
+    ),
+    (
+        "google/type/localized_text.proto",
+        include_str!("protobuf_builtin/google/type/localized_text.proto"),
+    ),
+    (
+        "google/type/money.proto",
+        include_str!("protobuf_builtin/google/type/money.proto"),
+    ),
+    (
+        "google/type/month.proto",
+        include_str!("protobuf_builtin/google/type/month.proto"),
+    ),
+    (
+        "google/type/phone_number.proto",
+        include_str!("protobuf_builtin/google/type/phone_number.proto"),
+    ),
+    (
+        "google/type/postal_address.proto",
+        include_str!("protobuf_builtin/google/type/postal_address.proto"),
+    ),
+    (
+        "google/type/quaternion.proto",
+        include_str!("protobuf_builtin/google/type/quaternion.proto"),
+    ),
+    (
+        "google/type/timeofday.proto",
+        include_str!("protobuf_builtin/google/type/timeofday.proto"),
+    ),
+];
 
 /// `.proto` source, or failing that a base64 `FileDescriptorProto` (renamed to `name`).
 fn load(name: &str, text: &str) -> std::result::Result<File, protox::Error> {
@@ -949,6 +1035,9 @@ fn print_extends(
             .push(x);
     }
     for (extendee, fields) in by_extendee {
+        if depth == 0 {
+            out.push('\n');
+        }
         indent(out, depth);
         let _ = writeln!(out, "extend .{extendee} {{");
         for x in fields {
@@ -1203,6 +1292,17 @@ mod tests {
     }
 
     #[test]
+    fn confluents_builtin_imports_resolve_without_references() {
+        let main = "syntax = \"proto3\";\nimport \"google/type/date.proto\";\nimport \"confluent/meta.proto\";\nimport \"confluent/type/decimal.proto\";\nmessage A {\n  google.type.Date d = 1 [(confluent.field_meta) = { doc: \"day\" }];\n  confluent.type.Decimal amount = 2;\n}";
+        let a = parse(main);
+        assert_eq!(parse(&a.canonical()).normalized(), a.normalized());
+        for (name, _) in BUILTIN {
+            ProtobufSchema::parse(&format!("syntax = \"proto3\";\nimport \"{name}\";"), &[])
+                .unwrap();
+        }
+    }
+
+    #[test]
     fn imports_resolve_from_references_and_well_known_files() {
         let main = "syntax = \"proto3\";\nimport \"customer.proto\";\nimport \"google/protobuf/timestamp.proto\";\nmessage Order { shop.Customer customer = 1; google.protobuf.Timestamp at = 2; }";
         assert!(ProtobufSchema::parse(main, &[]).is_err());
@@ -1213,7 +1313,7 @@ mod tests {
     #[test]
     fn canonical_and_normalized_are_stable_reprints() {
         let a = parse(&format!("\n{ORDER}\n\n"));
-        assert_eq!(a.canonical(), ORDER.trim().replace("\n\n", "\n\n"));
+        assert_eq!(a.canonical(), ORDER.trim());
         let spaced = parse("syntax=\"proto3\";  message Order{int32 order_id=1;string product=2;\n int32 quantity=3;}");
         assert_eq!(a.normalized(), spaced.normalized());
         assert_eq!(a.canonical(), spaced.canonical());
