@@ -175,11 +175,13 @@ def test_protobuf_compatibility_conformance(sluice, shared_dir, tmp_path):
 
 
 def compile_proto(proto_path, out_dir):
-    """The talk's .proto compiled to a Python module with grpcio-tools' protoc, imported."""
+    """A .proto compiled to a Python module with grpcio-tools' protoc, imported."""
+    import importlib.resources
     import importlib.util
     from grpc_tools import protoc
-    rc = protoc.main(["protoc", "-I%s" % proto_path.parent, "--python_out=%s" % out_dir,
-                      str(proto_path)])
+    well_known = importlib.resources.files("grpc_tools") / "_proto"
+    rc = protoc.main(["protoc", "-I%s" % proto_path.parent, "-I%s" % well_known,
+                      "--python_out=%s" % out_dir, str(proto_path)])
     assert rc == 0, "protoc failed on %s" % proto_path
     module = proto_path.stem + "_pb2"
     spec = importlib.util.spec_from_file_location(module, out_dir / (module + ".py"))
@@ -345,3 +347,31 @@ def test_talk_order_json_schema_round_trip(sluice):
     status, body = call(sluice, "POST", "/subjects/%s/versions" % subject,
                         {"schemaType": "JSON", "schema": '{"type": "text"}'})
     assert status == 422 and body["error_code"] == 42201, body
+
+
+def test_protobuf_imports_registered_as_references(sluice, tmp_path):
+    """With skip.known.types off, confluent-kafka registers each import (here Google's
+    Timestamp) as its own subject and the schema with references to it; the deserializer
+    resolves them back through format=serialized."""
+    pytest.importorskip("grpc_tools")
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    proto = tmp_path / "shipment.proto"
+    proto.write_text('syntax = "proto3";\npackage talk;\nimport "google/protobuf/timestamp.proto";\n'
+                     'message Shipment {\n  int32 order_id = 1;\n  google.protobuf.Timestamp at = 2;\n}\n')
+    pb2 = compile_proto(proto, tmp_path)
+    topic = unique("shipments")
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    sr = SchemaRegistryClient({"url": sluice.url("registry")})
+    ser = ProtobufSerializer(pb2.Shipment, sr, {"skip.known.types": False})
+    msg = pb2.Shipment(order_id=7)
+    msg.at.seconds = 1700000000
+    raw = ser(msg, ctx)
+
+    latest = sr.get_latest_version(topic + "-value")
+    refs = [(r.name, r.subject) for r in latest.schema.references]
+    assert refs == [("google/protobuf/timestamp.proto", "google/protobuf/timestamp.proto")], refs
+    assert "google/protobuf/timestamp.proto" in sr.get_subjects()
+    assert ProtobufDeserializer(pb2.Shipment, {}, sr)(raw, ctx) == msg
