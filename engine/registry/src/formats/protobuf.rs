@@ -803,10 +803,35 @@ fn is_main(f: &FileDescriptor) -> bool {
 // Printing: a deterministic `.proto` text from the descriptor
 // ---------------------------------------------------------------------------------------
 
-/// The file as `.proto` text; `sorted` orders imports (normalized form), else they keep
-/// their order (which the descriptor records).
-fn print_file(file: &FileDescriptor, sorted: bool) -> String {
+/// How type names are written: fully qualified with a leading dot (normalized form), or
+/// without the file's own package (the stored form, closer to what people write).
+#[derive(Clone, Copy)]
+struct Names<'a> {
+    package: Option<&'a str>,
+}
+
+impl Names<'_> {
+    fn of(&self, full_name: &str) -> String {
+        match self.package {
+            None => format!(".{full_name}"),
+            Some(package) => full_name
+                .strip_prefix(package)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .filter(|_| !package.is_empty())
+                .unwrap_or(full_name)
+                .to_string(),
+        }
+    }
+}
+
+/// The file as `.proto` text. `normalized`: imports sorted, names fully qualified; else
+/// imports keep their order (which the descriptor records) and names drop the package.
+fn print_file(file: &FileDescriptor, normalized: bool) -> String {
     let proto = file.file_descriptor_proto();
+    let names = Names {
+        package: (!normalized).then(|| file.package_name()),
+    };
+    let sorted = normalized;
     let mut out = String::new();
     let syntax = match file.syntax() {
         Syntax::Proto2 => "proto2",
@@ -850,13 +875,13 @@ fn print_file(file: &FileDescriptor, sorted: bool) -> String {
     }
     for m in file.messages() {
         out.push('\n');
-        print_message(&mut out, &m, 0);
+        print_message(&mut out, &m, 0, names);
     }
     for e in file.enums() {
         out.push('\n');
         print_enum(&mut out, &e, 0);
     }
-    print_extends(&mut out, file.extensions().collect(), 0);
+    print_extends(&mut out, file.extensions().collect(), 0, names);
     for s in file.services() {
         out.push('\n');
         let _ = writeln!(out, "service {} {{", s.name());
@@ -867,12 +892,12 @@ fn print_file(file: &FileDescriptor, sorted: bool) -> String {
             let stream = |b: bool| if b { "stream " } else { "" };
             let _ = write!(
                 out,
-                "  rpc {}({}.{}) returns ({}.{})",
+                "  rpc {}({}{}) returns ({}{})",
                 m.name(),
                 stream(m.is_client_streaming()),
-                m.input().full_name(),
+                names.of(m.input().full_name()),
                 stream(m.is_server_streaming()),
-                m.output().full_name()
+                names.of(m.output().full_name())
             );
             let options = option_entries(&m.options());
             if options.is_empty() {
@@ -896,15 +921,15 @@ fn indent(out: &mut String, depth: usize) {
     }
 }
 
-fn print_message(out: &mut String, m: &MessageDescriptor, depth: usize) {
+fn print_message(out: &mut String, m: &MessageDescriptor, depth: usize, names: Names) {
     indent(out, depth);
     let _ = writeln!(out, "message {} {{", m.name());
-    print_message_body(out, m, depth + 1);
+    print_message_body(out, m, depth + 1, names);
     indent(out, depth);
     out.push_str("}\n");
 }
 
-fn print_message_body(out: &mut String, m: &MessageDescriptor, depth: usize) {
+fn print_message_body(out: &mut String, m: &MessageDescriptor, depth: usize, names: Names) {
     for (k, v) in option_entries(&m.options()) {
         indent(out, depth);
         let _ = writeln!(out, "option {k} = {v};");
@@ -927,13 +952,13 @@ fn print_message_body(out: &mut String, m: &MessageDescriptor, depth: usize) {
                         let _ = writeln!(out, "option {k} = {v};");
                     }
                     for member in o.fields() {
-                        print_field(out, &member, depth + 1);
+                        print_field(out, &member, depth + 1, names);
                     }
                     indent(out, depth);
                     out.push_str("}\n");
                 }
             }
-            None => print_field(out, &f, depth),
+            None => print_field(out, &f, depth, names),
         }
     }
     let ranges: Vec<String> = m
@@ -944,10 +969,10 @@ fn print_message_body(out: &mut String, m: &MessageDescriptor, depth: usize) {
         indent(out, depth);
         let _ = writeln!(out, "reserved {};", ranges.join(", "));
     }
-    let names: Vec<String> = m.reserved_names().map(|n| quote(n.as_bytes())).collect();
-    if !names.is_empty() {
+    let reserved: Vec<String> = m.reserved_names().map(|n| quote(n.as_bytes())).collect();
+    if !reserved.is_empty() {
         indent(out, depth);
-        let _ = writeln!(out, "reserved {};", names.join(", "));
+        let _ = writeln!(out, "reserved {};", reserved.join(", "));
     }
     let ranges: Vec<String> = m
         .extension_ranges()
@@ -961,12 +986,12 @@ fn print_message_body(out: &mut String, m: &MessageDescriptor, depth: usize) {
         if nested.is_map_entry() || groups.contains(nested.full_name()) {
             continue;
         }
-        print_message(out, &nested, depth);
+        print_message(out, &nested, depth, names);
     }
     for e in m.child_enums() {
         print_enum(out, &e, depth);
     }
-    print_extends(out, m.child_extensions().collect(), depth);
+    print_extends(out, m.child_extensions().collect(), depth, names);
 }
 
 fn range_text(start: i64, end: i64, max: i64) -> String {
@@ -1025,6 +1050,7 @@ fn print_extends(
     out: &mut String,
     extensions: Vec<prost_reflect::ExtensionDescriptor>,
     depth: usize,
+    names: Names,
 ) {
     let mut by_extendee: BTreeMap<String, Vec<prost_reflect::ExtensionDescriptor>> =
         BTreeMap::new();
@@ -1039,7 +1065,7 @@ fn print_extends(
             out.push('\n');
         }
         indent(out, depth);
-        let _ = writeln!(out, "extend .{extendee} {{");
+        let _ = writeln!(out, "extend {} {{", names.of(&extendee));
         for x in fields {
             let proto = x.field_descriptor_proto();
             let label = match x.cardinality() {
@@ -1052,7 +1078,7 @@ fn print_extends(
             let _ = writeln!(
                 out,
                 "{label}{} {} = {}{};",
-                kind_name(&x.kind()),
+                kind_name(&x.kind(), names),
                 x.name(),
                 x.number(),
                 field_options(proto, &x.kind(), &x.options(), x.name())
@@ -1063,7 +1089,7 @@ fn print_extends(
     }
 }
 
-fn kind_name(kind: &Kind) -> String {
+fn kind_name(kind: &Kind, names: Names) -> String {
     match kind {
         Kind::Double => "double".into(),
         Kind::Float => "float".into(),
@@ -1080,12 +1106,12 @@ fn kind_name(kind: &Kind) -> String {
         Kind::Bool => "bool".into(),
         Kind::String => "string".into(),
         Kind::Bytes => "bytes".into(),
-        Kind::Message(m) => format!(".{}", m.full_name()),
-        Kind::Enum(e) => format!(".{}", e.full_name()),
+        Kind::Message(m) => names.of(m.full_name()),
+        Kind::Enum(e) => names.of(e.full_name()),
     }
 }
 
-fn print_field(out: &mut String, f: &FieldDescriptor, depth: usize) {
+fn print_field(out: &mut String, f: &FieldDescriptor, depth: usize, names: Names) {
     indent(out, depth);
     let proto = f.field_descriptor_proto();
     let options = field_options(proto, &f.kind(), &f.options(), f.name());
@@ -1094,8 +1120,8 @@ fn print_field(out: &mut String, f: &FieldDescriptor, depth: usize) {
             let _ = writeln!(
                 out,
                 "map<{}, {}> {} = {}{options};",
-                kind_name(&entry.map_entry_key_field().kind()),
-                kind_name(&entry.map_entry_value_field().kind()),
+                kind_name(&entry.map_entry_key_field().kind(), names),
+                kind_name(&entry.map_entry_value_field().kind(), names),
                 f.name(),
                 f.number()
             );
@@ -1116,7 +1142,7 @@ fn print_field(out: &mut String, f: &FieldDescriptor, depth: usize) {
                 g.name(),
                 f.number()
             );
-            print_message_body(out, &g, depth + 1);
+            print_message_body(out, &g, depth + 1, names);
             indent(out, depth);
             out.push_str("}\n");
             return;
@@ -1125,7 +1151,7 @@ fn print_field(out: &mut String, f: &FieldDescriptor, depth: usize) {
     let _ = writeln!(
         out,
         "{label}{} {} = {}{options};",
-        kind_name(&f.kind()),
+        kind_name(&f.kind(), names),
         f.name(),
         f.number()
     );
@@ -1330,7 +1356,7 @@ mod tests {
         assert!(r.normalized().contains("option java_package = \"x.y\";"));
         // The stored text is the re-print too: it compiles back to the same descriptor.
         assert!(
-            r.canonical().contains("map<string, .p.M> m = 2;"),
+            r.canonical().contains("map<string, M> m = 2;"),
             "{}",
             r.canonical()
         );
