@@ -1571,6 +1571,22 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let depth = 5000;
+        let text = format!(
+            "syntax = \"proto3\";\n{}{}",
+            "message M { ".repeat(depth),
+            "}".repeat(depth)
+        );
+        let parsed = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || ProtobufSchema::parse(&text, &[]).is_err())
+            .unwrap()
+            .join();
+        assert!(parsed.unwrap());
+    }
+
+    #[test]
     fn recursive_types_terminate() {
         let v = "syntax = \"proto3\";\nmessage Node { Node next = 1; repeated Node kids = 2; }";
         assert_eq!(diff(v, v), (true, vec![]));
