@@ -8,7 +8,7 @@
 //! Closing the window, SIGINT or SIGTERM stop the engine cleanly (final fsync).
 //!
 //! It takes the same flags as `sluice serve` for what it has (`--data-dir`, `--host`,
-//! `--kafka-port`, `--ui-port`, `--ui-dir`), each also read from the environment, so tests and
+//! `--kafka-port`, `--registry-port`, `--ui-port`, `--ui-dir`), each also read from the environment, so tests and
 //! scripts can isolate an instance:
 //!
 //! | flag / variable                  | default                                              |
@@ -16,6 +16,7 @@
 //! | `--data-dir` / `SLUICE_DATA_DIR` | the platform data dir + `/sluice` (as `sluice serve`) |
 //! | `--host` / `SLUICE_HOST`         | `127.0.0.1`                                          |
 //! | `--kafka-port` / `SLUICE_KAFKA_PORT` | 9092, or a free port if 9092 is taken (0 = free)  |
+//! | `--registry-port` / `SLUICE_REGISTRY_PORT` | 8081, or a free port if 8081 is taken (0 = free) |
 //! | `--ui-port` / `SLUICE_UI_PORT`   | 9000, or a free port if 9000 is taken (0 = free)     |
 //! | `--ui-dir` / `SLUICE_UI_DIR`     | `ui/dist` of the source tree, else resources/ui      |
 //! | `--ui-path` / `SLUICE_UI_PATH`   | `/`: the route the window opens (e.g. `/topics`)     |
@@ -32,6 +33,7 @@ use sluice_server::{Sandbox, SandboxOptions};
 use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 
 const DEFAULT_KAFKA_PORT: u16 = 9092;
+const DEFAULT_REGISTRY_PORT: u16 = 8081;
 const DEFAULT_UI_PORT: u16 = 9000;
 
 /// The UI built in the source tree this binary was built from (`./x run` builds it first).
@@ -53,6 +55,9 @@ struct Cli {
     /// Kafka protocol port (0 picks a free one; default 9092, or a free one if it is taken).
     #[arg(long, env = "SLUICE_KAFKA_PORT")]
     kafka_port: Option<u16>,
+    /// Schema registry port (0 picks a free one; default 8081, or a free one if it is taken).
+    #[arg(long, env = "SLUICE_REGISTRY_PORT")]
+    registry_port: Option<u16>,
     /// Workbench port (0 picks a free one; default 9000, or a free one if it is taken).
     #[arg(long, env = "SLUICE_UI_PORT")]
     ui_port: Option<u16>,
@@ -68,6 +73,7 @@ struct Settings {
     data_dir: PathBuf,
     host: String,
     kafka_port: u16,
+    registry_port: u16,
     ui_port: u16,
     ui_dir: Option<PathBuf>,
     ui_path: String,
@@ -83,6 +89,9 @@ impl Settings {
         let kafka_port = cli
             .kafka_port
             .unwrap_or_else(|| default_port(&cli.host, DEFAULT_KAFKA_PORT));
+        let registry_port = cli
+            .registry_port
+            .unwrap_or_else(|| default_port(&cli.host, DEFAULT_REGISTRY_PORT));
         let ui_port = cli
             .ui_port
             .unwrap_or_else(|| default_port(&cli.host, DEFAULT_UI_PORT));
@@ -97,6 +106,7 @@ impl Settings {
             data_dir,
             host: cli.host,
             kafka_port,
+            registry_port,
             ui_port,
             ui_dir,
             ui_path,
@@ -249,6 +259,7 @@ async fn start_engine(settings: &Settings, ui_dir: Option<PathBuf>) -> anyhow::R
     let opts = SandboxOptions {
         host: settings.host.clone(),
         kafka_port: settings.kafka_port,
+        registry_port: settings.registry_port,
         ui_port: settings.ui_port,
         ui_dir,
         ..SandboxOptions::new(&settings.data_dir)

@@ -79,6 +79,7 @@ class Desktop:
         env.update(
             SLUICE_DATA_DIR=str(self.data_dir),
             SLUICE_KAFKA_PORT="0",
+            SLUICE_REGISTRY_PORT="0",
             SLUICE_UI_PORT="0",
             SLUICE_UI_DIR=str(UI_DIR),
             SLUICE_UI_PATH=self.ui_path,

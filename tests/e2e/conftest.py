@@ -22,6 +22,9 @@ SLUICE_BIN = Path(
 )
 
 ENDPOINT_RE = re.compile(r"^(\w+) (\S+):(\d+)$")
+# The `serve` flag of each surface's port, by the name of its endpoint line. Every surface
+# gets a free port on first start (tests run side by side) and keeps it across restarts.
+PORT_FLAGS = {"kafka": "--kafka-port", "registry": "--registry-port", "workbench": "--ui-port"}
 # Backtrace lines that say nothing about sluice: source locations, runtime and std frames.
 BACKTRACE_NOISE = re.compile(r"^\s+(at |\d+: (std|core|alloc|tokio|__rustc|<core|<alloc)\b)")
 
@@ -39,7 +42,8 @@ class Sluice:
 
     def __init__(self, data_dir, kafka_port=0, extra_args=(), log_dir=None, name="sluice"):
         self.data_dir = Path(data_dir)
-        self.kafka_port = kafka_port
+        self.ports = {name: 0 for name in PORT_FLAGS}
+        self.ports["kafka"] = kafka_port
         self.extra_args = list(extra_args)
         self.log_dir = Path(log_dir) if log_dir else self.data_dir.parent
         self.name = name
@@ -57,8 +61,10 @@ class Sluice:
         self.starts += 1
         self.log_path = self.log_dir / ("%s-%d.log" % (self.name, self.starts))
         self._log_file = open(self.log_path, "wb")
-        cmd = [str(SLUICE_BIN), "serve", "--data-dir", str(self.data_dir),
-               "--kafka-port", str(self.kafka_port), *self.extra_args]
+        cmd = [str(SLUICE_BIN), "serve", "--data-dir", str(self.data_dir)]
+        for name, flag in PORT_FLAGS.items():
+            cmd += [flag, str(self.ports[name])]
+        cmd += self.extra_args
         lines, ready = [], threading.Event()
         endpoints = {}
         t0 = time.monotonic()
@@ -87,7 +93,9 @@ class Sluice:
             self.kill9()
             raise SluiceError("no `kafka HOST:PORT` line before `ready`: %r" % lines)
         self.endpoints = endpoints
-        self.kafka_port = endpoints["kafka"][1]  # keep the port across restarts
+        for name in PORT_FLAGS:  # keep the ports across restarts
+            if name in endpoints:
+                self.ports[name] = endpoints[name][1]
         return elapsed
 
     def stop(self, timeout=20.0):
@@ -136,6 +144,11 @@ class Sluice:
     @property
     def bootstrap(self):
         return "%s:%d" % (self.host, self.port)
+
+    def url(self, surface):
+        """The base URL of an HTTP surface (`registry`, ...)."""
+        host, port = self.endpoints[surface]
+        return "%s:%d" % (host, port)
 
     def log_tail(self, n=40):
         if not self.log_path or not self.log_path.exists():

@@ -12,6 +12,7 @@
 pub mod batch;
 pub mod config;
 pub mod error;
+pub mod keyed;
 pub mod partition;
 pub mod producer_state;
 pub mod segment;

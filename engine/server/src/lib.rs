@@ -1,6 +1,7 @@
 //! sluice-server: the whole sandbox in one value. [`Sandbox::start`] opens the log, starts the
-//! broker, the background flusher and the workbench (HTTP API + UI, talking to the broker
-//! through a real Kafka client), and binds every listener; the `sluice` binary and the desktop
+//! broker, the background flusher, the schema registry (on the same log) and the workbench
+//! (HTTP API + UI, talking to the broker through a real Kafka client), and binds every
+//! listener; the `sluice` binary and the desktop
 //! shell both run the engine through it, in-process. It owns process-level wiring only: no
 //! protocol logic lives here.
 
@@ -13,6 +14,7 @@ use anyhow::Context;
 use sluice_broker::{Broker, BrokerConfig};
 use sluice_log::store::BackgroundTasks;
 use sluice_log::LogStore;
+use sluice_registry::SchemaRegistry;
 use sluice_workbench::{Workbench, WorkbenchConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -30,6 +32,8 @@ pub struct SandboxOptions {
     pub num_partitions: i32,
     pub flush_interval: Duration,
     pub retention_check_interval: Duration,
+    /// Confluent-compatible schema registry port; 0 picks a free port.
+    pub registry_port: u16,
     /// Workbench (HTTP API and UI) port; 0 picks a free port.
     pub ui_port: u16,
     /// The built UI to serve on the workbench port; None serves a "UI not built" page.
@@ -47,6 +51,7 @@ impl SandboxOptions {
             num_partitions: 1,
             flush_interval: Duration::from_secs(1),
             retention_check_interval: Duration::from_secs(30),
+            registry_port: 8081,
             ui_port: 9000,
             ui_dir: None,
         }
@@ -81,6 +86,9 @@ pub struct Sandbox {
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
     workbench: Option<Workbench>,
+    /// The schema registry's HTTP server, stopped through `registry_stop`.
+    registry: Option<JoinHandle<()>>,
+    registry_stop: Option<oneshot::Sender<()>>,
     background: Option<BackgroundTasks>,
 }
 
@@ -107,6 +115,13 @@ impl Sandbox {
             .await
             .with_context(|| format!("binding the workbench listener on {ui_addr}"))?;
         let ui_bound = ui_listener.local_addr()?;
+        let registry_addr: SocketAddr = format!("{}:{}", opts.host, opts.registry_port)
+            .parse()
+            .with_context(|| format!("bad host {}", opts.host))?;
+        let registry_listener = TcpListener::bind(registry_addr)
+            .await
+            .with_context(|| format!("binding the schema registry listener on {registry_addr}"))?;
+        let registry_bound = registry_listener.local_addr()?;
         let advertised_host = opts.advertised_host.clone().unwrap_or_else(|| {
             if bound.ip().is_unspecified() {
                 "127.0.0.1".to_string()
@@ -141,8 +156,38 @@ impl Sandbox {
             stop: Some(stop_tx),
             server: Some(server),
             workbench: None,
+            registry: None,
+            registry_stop: None,
             background: Some(background),
         };
+        let registry_store = Arc::clone(&store);
+        let registry = tokio::task::spawn_blocking(move || SchemaRegistry::open(registry_store))
+            .await?
+            .context("opening the schema registry");
+        let registry = match registry {
+            Ok(r) => r,
+            Err(e) => {
+                sandbox.shutdown().await?;
+                return Err(e);
+            }
+        };
+        let (registry_stop, registry_stopped) = oneshot::channel::<()>();
+        sandbox.registry_stop = Some(registry_stop);
+        sandbox.registry = Some(tokio::spawn(async move {
+            let served = axum::serve(registry_listener, sluice_registry::http::router(registry))
+                .with_graceful_shutdown(async move {
+                    let _ = registry_stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "schema registry server failed");
+            }
+        }));
+        sandbox.endpoints.push(Endpoint {
+            name: "registry",
+            address: format!("{advertised_host}:{}", registry_bound.port()),
+            http: true,
+        });
         let workbench = Workbench::start(
             ui_listener,
             WorkbenchConfig {
@@ -179,11 +224,15 @@ impl Sandbox {
 
     /// The workbench's base URL (`http://host:port`).
     pub fn workbench_url(&self) -> String {
+        self.url("workbench").unwrap_or_default()
+    }
+
+    /// The base URL of an HTTP surface (`registry`, `workbench`), if it runs.
+    pub fn url(&self, name: &str) -> Option<String> {
         self.endpoints
             .iter()
-            .find(|e| e.name == "workbench")
+            .find(|e| e.name == name)
             .map(Endpoint::display_address)
-            .unwrap_or_default()
     }
 
     /// Stops accepting connections and makes everything written durable (final fsync).
@@ -194,6 +243,12 @@ impl Sandbox {
         }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(stop) = self.registry_stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(registry) = self.registry.take() {
+            let _ = registry.await;
         }
         if let Some(server) = self.server.take() {
             server.await?;

@@ -21,8 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the sandbox: the Kafka-compatible broker on a persistent log, and the workbench
-    /// (HTTP API and UI).
+    /// Start the sandbox: the Kafka-compatible broker on a persistent log, the schema
+    /// registry, and the workbench (HTTP API and UI).
     Serve(ServeArgs),
 }
 
@@ -40,7 +40,7 @@ struct ServeArgs {
     /// Kafka protocol port (0 picks a free one).
     #[arg(long, default_value_t = 9092)]
     kafka_port: u16,
-    /// Schema registry port (reserved: that surface is not in this build yet).
+    /// Confluent-compatible schema registry port (0 picks a free one).
     #[arg(long, default_value_t = 8081)]
     registry_port: u16,
     /// Kafka Connect REST port (reserved: that surface is not in this build yet).
@@ -95,6 +95,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         host: args.host,
         advertised_host: args.advertised_host,
         kafka_port: args.kafka_port,
+        registry_port: args.registry_port,
         auto_create_topics: !args.no_auto_create_topics,
         num_partitions: args.num_partitions,
         flush_interval: Duration::from_millis(args.flush_interval_ms.max(1)),

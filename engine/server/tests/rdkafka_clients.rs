@@ -30,6 +30,7 @@ async fn start(dir: &Path) -> Result<Sandbox> {
     Sandbox::start(SandboxOptions {
         kafka_port: 0,
         ui_port: 0,
+        registry_port: 0,
         ..SandboxOptions::new(dir)
     })
     .await

@@ -29,6 +29,7 @@ const LOCAL: &str = EMBEDDED_CLUSTER;
 async fn start(dir: &Path) -> Result<Sandbox> {
     Sandbox::start(SandboxOptions {
         kafka_port: 0,
+        registry_port: 0,
         ui_port: 0,
         ..SandboxOptions::new(dir)
     })
@@ -671,6 +672,7 @@ async fn serves_the_built_ui_with_client_side_routes() -> Result<()> {
     std::fs::write(ui.path().join("assets").join("app.js"), "run()")?;
     let sandbox = Sandbox::start(SandboxOptions {
         kafka_port: 0,
+        registry_port: 0,
         ui_port: 0,
         ui_dir: Some(ui.path().to_path_buf()),
         ..SandboxOptions::new(dir.path())

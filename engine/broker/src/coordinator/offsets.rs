@@ -15,10 +15,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use kafka_protocol::records::{Compression, Record, RecordBatchDecoder, TimestampType};
-use sluice_log::{LogError, LogStore, PartitionLog, SharedPartition, TopicConfig};
+use sluice_log::keyed;
+use sluice_log::{LogStore, SharedPartition};
 
-use crate::error::{BrokerError, Result};
+use crate::error::Result;
 
 /// The internal topic holding committed offsets.
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
@@ -27,10 +27,6 @@ pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 const OFFSET_KEY_VERSION: i16 = 1;
 /// Value version written by this coordinator.
 const OFFSET_VALUE_VERSION: i16 = 3;
-/// Records per encoded batch, so one large commit never makes a batch over the size limit.
-const RECORDS_PER_BATCH: usize = 500;
-/// Bytes read per step while replaying.
-const REPLAY_READ_BYTES: usize = 1 << 20;
 
 /// One committed offset as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +67,11 @@ impl OffsetStore {
     pub fn open(store: Arc<LogStore>) -> Result<OffsetStore> {
         let partition = offsets_partition(&store)?;
         let mut groups = HashMap::new();
-        replay(&partition.lock(), &mut groups)?;
+        for record in keyed::replay_keyed(&partition)? {
+            if let Some(change) = decode_record(record.key.as_deref(), record.value) {
+                apply_change(&mut groups, change);
+            }
+        }
         let count: usize = groups.values().map(|g: &GroupOffsets| g.len()).sum();
         tracing::info!(
             groups = groups.len(),
@@ -165,99 +165,23 @@ impl OffsetStore {
     }
 
     fn append(&self, records: Vec<(Bytes, Option<Bytes>)>) -> Result<()> {
-        let partition = offsets_partition(&self.store)?;
-        let now = sluice_log::now_ms();
-        let mut buf = BytesMut::new();
-        for chunk in records.chunks(RECORDS_PER_BATCH) {
-            let mut batch: Vec<Record> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, (key, value))| Record {
-                    transactional: false,
-                    control: false,
-                    delete_horizon: false,
-                    partition_leader_epoch: -1,
-                    producer_id: -1,
-                    producer_epoch: -1,
-                    timestamp_type: TimestampType::Creation,
-                    offset: i as i64,
-                    sequence: -1,
-                    timestamp: now,
-                    key: Some(key.clone()),
-                    value: value.clone(),
-                    headers: Default::default(),
-                })
-                .collect();
-            sluice_log::batch::encode_records(&mut buf, &mut batch, Compression::None)?;
-        }
-        partition.lock().append(&mut buf, now)?;
+        keyed::append_keyed(&offsets_partition(&self.store)?, &records)?;
         Ok(())
     }
 }
 
 /// The single partition of `__consumer_offsets`, creating the topic if it does not exist.
 fn offsets_partition(store: &LogStore) -> Result<SharedPartition> {
-    let topic = match store.topic(OFFSETS_TOPIC) {
-        Some(t) => t,
-        None => {
-            let config = TopicConfig::from_overrides([
-                ("cleanup.policy", "compact"),
-                // Kafka's offsets.topic.segment.bytes: small segments get compacted, which
-                // keeps the replay at start-up short.
-                ("segment.bytes", "104857600"),
-            ])?;
-            match store.create_topic(OFFSETS_TOPIC, 1, config, false) {
-                Ok(Some(t)) => t,
-                // Lost a race with another creator, or validate-only (never here): look it up.
-                Ok(None) | Err(LogError::TopicExists(_)) => {
-                    store.topic(OFFSETS_TOPIC).ok_or_else(|| {
-                        BrokerError::Protocol(format!("{OFFSETS_TOPIC} vanished while opening"))
-                    })?
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    };
-    topic
-        .partition(0)
-        .ok_or_else(|| BrokerError::Protocol(format!("{OFFSETS_TOPIC} has no partition 0")))
-}
-
-/// Rebuilds the table from the whole log.
-fn replay(log: &PartitionLog, groups: &mut HashMap<String, GroupOffsets>) -> Result<()> {
-    let mut next = log.log_start_offset();
-    let end = log.log_end_offset();
-    while next < end {
-        let chunk = log.read(next, REPLAY_READ_BYTES)?;
-        if chunk.is_empty() {
-            break;
-        }
-        let headers = sluice_log::batch::split_batches(&chunk)?;
-        let Some(after) = headers.last().map(|(_, h)| h.last_offset() + 1) else {
-            break;
-        };
-        let mut buf = chunk.clone();
-        match RecordBatchDecoder::decode_all(&mut buf) {
-            Ok(sets) => {
-                for record in sets.into_iter().flat_map(|s| s.records) {
-                    if record.control || record.offset < next {
-                        continue;
-                    }
-                    if let Some(change) = decode_record(record.key.as_deref(), record.value) {
-                        apply_change(groups, change);
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(offset = next, error = %e, "skipping undecodable batches in {OFFSETS_TOPIC}");
-            }
-        }
-        if after <= next {
-            break;
-        }
-        next = after;
-    }
-    Ok(())
+    // Kafka's offsets.topic.segment.bytes: small segments get compacted, which keeps the
+    // replay at start-up short.
+    Ok(keyed::open_internal_topic(
+        store,
+        OFFSETS_TOPIC,
+        &[
+            ("cleanup.policy", "compact"),
+            ("segment.bytes", "104857600"),
+        ],
+    )?)
 }
 
 fn apply_change(groups: &mut HashMap<String, GroupOffsets>, change: OffsetChange) {
