@@ -492,6 +492,7 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
                                     let m = m.unwrap_or_else(|| Message {
                                         partition: 0, offset: 0, timestamp_ms: 0, key: None, key_base64: false, value: None,
                                         value_base64: false, headers: vec![], value_schema_id: None, key_schema_id: None, size: 0,
+                                        value_decoded: None, key_decoded: None,
                                     });
                                     view! {
                                         <div

@@ -135,6 +135,7 @@ pub fn ProducePanel(
                     v.push(ProduceRequest {
                         records: vec![rec.clone()],
                         copies: Some(c as u32),
+                        ..Default::default()
                     });
                     left -= c;
                 }
@@ -158,6 +159,7 @@ pub fn ProducePanel(
                                 })
                                 .collect(),
                             copies: None,
+                            ..Default::default()
                         })
                         .collect()
                 }
@@ -169,6 +171,7 @@ pub fn ProducePanel(
             _ => vec![ProduceRequest {
                 records: vec![one_record()],
                 copies: None,
+                ..Default::default()
             }],
         };
         let total: u64 = chunks

@@ -234,6 +234,28 @@ pub struct Message {
     pub key_schema_id: Option<u32>,
     /// Key plus value bytes.
     pub size: usize,
+    /// A wire-format value decoded through the cluster's schema registry: the value as JSON
+    /// text (Avro/Protobuf/JSON Schema data rendered as JSON), with the schema it was read
+    /// with. None when the value is not in the wire format or the cluster has no registry.
+    #[serde(default)]
+    pub value_decoded: Option<DecodedData>,
+    #[serde(default)]
+    pub key_decoded: Option<DecodedData>,
+}
+
+/// Wire-format bytes read through the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecodedData {
+    pub schema_id: u32,
+    /// `AVRO`, `PROTOBUF` or `JSON`.
+    pub schema_type: String,
+    /// A subject the schema is registered under (the topic's `-value`/`-key` one first).
+    pub subject: Option<String>,
+    pub version: Option<i32>,
+    /// The decoded data as JSON text; None when decoding failed (see `error`).
+    pub json: Option<String>,
+    /// Why the bytes could not be decoded (unknown id, registry unreachable, bad body).
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,6 +271,21 @@ pub struct ProduceRequest {
     pub records: Vec<ProduceRecord>,
     #[serde(default)]
     pub copies: Option<u32>,
+    /// Serialize every record's value (a JSON text) with this registered schema, in the
+    /// Confluent wire format, as Confluent's serializers do. Raw bytes of the text when absent.
+    #[serde(default)]
+    pub value_schema: Option<SchemaChoice>,
+    /// The same for keys.
+    #[serde(default)]
+    pub key_schema: Option<SchemaChoice>,
+}
+
+/// A registered schema to serialize with: a subject's version (latest when absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaChoice {
+    pub subject: String,
+    #[serde(default)]
+    pub version: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,6 +304,148 @@ pub struct ProduceResult {
     /// (partition, offset) of the first and last record acknowledged.
     pub first: Option<(i32, i64)>,
     pub last: Option<(i32, i64)>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Schemas (the selected cluster's schema registry)
+// ---------------------------------------------------------------------------------------
+//
+// `/clusters/{cluster}/registry/{path}` forwards any request verbatim (method, query, body,
+// content type) to the cluster's schema registry URL and answers with the registry's status
+// and body: the Confluent REST API, unchanged, whether the registry is the embedded one or a
+// remote Confluent Schema Registry. A cluster without a registry URL answers 404
+// `not_found`; an unreachable registry 502 `unavailable`. The routes below add what the
+// Confluent API does not give in one call.
+
+/// `GET /clusters/{cluster}/schemas/subjects` (query `deleted=true` includes soft-deleted
+/// subjects) → `Vec<SubjectSummary>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectSummary {
+    pub subject: String,
+    /// `AVRO`, `PROTOBUF` or `JSON`, of the latest version.
+    pub schema_type: String,
+    pub latest_version: i32,
+    pub latest_id: u32,
+    pub version_count: usize,
+    /// The effective compatibility level (the subject's own, else the global one).
+    pub compatibility: String,
+    /// True when the level is the subject's own, not inherited from the global config.
+    pub compatibility_overridden: bool,
+    /// The effective mode (`READWRITE`, `READONLY`, `IMPORT`).
+    pub mode: String,
+    /// Soft-deleted (only listed with `deleted=true`).
+    pub deleted: bool,
+}
+
+/// `POST /clusters/{cluster}/schemas/validate` → `SchemaValidation`: parses a schema as the
+/// registry would (references resolved through the cluster's registry), for live editor
+/// feedback. Never registers anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidateSchema {
+    /// `AVRO` (default), `PROTOBUF` or `JSON`.
+    #[serde(default)]
+    pub schema_type: Option<String>,
+    pub schema: String,
+    #[serde(default)]
+    pub references: Vec<SchemaReference>,
+}
+
+/// Confluent's schema reference (`name` as imported, `subject`, `version`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaReference {
+    pub name: String,
+    pub subject: String,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaValidation {
+    pub valid: bool,
+    pub errors: Vec<SchemaProblem>,
+    /// The canonical form when valid (Avro canonical JSON, normalized .proto, JSON).
+    pub canonical: Option<String>,
+}
+
+/// One problem, located when the parser says where (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaProblem {
+    pub message: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+/// `GET /clusters/{cluster}/schemas/subjects/{subject}/compare?from=V&to=W` →
+/// `SchemaComparison`: the two versions' texts (pretty-printed, for a side-by-side diff)
+/// and whether going from `from` to `to` is backward compatible (`to` reads data written
+/// with `from`) and forward compatible (`from` reads data written with `to`), with the
+/// reasons when not, whatever the subject's configured level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaComparison {
+    pub subject: String,
+    pub schema_type: String,
+    pub from_version: i32,
+    pub to_version: i32,
+    pub from_schema: String,
+    pub to_schema: String,
+    pub backward: CompatibilityVerdict,
+    pub forward: CompatibilityVerdict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompatibilityVerdict {
+    pub compatible: bool,
+    pub reasons: Vec<String>,
+}
+
+/// `GET /clusters/{cluster}/schemas/subjects/{subject}/form?version=V` (latest when absent)
+/// → `SchemaForm`: the schema as a tree of fields, for a produce form generated from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaForm {
+    pub subject: String,
+    pub version: i32,
+    pub schema_id: u32,
+    pub schema_type: String,
+    pub root: FormField,
+}
+
+/// One field of a generated form. A value typed into the form becomes the JSON the
+/// registry-aware produce (`ProduceRequest::value_schema`) serializes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormField {
+    /// Field name (empty for the root and for array items / map values).
+    pub name: String,
+    pub doc: Option<String>,
+    pub kind: FormKind,
+    /// The field accepts null (Avro `["null", T]`, proto3 `optional`, JSON Schema null type).
+    pub nullable: bool,
+    /// The default as JSON text, when the schema gives one.
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FormKind {
+    /// Avro record, Protobuf message, JSON Schema object. `type_name` is its full name.
+    Record { type_name: Option<String>, fields: Vec<FormField> },
+    Enum { type_name: Option<String>, symbols: Vec<String> },
+    Array { items: Box<FormField> },
+    /// String-keyed map.
+    Map { values: Box<FormField> },
+    /// One of several branches (Avro union other than the null one, Protobuf oneof).
+    Union { branches: Vec<FormField> },
+    String,
+    /// 32-bit and 64-bit integers.
+    Int,
+    Long,
+    Float,
+    Double,
+    Boolean,
+    /// Bytes / fixed, entered as text.
+    Bytes,
+    /// A logical type shown to the user: `date`, `timestamp-millis`, `uuid`, `decimal`...
+    Logical { logical: String, base: Box<FormKind> },
+    /// Anything the form cannot express: raw JSON.
+    Json,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -410,5 +589,21 @@ pub mod paths {
     }
     pub fn group_reset(c: &str, g: &str) -> String {
         format!("{API_PREFIX}/clusters/{c}/groups/{g}/reset")
+    }
+    /// The registry pass-through: `rest` is a Confluent path such as `subjects/s/versions`.
+    pub fn registry(c: &str, rest: &str) -> String {
+        format!("{API_PREFIX}/clusters/{c}/registry/{}", rest.trim_start_matches('/'))
+    }
+    pub fn subjects(c: &str) -> String {
+        format!("{API_PREFIX}/clusters/{c}/schemas/subjects")
+    }
+    pub fn schema_validate(c: &str) -> String {
+        format!("{API_PREFIX}/clusters/{c}/schemas/validate")
+    }
+    pub fn schema_compare(c: &str, s: &str) -> String {
+        format!("{API_PREFIX}/clusters/{c}/schemas/subjects/{s}/compare")
+    }
+    pub fn schema_form(c: &str, s: &str) -> String {
+        format!("{API_PREFIX}/clusters/{c}/schemas/subjects/{s}/form")
     }
 }

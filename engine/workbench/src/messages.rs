@@ -136,6 +136,8 @@ pub fn to_api_message(m: &BorrowedMessage<'_>) -> Message {
         value_schema_id,
         key_schema_id,
         size: m.key_len() + m.payload_len(),
+        value_decoded: None,
+        key_decoded: None,
     }
 }
 
