@@ -80,7 +80,8 @@ pub struct Overview {
     /// The cluster id the brokers report, when they do.
     pub kafka_cluster_id: Option<String>,
     pub brokers: Vec<BrokerInfo>,
-    /// User topics (internal ones, starting with `__`, are counted separately).
+    /// User topics (internal ones, starting with `_`: `__consumer_offsets`, `_schemas`, are
+    /// counted separately).
     pub topic_count: usize,
     pub internal_topic_count: usize,
     pub partition_count: usize,
@@ -426,13 +427,25 @@ pub struct FormField {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FormKind {
     /// Avro record, Protobuf message, JSON Schema object. `type_name` is its full name.
-    Record { type_name: Option<String>, fields: Vec<FormField> },
-    Enum { type_name: Option<String>, symbols: Vec<String> },
-    Array { items: Box<FormField> },
+    Record {
+        type_name: Option<String>,
+        fields: Vec<FormField>,
+    },
+    Enum {
+        type_name: Option<String>,
+        symbols: Vec<String>,
+    },
+    Array {
+        items: Box<FormField>,
+    },
     /// String-keyed map.
-    Map { values: Box<FormField> },
+    Map {
+        values: Box<FormField>,
+    },
     /// One of several branches (Avro union other than the null one, Protobuf oneof).
-    Union { branches: Vec<FormField> },
+    Union {
+        branches: Vec<FormField>,
+    },
     String,
     /// 32-bit and 64-bit integers.
     Int,
@@ -443,7 +456,10 @@ pub enum FormKind {
     /// Bytes / fixed, entered as text.
     Bytes,
     /// A logical type shown to the user: `date`, `timestamp-millis`, `uuid`, `decimal`...
-    Logical { logical: String, base: Box<FormKind> },
+    Logical {
+        logical: String,
+        base: Box<FormKind>,
+    },
     /// Anything the form cannot express: raw JSON.
     Json,
 }
@@ -592,7 +608,10 @@ pub mod paths {
     }
     /// The registry pass-through: `rest` is a Confluent path such as `subjects/s/versions`.
     pub fn registry(c: &str, rest: &str) -> String {
-        format!("{API_PREFIX}/clusters/{c}/registry/{}", rest.trim_start_matches('/'))
+        format!(
+            "{API_PREFIX}/clusters/{c}/registry/{}",
+            rest.trim_start_matches('/')
+        )
     }
     pub fn subjects(c: &str) -> String {
         format!("{API_PREFIX}/clusters/{c}/schemas/subjects")

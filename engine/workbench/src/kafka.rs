@@ -148,9 +148,11 @@ impl ClusterMeta {
     }
 }
 
-/// Kafka's rule: internal topics start with `__`.
+/// Internal topics: Kafka's own start with `__` (`__consumer_offsets`), the platform's with
+/// `_` (the schema registry's `_schemas`, `_confluent-*`), as Kafka GUIs treat them: hidden
+/// from the topic list unless asked for, and not counted as user topics.
 pub fn is_internal(topic: &str) -> bool {
-    topic.starts_with("__")
+    topic.starts_with('_')
 }
 
 /// A group as the cluster describes it, owned.
@@ -508,5 +510,19 @@ mod tests {
             decode_assignment(&[0, 0, 0, 0, 0, 1, 0, 1, b'a', 0, 0, 0, 3, 0, 0, 0, 1]),
             vec![("a".to_string(), 1)]
         );
+    }
+
+    #[test]
+    fn internal_topics_are_kafkas_and_the_platforms() {
+        for t in [
+            "__consumer_offsets",
+            "_schemas",
+            "_confluent-ksql-default__command_topic",
+        ] {
+            assert!(is_internal(t), "{t}");
+        }
+        for t in ["orders", "connect-offsets", "a_b", "schemas_"] {
+            assert!(!is_internal(t), "{t}");
+        }
     }
 }
