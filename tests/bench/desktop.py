@@ -10,7 +10,7 @@
      WebKitNetworkProcess), 5 s after the first render, as summed RSS and as PSS;
   3. SIGTERM to exit.
 
-Browser cold start (Chromium + playwright-core) is measured by the UI's own tests/ui.
+Browser cold start (Chromium + playwright-core) is measured by tests/bench/browser.mjs.
 
 The first run creates the topic on a fresh data dir (and is not measured); `--runs` measured
 runs follow on that data dir, each a fresh process; medians are reported. It is a benchmark:
