@@ -7,8 +7,15 @@ use std::fmt;
 
 /// A name as ksqlDB resolves it: unquoted identifiers are upper-cased, quoted ones
 /// (`` `x` `` or `"x"`) are kept exactly.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ident(pub String);
+
+/// Compact even in `{:#?}` trees: `Ident("NAME")`.
+impl fmt::Debug for Ident {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ident({:?})", self.0)
+    }
+}
 
 impl Ident {
     pub fn new(name: impl Into<String>) -> Self {
@@ -471,6 +478,8 @@ pub enum Expr {
     Map(Vec<(Expr, Expr)>),
     /// `STRUCT(name := v, ...)`
     Struct(Vec<(Ident, Expr)>),
+    /// A window unit as a function argument: `TIMESTAMPADD(SECONDS, 5, ts)`.
+    TimeUnit(TimeUnit),
     /// `x => body` / `(x, y) => body` (only as a function argument).
     Lambda {
         params: Vec<Ident>,

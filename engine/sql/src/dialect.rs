@@ -22,8 +22,11 @@ use crate::ast::{BinaryOp, Expr, Ident, Literal, SqlType, UnaryOp};
 use crate::error::{quote_token, Fail};
 use crate::keywords;
 
-/// The quote style of placeholder identifiers: the tokenizer only produces '`' and '"'.
+/// Placeholders are backtick identifiers starting with a control character, which no input
+/// can contain (the tokenizer step rejects control characters): `\u{1}N` stands for the
+/// N-th expression we built, `\u{2}NAME` for the (canonical) field name after `->`.
 const PLACEHOLDER: char = '\u{1}';
+const FIELD: char = '\u{2}';
 /// How deep `ARRAY<MAP<STRING, STRUCT<...>>>` may nest.
 const MAX_TYPE_DEPTH: usize = 32;
 
@@ -112,8 +115,8 @@ impl Dialect for KsqlDialect {
                             left: Box::new(expr.clone()),
                             op: BinaryOperator::Arrow,
                             right: Box::new(SExpr::Identifier(SIdent::with_quote(
-                                PLACEHOLDER_FIELD,
-                                field.0,
+                                '`',
+                                format!("{FIELD}{}", field.0),
                             ))),
                         }),
                 )
@@ -164,9 +167,6 @@ impl Dialect for KsqlDialect {
     }
 }
 
-/// Quote style of the field name on the right of `->` (already canonical).
-const PLACEHOLDER_FIELD: char = '\u{2}';
-
 type Built = Result<Expr, Fail>;
 
 impl KsqlDialect {
@@ -185,8 +185,8 @@ impl KsqlDialect {
         let mut built = self.built.borrow_mut();
         built.push(expr);
         Ok(SExpr::Identifier(SIdent {
-            value: (built.len() - 1).to_string(),
-            quote_style: Some(PLACEHOLDER),
+            value: format!("{PLACEHOLDER}{}", built.len() - 1),
+            quote_style: Some('`'),
             span,
         }))
     }
@@ -286,10 +286,14 @@ impl KsqlDialect {
         }
         if !p.consume_token(&Token::RParen) {
             loop {
-                args.push(match self.lambda(p)? {
-                    Some(lambda) => lambda,
-                    None => self.expr(p)?,
-                });
+                if let Some(unit) = time_unit_argument(p) {
+                    args.push(Expr::TimeUnit(unit));
+                } else {
+                    args.push(match self.lambda(p)? {
+                        Some(lambda) => lambda,
+                        None => self.expr(p)?,
+                    });
+                }
                 if p.consume_token(&Token::RParen) {
                     break;
                 }
@@ -355,32 +359,40 @@ impl KsqlDialect {
     pub fn convert(&self, e: SExpr) -> Built {
         let at = e.span().start;
         let unsupported = |what: &dyn std::fmt::Display| {
+            let mut text = what.to_string();
+            if text.contains([PLACEHOLDER, FIELD]) {
+                text = "this expression".to_string();
+            } else if text.chars().count() > 40 {
+                text = text.chars().take(40).collect::<String>() + "...";
+            }
             Fail::new(
                 at.line,
                 at.column,
-                format!("Syntax error at or near '{what}': not ksqlDB syntax"),
+                format!("Syntax error at or near '{text}': not ksqlDB syntax"),
             )
         };
         let b = |e: SExpr| -> Result<Box<Expr>, Fail> { Ok(Box::new(self.convert(e)?)) };
         Ok(match e {
-            SExpr::Identifier(id) => match id.quote_style {
-                Some(PLACEHOLDER) => {
-                    let n: usize = id.value.parse().map_err(|_| unsupported(&id.value))?;
+            SExpr::Identifier(id) => {
+                if let Some(n) = id.value.strip_prefix(PLACEHOLDER) {
+                    let n: usize = n.parse().map_err(|_| unsupported(&"?"))?;
                     self.built
                         .borrow()
                         .get(n)
                         .cloned()
-                        .ok_or_else(|| unsupported(&id.value))?
+                        .ok_or_else(|| unsupported(&"?"))?
+                } else if id.quote_style == Some('\'') || id.value.starts_with(FIELD) {
+                    return Err(unsupported(&id.value));
+                } else {
+                    Expr::Column {
+                        source: None,
+                        name: canonical(&id),
+                    }
                 }
-                Some('\'') | Some(PLACEHOLDER_FIELD) => return Err(unsupported(&id)),
-                _ => Expr::Column {
-                    source: None,
-                    name: canonical(&id),
-                },
-            },
+            }
             SExpr::CompoundIdentifier(parts) => {
-                if parts.len() != 2 || parts.iter().any(|p| p.quote_style == Some(PLACEHOLDER)) {
-                    return Err(unsupported(&SExpr::CompoundIdentifier(parts)));
+                if parts.len() != 2 || parts.iter().any(|p| is_placeholder(&p.value)) {
+                    return Err(unsupported(&"."));
                 }
                 Expr::Column {
                     source: Some(canonical(&parts[0])),
@@ -396,7 +408,8 @@ impl KsqlDialect {
                             index: b(index)?,
                         },
                         AccessExpr::Dot(SExpr::Identifier(id))
-                            if matches!(id.quote_style, None | Some('`') | Some('"')) =>
+                            if matches!(id.quote_style, None | Some('`') | Some('"'))
+                                && !is_placeholder(&id.value) =>
                         {
                             match base {
                                 Expr::Column { source: None, name } => Expr::Column {
@@ -406,7 +419,7 @@ impl KsqlDialect {
                                 _ => return Err(unsupported(&id)),
                             }
                         }
-                        other => return Err(unsupported(&format!("{other:?}"))),
+                        _ => return Err(unsupported(&"access")),
                     };
                 }
                 base
@@ -444,10 +457,10 @@ impl KsqlDialect {
             SExpr::BinaryOp { left, op, right } => {
                 if op == BinaryOperator::Arrow {
                     let field = match *right {
-                        SExpr::Identifier(id) if id.quote_style == Some(PLACEHOLDER_FIELD) => {
-                            Ident(id.value)
+                        SExpr::Identifier(id) if id.value.starts_with(FIELD) => {
+                            Ident(id.value[FIELD.len_utf8()..].to_string())
                         }
-                        other => return Err(unsupported(&other)),
+                        _ => return Err(unsupported(&"->")),
                     };
                     return Ok(Expr::Dereference {
                         base: b(*left)?,
@@ -557,6 +570,23 @@ impl KsqlDialect {
             other => return Err(unsupported(&other)),
         })
     }
+}
+
+/// A window unit as a function argument (`TIMESTAMPADD(SECONDS, 5, ts)`), consumed if so.
+fn time_unit_argument(p: &mut Parser) -> Option<crate::ast::TimeUnit> {
+    let unit = match &p.peek_token_ref().token {
+        Token::Word(w) if w.quote_style.is_none() => keywords::time_unit(&w.value)?,
+        _ => return None,
+    };
+    if !matches!(p.peek_nth_token_ref(1).token, Token::Comma | Token::RParen) {
+        return None;
+    }
+    p.next_token();
+    Some(unit)
+}
+
+fn is_placeholder(value: &str) -> bool {
+    value.starts_with([PLACEHOLDER, FIELD])
 }
 
 fn pos(t: &TokenWithSpan) -> (u64, u64) {

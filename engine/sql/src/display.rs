@@ -717,6 +717,7 @@ impl Display for Expr {
                 }
                 f.write_str(")")
             }
+            Expr::TimeUnit(unit) => write!(f, "{unit}"),
             Expr::Lambda { params, body } => {
                 if params.len() == 1 {
                     write!(f, "{} => {body}", params[0])

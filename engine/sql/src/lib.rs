@@ -83,7 +83,7 @@ impl KsqlParser {
                     SqlError::IllegalArgument {
                         line,
                         column,
-                        message: bad.message,
+                        message: bad.message(line, column),
                         statement: text.to_string(),
                     }
                 })?;

@@ -56,6 +56,24 @@ pub(crate) fn parse_statement_text(text: &str, semicolon: bool) -> Result<Statem
 }
 
 fn tokenize(dialect: &KsqlDialect, text: &str) -> Result<Vec<TokenWithSpan>, Fail> {
+    // Control characters never belong in a statement (and the dialect's placeholders rely
+    // on no input containing them).
+    let (mut line, mut column) = (1u64, 1u64);
+    for c in text.chars() {
+        if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
+            return Err(Fail::new(
+                line,
+                column,
+                format!("Syntax error: unexpected character U+{:04X}", c as u32),
+            ));
+        }
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
     let raw = Tokenizer::new(dialect, text)
         .tokenize_with_location()
         .map_err(|e| {

@@ -155,7 +155,23 @@ pub(crate) struct BadVariable {
     /// 1-based position of the `$`, relative to the text given.
     pub line: u64,
     pub column: u64,
-    pub message: String,
+    /// The variable's value, or `None` when it is not defined.
+    pub value: Option<String>,
+    pub name: String,
+}
+
+impl BadVariable {
+    /// ksqlDB's wording, with the position where the request has the `$`.
+    pub fn message(&self, line: u64, column: u64) -> String {
+        match &self.value {
+            Some(v) => format!("Illegal argument at Line: {line}, Col: {column}. Got: '{v}'"),
+            None => format!(
+                "Illegal argument at Line: {line}, Col: {column}. Got: '${{{name}}}' \
+                 (no variable '{name}' is defined)",
+                name = self.name
+            ),
+        }
+    }
 }
 
 fn variable_at(text: &str, i: usize) -> Option<(&str, usize)> {
@@ -248,9 +264,8 @@ pub(crate) fn substitute(
                         error = Some(BadVariable {
                             line: l,
                             column: col,
-                            message: format!(
-                                "Illegal argument at Line: {l}, Col: {col}. Got: '{value}'"
-                            ),
+                            value: Some(value.clone()),
+                            name: name.to_string(),
                         });
                         return;
                     }
@@ -259,10 +274,8 @@ pub(crate) fn substitute(
                         error = Some(BadVariable {
                             line: l,
                             column: col,
-                            message: format!(
-                                "Illegal argument at Line: {l}, Col: {col}. Got: '${{{name}}}' \
-                                 (no variable '{name}' is defined)"
-                            ),
+                            value: None,
+                            name: name.to_string(),
                         });
                         return;
                     }
