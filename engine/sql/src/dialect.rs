@@ -286,14 +286,26 @@ impl KsqlDialect {
         }
         if !p.consume_token(&Token::RParen) {
             loop {
-                if let Some(unit) = time_unit_argument(p) {
-                    args.push(Expr::TimeUnit(unit));
+                let at = pos(p.peek_token_ref());
+                let arg = if let Some(unit) = time_unit_argument(p) {
+                    Expr::TimeUnit(unit)
                 } else {
-                    args.push(match self.lambda(p)? {
+                    match self.lambda(p)? {
                         Some(lambda) => lambda,
                         None => self.expr(p)?,
-                    });
+                    }
+                };
+                // ksqlDB: lambdas come last, after at least one ordinary argument.
+                let is_lambda = matches!(arg, Expr::Lambda { .. });
+                let after_lambda = matches!(args.last(), Some(Expr::Lambda { .. }));
+                if (is_lambda && args.is_empty()) || (after_lambda && !is_lambda) {
+                    return Err(Fail::new(
+                        at.0,
+                        at.1,
+                        "Syntax error: a lambda can only follow the function's other arguments",
+                    ));
                 }
+                args.push(arg);
                 if p.consume_token(&Token::RParen) {
                     break;
                 }
@@ -357,7 +369,11 @@ impl KsqlDialect {
 
     /// sqlparser's tree → ours; anything ksqlDB does not have is a syntax error at its start.
     pub fn convert(&self, e: SExpr) -> Built {
-        let at = e.span().start;
+        // A chain's span would walk the whole chain: binary operators find their own.
+        let at = match &e {
+            SExpr::BinaryOp { .. } => sqlparser::tokenizer::Location::new(1, 1),
+            _ => e.span().start,
+        };
         let unsupported = |what: &dyn std::fmt::Display| {
             let mut text = what.to_string();
             if text.contains([PLACEHOLDER, FIELD]) {
@@ -455,40 +471,18 @@ impl KsqlDialect {
                 },
             },
             SExpr::BinaryOp { left, op, right } => {
-                if op == BinaryOperator::Arrow {
-                    let field = match *right {
-                        SExpr::Identifier(id) if id.value.starts_with(FIELD) => {
-                            Ident(id.value[FIELD.len_utf8()..].to_string())
-                        }
-                        _ => return Err(unsupported(&"->")),
-                    };
-                    return Ok(Expr::Dereference {
-                        base: b(*left)?,
-                        field,
-                    });
+                // `a OR b OR c ...` is as deep as it is long: walk its left spine in a loop.
+                let mut spine = vec![(op, *right)];
+                let mut leftmost = *left;
+                while let SExpr::BinaryOp { left, op, right } = leftmost {
+                    spine.push((op, *right));
+                    leftmost = *left;
                 }
-                let op = match op {
-                    BinaryOperator::Plus => BinaryOp::Add,
-                    BinaryOperator::Minus => BinaryOp::Subtract,
-                    BinaryOperator::Multiply => BinaryOp::Multiply,
-                    BinaryOperator::Divide => BinaryOp::Divide,
-                    BinaryOperator::Modulo => BinaryOp::Modulo,
-                    BinaryOperator::StringConcat => BinaryOp::Concat,
-                    BinaryOperator::Eq => BinaryOp::Eq,
-                    BinaryOperator::NotEq => BinaryOp::NotEq,
-                    BinaryOperator::Lt => BinaryOp::Lt,
-                    BinaryOperator::LtEq => BinaryOp::LtEq,
-                    BinaryOperator::Gt => BinaryOp::Gt,
-                    BinaryOperator::GtEq => BinaryOp::GtEq,
-                    BinaryOperator::And => BinaryOp::And,
-                    BinaryOperator::Or => BinaryOp::Or,
-                    other => return Err(unsupported(&other)),
-                };
-                Expr::Binary {
-                    left: b(*left)?,
-                    op,
-                    right: b(*right)?,
+                let mut acc = self.convert(leftmost)?;
+                for (op, right) in spine.into_iter().rev() {
+                    acc = self.binary(acc, op, right)?;
                 }
+                acc
             }
             SExpr::IsNull(e) => Expr::IsNull {
                 expr: b(*e)?,
@@ -583,6 +577,50 @@ fn time_unit_argument(p: &mut Parser) -> Option<crate::ast::TimeUnit> {
     }
     p.next_token();
     Some(unit)
+}
+
+impl KsqlDialect {
+    fn binary(&self, left: Expr, op: BinaryOperator, right: SExpr) -> Built {
+        let at = right.span().start;
+        let unsupported = |what: &str| {
+            Fail::new(
+                at.line,
+                at.column,
+                format!("Syntax error at or near '{what}': not ksqlDB syntax"),
+            )
+        };
+        if op == BinaryOperator::Arrow {
+            return match right {
+                SExpr::Identifier(id) if id.value.starts_with(FIELD) => Ok(Expr::Dereference {
+                    base: Box::new(left),
+                    field: Ident(id.value[FIELD.len_utf8()..].to_string()),
+                }),
+                _ => Err(unsupported("->")),
+            };
+        }
+        let op = match op {
+            BinaryOperator::Plus => BinaryOp::Add,
+            BinaryOperator::Minus => BinaryOp::Subtract,
+            BinaryOperator::Multiply => BinaryOp::Multiply,
+            BinaryOperator::Divide => BinaryOp::Divide,
+            BinaryOperator::Modulo => BinaryOp::Modulo,
+            BinaryOperator::StringConcat => BinaryOp::Concat,
+            BinaryOperator::Eq => BinaryOp::Eq,
+            BinaryOperator::NotEq => BinaryOp::NotEq,
+            BinaryOperator::Lt => BinaryOp::Lt,
+            BinaryOperator::LtEq => BinaryOp::LtEq,
+            BinaryOperator::Gt => BinaryOp::Gt,
+            BinaryOperator::GtEq => BinaryOp::GtEq,
+            BinaryOperator::And => BinaryOp::And,
+            BinaryOperator::Or => BinaryOp::Or,
+            other => return Err(unsupported(&other.to_string())),
+        };
+        Ok(Expr::Binary {
+            left: Box::new(left),
+            op,
+            right: Box::new(self.convert(right)?),
+        })
+    }
 }
 
 fn is_placeholder(value: &str) -> bool {

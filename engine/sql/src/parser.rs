@@ -17,17 +17,20 @@ use crate::keywords;
 
 /// sqlparser's limit on expression nesting (each level is one `parse_subexpr`).
 const RECURSION_LIMIT: usize = 64;
+/// Our own limits, checked on the tokens before parsing, so that every tree we build (and
+/// every recursive walk over it, ours or the engine's) stays shallow: brackets, CASE and runs
+/// of prefix operators may nest this deep...
+const MAX_NESTING: i64 = 24;
+/// ...and a statement may have this many operators (a chain `a OR b OR ...` is a tree as
+/// deep as it is long).
+const MAX_OPERATORS: usize = 500;
 
 /// Parse one statement's text (no trailing `;`). `semicolon` says whether a `;` ended it in
 /// the input, so that running out of tokens is reported at that `;` as ksqlDB does.
 pub(crate) fn parse_statement_text(text: &str, semicolon: bool) -> Result<Statement, Fail> {
     let dialect = KsqlDialect::new();
     let tokens = tokenize(&dialect, text)?;
-    let open_brackets = tokens.iter().fold(0i64, |depth, t| match t.token {
-        Token::LParen | Token::LBracket | Token::LBrace => depth + 1,
-        Token::RParen | Token::RBracket | Token::RBrace => depth - 1,
-        _ => depth,
-    });
+    let open_brackets = check_limits(&tokens)?;
     let parser = Parser::new(&dialect)
         .with_recursion_limit(RECURSION_LIMIT)
         .with_tokens_with_locations(tokens);
@@ -108,6 +111,74 @@ fn tokenizer_message(m: &str) -> String {
     } else {
         format!("Syntax error: {m}")
     }
+}
+
+/// Enforce [`MAX_NESTING`] and [`MAX_OPERATORS`]; returns how many brackets are left open.
+fn check_limits(tokens: &[TokenWithSpan]) -> Result<i64, Fail> {
+    let word = |t: &Token| match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    };
+    let (mut depth, mut run, mut operators) = (0i64, 0i64, 0usize);
+    let mut prev_ends_operand = false;
+    for t in tokens {
+        let w = word(&t.token);
+        let w = w.as_deref();
+        match (&t.token, w) {
+            (Token::LParen | Token::LBracket | Token::LBrace, _) | (_, Some("CASE")) => depth += 1,
+            (Token::RParen | Token::RBracket | Token::RBrace, _) | (_, Some("END")) => depth -= 1,
+            _ => {}
+        }
+        let is_operator = matches!(
+            t.token,
+            Token::Plus
+                | Token::Minus
+                | Token::Mul
+                | Token::Div
+                | Token::Mod
+                | Token::StringConcat
+                | Token::Eq
+                | Token::Neq
+                | Token::Lt
+                | Token::LtEq
+                | Token::Gt
+                | Token::GtEq
+                | Token::Arrow
+                | Token::LBracket
+        ) || matches!(
+            w,
+            Some("AND" | "OR" | "NOT" | "IS" | "LIKE" | "BETWEEN" | "IN" | "WHEN")
+        );
+        if is_operator {
+            operators += 1;
+        }
+        let prefix_operator = !prev_ends_operand
+            && (matches!(t.token, Token::Minus | Token::Plus) || w == Some("NOT"));
+        run = if prefix_operator { run + 1 } else { 0 };
+        if depth + run > MAX_NESTING || operators > MAX_OPERATORS {
+            let (line, column) = (t.span.start.line, t.span.start.column);
+            return Err(Fail::new(
+                line,
+                column,
+                if operators > MAX_OPERATORS {
+                    format!("Syntax error: more than {MAX_OPERATORS} operators in one statement")
+                } else {
+                    format!("Syntax error: expressions nested more than {MAX_NESTING} deep")
+                },
+            ));
+        }
+        prev_ends_operand = matches!(
+            t.token,
+            Token::RParen | Token::RBracket | Token::Number(..) | Token::SingleQuotedString(_)
+        ) || (matches!(t.token, Token::Word(_))
+            && !is_operator
+            && w != Some("CASE")
+            && w != Some("THEN")
+            && w != Some("ELSE")
+            && w != Some("SELECT")
+            && w != Some("WHERE"));
+    }
+    Ok(depth)
 }
 
 /// Where the character after `text` is (1-based line and column).
