@@ -1,0 +1,1 @@
+CREATE STREAM out AS SELECT id, cast(f0 as NULL) FROM input;

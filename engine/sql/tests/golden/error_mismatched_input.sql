@@ -1,0 +1,3 @@
+SHOW STREAMS;
+SELECT userid
+  FORM pageviews EMIT CHANGES;

@@ -1,0 +1,1 @@
+CREATE STREAM s (a INT, b MAP<STRING, INT) WITH (kafka_topic='s');

@@ -1,0 +1,1 @@
+CREATE STREAM s (a INT, size INT) WITH (kafka_topic='s');

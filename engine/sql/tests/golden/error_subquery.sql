@@ -1,0 +1,1 @@
+SELECT * FROM s WHERE x = (SELECT 1 FROM t);

@@ -1,0 +1,2 @@
+DEFINE name = 'a; DROP STREAM x';
+SELECT * FROM ${name};

@@ -1,0 +1,22 @@
+-- Push and pull queries, INSERT, and the richer expressions.
+SELECT * FROM pageviews EMIT CHANGES;
+SELECT userid, pageid FROM pageviews WHERE viewtime > 100 EMIT CHANGES LIMIT 10;
+SELECT * FROM per_user WHERE userid = 'u1';
+SELECT * FROM per_user WHERE userid IN ('a', 'b') AND views > 3;
+SELECT * FROM tumbled WHERE userid = 'u1' AND WINDOWSTART >= 1000 AND WINDOWEND < 5000;
+SELECT * FROM per_user LIMIT 5;
+SELECT userid, COUNT(*) FROM pageviews WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY userid EMIT FINAL;
+CREATE STREAM rekeyed AS SELECT * FROM pageviews PARTITION BY pageid;
+CREATE STREAM rekeyed2 AS SELECT * FROM pageviews WHERE viewtime > 0 PARTITION BY pageid, userid EMIT CHANGES;
+INSERT INTO all_cols SELECT * FROM orders_b;
+INSERT INTO all_cols WITH (QUERY_ID='my_insert') SELECT order_id, amount, paid FROM orders_b WHERE paid;
+INSERT INTO orders (order_id, amount, paid) VALUES (1, 9.99, true);
+INSERT INTO orders VALUES (2, -1.5, NULL);
+INSERT INTO typed (ts, arr, m, addr) VALUES ('2024-01-01T00:00:00', ARRAY['a', 'b'], MAP('k' := ARRAY[1, 2]), STRUCT(street := 'Main', zip := 12345));
+SELECT addr->street, addr->geo->lat, arr[1], arr[-1], nested[1][2], m['k'][1], addr->geo, FROM_ARRAY(arr)[1]->x FROM typed EMIT CHANGES;
+SELECT TRANSFORM(arr, x => UCASE(x)), FILTER(arr, x => LEN(x) > 2), REDUCE(nested, 0, (s, x) => s + x[1]), TRANSFORM(m, (k, v) => CONCAT(k, 'x'), (k, v) => v) FROM typed EMIT CHANGES;
+SELECT CASE WHEN viewtime < 10 THEN 'low' WHEN viewtime < 100 THEN 'mid' ELSE 'high' END AS bucket, CASE pageid WHEN 'a' THEN 1 ELSE 0 END FROM pageviews EMIT CHANGES;
+SELECT ARRAY[], MAP(), STRUCT(), ARRAY[ARRAY[1], ARRAY[2, 3]], MAP('a' := 1, 'b' := 2), STRUCT(a := 1, `B b` := 'x') FROM pageviews EMIT CHANGES;
+SELECT `with.dot`, odd_names.`SELECT`, `MixedCase` FROM odd_names EMIT CHANGES;
+SELECT -(viewtime + 1) * 2, NOT (viewtime > 1 OR viewtime < 0), (viewtime IS NULL) IS NULL, (viewtime = 1) = TRUE, viewtime - (1 - 2), viewtime / (2 * 3) FROM pageviews EMIT CHANGES;
+SELECT TIMESTAMPADD(SECONDS, 5, ts), ts, `TIMESTAMP` FROM typed EMIT CHANGES;
