@@ -555,6 +555,8 @@ pub enum ResetTo {
 /// frame, starting at the current end of the topic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// Built once per message and serialized at once; boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum TailEvent {
     Message { message: Message },
     Error { message: String },
