@@ -707,3 +707,154 @@ async fn serves_the_built_ui_with_client_side_routes() -> Result<()> {
     .await?;
     sandbox.shutdown().await
 }
+
+// ---------------------------------------------------------------------------------------
+// Schemas
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn registry_pass_through() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let api = Api::new(&sandbox);
+    bounded(async {
+        use reqwest::Method;
+        // The embedded cluster points at the embedded registry.
+        let local: ClusterInfo = api.get(&paths::cluster(LOCAL)).await?;
+        ensure!(
+            local.schema_registry_url == sandbox.url("registry"),
+            "{local:?}"
+        );
+
+        // Register through the pass-through, with Confluent's content type; read it back.
+        let schema = r#"{"type":"record","name":"Ping","fields":[{"name":"n","type":"long"}]}"#;
+        let resp = api
+            .http
+            .post(format!(
+                "{}{}",
+                api.base,
+                paths::registry(LOCAL, "subjects/pings-value/versions")
+            ))
+            .header("content-type", "application/vnd.schemaregistry.v1+json")
+            .body(json!({ "schema": schema }).to_string())
+            .send()
+            .await?;
+        ensure!(
+            resp.status() == StatusCode::OK,
+            "register: {}",
+            resp.status()
+        );
+        let ct = resp.headers().get("content-type").cloned();
+        ensure!(
+            ct.as_ref()
+                .is_some_and(|v| v == "application/vnd.schemaregistry.v1+json"),
+            "{ct:?}"
+        );
+        let id = resp.json::<Value>().await?["id"].as_u64().context("id")?;
+        let latest: Value = api
+            .get(&paths::registry(
+                LOCAL,
+                "/subjects/pings-value/versions/latest",
+            ))
+            .await?;
+        ensure!(
+            latest["id"].as_u64() == Some(id) && latest["version"] == 1,
+            "{latest}"
+        );
+        let subjects: Vec<String> = api
+            .get(&format!(
+                "{}?deleted=true",
+                paths::registry(LOCAL, "subjects")
+            ))
+            .await?;
+        ensure!(subjects == ["pings-value"], "{subjects:?}");
+        // The same registry answers directly: the pass-through added nothing.
+        let direct: Value = reqwest::get(format!(
+            "{}/schemas/ids/{id}",
+            sandbox.url("registry").unwrap_or_default()
+        ))
+        .await?
+        .json()
+        .await?;
+        let through: Value = api
+            .get(&paths::registry(LOCAL, &format!("schemas/ids/{id}")))
+            .await?;
+        ensure!(direct == through, "{direct} vs {through}");
+
+        // Confluent's errors come back as Confluent wrote them.
+        let (status, text) = api
+            .call(
+                Method::GET,
+                &paths::registry(LOCAL, "subjects/nope/versions"),
+                None,
+            )
+            .await?;
+        ensure!(status == StatusCode::NOT_FOUND, "{status}: {text}");
+        let err: Value = serde_json::from_str(&text)?;
+        ensure!(
+            err["error_code"] == 40401
+                && err["message"].as_str().is_some_and(|m| m.contains("nope")),
+            "{text}"
+        );
+        let (status, text) = api
+            .call(
+                Method::POST,
+                &paths::registry(LOCAL, "subjects/bad-value/versions"),
+                Some(json!({"schema": "{\"type\":\"nope\"}"})),
+            )
+            .await?;
+        ensure!(
+            status.as_u16() == 422 && text.contains("42201"),
+            "{status}: {text}"
+        );
+
+        // A cluster without a registry: 404; an unreachable registry: 502, quickly.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let dead_url = format!("http://{}", closed.local_addr()?);
+        drop(closed);
+        let _: ClusterInfo = api
+            .ok(
+                Method::POST,
+                &paths::clusters(),
+                Some(json!({"name": "bare", "bootstrap_servers": sandbox.kafka_address()})),
+                StatusCode::CREATED,
+            )
+            .await?;
+        let _: ClusterInfo = api
+            .ok(
+                Method::POST,
+                &paths::clusters(),
+                Some(
+                    json!({"name": "gone", "bootstrap_servers": sandbox.kafka_address(),
+                            "schema_registry_url": dead_url}),
+                ),
+                StatusCode::CREATED,
+            )
+            .await?;
+        api.fails(
+            Method::GET,
+            &paths::registry("bare", "subjects"),
+            None,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await?;
+        let began = Instant::now();
+        api.fails(
+            Method::GET,
+            &paths::registry("gone", "subjects"),
+            None,
+            StatusCode::BAD_GATEWAY,
+            "unavailable",
+        )
+        .await?;
+        ensure!(
+            began.elapsed() < Duration::from_secs(9),
+            "502 took {:?}",
+            began.elapsed()
+        );
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}

@@ -13,6 +13,7 @@ pub mod kafka;
 pub mod live;
 pub mod messages;
 pub mod rates;
+pub mod registry;
 pub mod topics;
 pub mod ui;
 
@@ -23,10 +24,10 @@ use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use parking_lot::Mutex;
 use sluice_api::{
@@ -53,6 +54,8 @@ pub struct WorkbenchConfig {
     pub ui_dir: Option<PathBuf>,
     /// The embedded broker's log, read for topic sizes on disk.
     pub embedded_store: Option<Arc<LogStore>>,
+    /// The embedded schema registry's URL (`http://host:port`), when it runs.
+    pub embedded_registry_url: Option<String>,
 }
 
 /// What every handler shares.
@@ -107,9 +110,11 @@ impl Workbench {
             .map_err(|e| WorkbenchError::Internal(format!("workbench listener: {e}")))?;
         let data_dir = config.data_dir.clone();
         let bootstrap = config.embedded_bootstrap.clone();
-        let registry =
-            tokio::task::spawn_blocking(move || ClusterRegistry::load(&data_dir, &bootstrap))
-                .await??;
+        let registry_url = config.embedded_registry_url.clone();
+        let registry = tokio::task::spawn_blocking(move || {
+            ClusterRegistry::load(&data_dir, &bootstrap, registry_url.as_deref())
+        })
+        .await??;
         let (stop_tx, stop_rx) = watch::channel(false);
         let state = Arc::new(AppState {
             clusters: registry,
@@ -219,6 +224,8 @@ fn router(state: Arc<AppState>, ui_dir: Option<&std::path::Path>) -> Router {
             "/clusters/{cluster}/groups/{group}/reset",
             axum::routing::post(reset_group),
         )
+        .route("/clusters/{cluster}/registry", any(registry_proxy))
+        .route("/clusters/{cluster}/registry/{*path}", any(registry_proxy))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .with_state(state);
@@ -499,4 +506,40 @@ async fn delete_group(
         let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------------------
+// Schemas
+// ---------------------------------------------------------------------------------------
+
+/// Largest request body forwarded to a registry.
+const MAX_REGISTRY_BODY: usize = 16 * 1024 * 1024;
+
+/// `/clusters/{cluster}/registry/{path}`: the request, verbatim, to the cluster's registry.
+async fn registry_proxy(
+    State(s): Shared,
+    method: axum::http::Method,
+    OriginalUri(uri): OriginalUri,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response> {
+    // The path is taken raw from the URI, so percent-escapes (a `/` in a subject name)
+    // reach the registry as the client wrote them.
+    let prefix = format!("{}/clusters/", sluice_api::API_PREFIX);
+    let after = uri.path().strip_prefix(prefix.as_str()).unwrap_or_default();
+    let (id, rest) = after.split_once('/').unwrap_or((after, ""));
+    let rest = rest.strip_prefix("registry").unwrap_or(rest);
+    let rest = rest.trim_start_matches('/');
+    let registry = s.cluster(id)?.registry()?;
+    let body = axum::body::to_bytes(body, MAX_REGISTRY_BODY)
+        .await
+        .map_err(|e| WorkbenchError::BadRequest(format!("request body: {e}")))?;
+    let target = match uri.query() {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest.to_string(),
+    };
+    Ok(registry
+        .forward(method, &target, &headers, body)
+        .await?
+        .into_response())
 }
