@@ -420,19 +420,38 @@ pub struct FormField {
     pub nullable: bool,
     /// The default as JSON text, when the schema gives one.
     pub default: Option<String>,
+    /// The field may be left out of the value (a JSON Schema property not in `required`, an
+    /// Avro field with a default, any Protobuf field).
+    #[serde(default)]
+    pub optional: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FormKind {
     /// Avro record, Protobuf message, JSON Schema object. `type_name` is its full name.
-    Record { type_name: Option<String>, fields: Vec<FormField> },
-    Enum { type_name: Option<String>, symbols: Vec<String> },
-    Array { items: Box<FormField> },
+    Record {
+        type_name: Option<String>,
+        fields: Vec<FormField>,
+    },
+    Enum {
+        type_name: Option<String>,
+        symbols: Vec<String>,
+    },
+    Array {
+        items: Box<FormField>,
+    },
     /// String-keyed map.
-    Map { values: Box<FormField> },
-    /// One of several branches (Avro union other than the null one, Protobuf oneof).
-    Union { branches: Vec<FormField> },
+    Map {
+        values: Box<FormField>,
+    },
+    /// One of several branches (Avro union other than the null one, Protobuf oneof). A
+    /// Protobuf oneof's branches are records holding just the member field, so the value
+    /// `{"oneof": {"member": v}}` says which member (produce accepts it, and the flat
+    /// `{"member": v}` of protobuf's JSON).
+    Union {
+        branches: Vec<FormField>,
+    },
     String,
     /// 32-bit and 64-bit integers.
     Int,
@@ -443,7 +462,10 @@ pub enum FormKind {
     /// Bytes / fixed, entered as text.
     Bytes,
     /// A logical type shown to the user: `date`, `timestamp-millis`, `uuid`, `decimal`...
-    Logical { logical: String, base: Box<FormKind> },
+    Logical {
+        logical: String,
+        base: Box<FormKind>,
+    },
     /// Anything the form cannot express: raw JSON.
     Json,
 }
@@ -594,7 +616,10 @@ pub mod paths {
     }
     /// The registry pass-through: `rest` is a Confluent path such as `subjects/s/versions`.
     pub fn registry(c: &str, rest: &str) -> String {
-        format!("{API_PREFIX}/clusters/{c}/registry/{}", rest.trim_start_matches('/'))
+        format!(
+            "{API_PREFIX}/clusters/{c}/registry/{}",
+            rest.trim_start_matches('/')
+        )
     }
     pub fn subjects(c: &str) -> String {
         format!("{API_PREFIX}/clusters/{c}/schemas/subjects")

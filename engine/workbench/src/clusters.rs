@@ -19,6 +19,7 @@ use crate::error::{Result, WorkbenchError};
 use crate::kafka::{ClientSet, ConnectionSettings};
 use crate::rates::Metrics;
 use crate::registry::RegistryClient;
+use crate::schemas::SchemaCache;
 
 const CLUSTERS_FILE_VERSION: u32 = 1;
 /// A remote cluster's sampler runs while someone asked about it this recently.
@@ -59,6 +60,8 @@ pub struct Cluster {
     pub metrics: Arc<Metrics>,
     /// The cluster's schema registry, when it has one.
     registry: Option<Arc<RegistryClient>>,
+    /// Schemas of the registry by id, for decoding and encoding data.
+    pub schemas: SchemaCache,
 }
 
 impl Cluster {
@@ -71,6 +74,7 @@ impl Cluster {
         });
         Arc::new(Cluster {
             registry,
+            schemas: SchemaCache::default(),
             info,
             settings,
             clients: Mutex::new(None),

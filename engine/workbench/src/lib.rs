@@ -7,13 +7,16 @@
 //! of errors to HTTP answers in `error`.
 
 pub mod clusters;
+pub mod codec;
 pub mod error;
+pub mod forms;
 pub mod groups;
 pub mod kafka;
 pub mod live;
 pub mod messages;
 pub mod rates;
 pub mod registry;
+pub mod schemas;
 pub mod topics;
 pub mod ui;
 
@@ -224,6 +227,19 @@ fn router(state: Arc<AppState>, ui_dir: Option<&std::path::Path>) -> Router {
             "/clusters/{cluster}/groups/{group}/reset",
             axum::routing::post(reset_group),
         )
+        .route("/clusters/{cluster}/schemas/subjects", get(list_subjects))
+        .route(
+            "/clusters/{cluster}/schemas/validate",
+            axum::routing::post(validate_schema),
+        )
+        .route(
+            "/clusters/{cluster}/schemas/subjects/{subject}/compare",
+            get(compare_versions),
+        )
+        .route(
+            "/clusters/{cluster}/schemas/subjects/{subject}/form",
+            get(schema_form),
+        )
         .route("/clusters/{cluster}/registry", any(registry_proxy))
         .route("/clusters/{cluster}/registry/{*path}", any(registry_proxy))
         .fallback(no_route)
@@ -398,10 +414,11 @@ async fn browse(
     ApiPath((id, topic)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<BrowseQuery>,
 ) -> Result<Json<sluice_api::MessagePage>> {
-    let (_, clients) = s.clients(&id)?;
-    Ok(Json(
-        blocking(move || messages::browse(&clients, &topic, &q)).await?,
-    ))
+    let (cluster, clients) = s.clients(&id)?;
+    let t = topic.clone();
+    let mut page = blocking(move || messages::browse(&clients, &t, &q)).await?;
+    page.messages = schemas::decode_messages(&cluster, &topic, page.messages).await;
+    Ok(Json(page))
 }
 
 async fn produce(
@@ -409,7 +426,7 @@ async fn produce(
     ApiPath((id, topic)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ProduceRequest>,
 ) -> Result<Json<sluice_api::ProduceResult>> {
-    let (_, clients) = s.clients(&id)?;
+    let (cluster, clients) = s.clients(&id)?;
     let c = Arc::clone(&clients);
     let t = topic.clone();
     let partitions = blocking(move || Ok(c.metadata()?.topic(&t)?.partitions.len())).await?;
@@ -423,7 +440,10 @@ async fn produce(
             "topic {topic:?} has no partition {p}"
         )));
     }
-    Ok(Json(messages::produce(&clients, &topic, &req).await?))
+    let payloads = schemas::encode_records(&cluster, &req).await?;
+    Ok(Json(
+        messages::produce(&clients, &topic, &req, &payloads).await?,
+    ))
 }
 
 async fn tail(
@@ -542,4 +562,59 @@ async fn registry_proxy(
         .forward(method, &target, &headers, body)
         .await?
         .into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct SubjectsQuery {
+    #[serde(default)]
+    deleted: bool,
+}
+
+async fn list_subjects(
+    State(s): Shared,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<SubjectsQuery>,
+) -> Result<Json<Vec<sluice_api::SubjectSummary>>> {
+    let registry = s.cluster(&id)?.registry()?;
+    Ok(Json(schemas::subjects(registry, q.deleted).await?))
+}
+
+async fn validate_schema(
+    State(s): Shared,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<sluice_api::ValidateSchema>,
+) -> Result<Json<sluice_api::SchemaValidation>> {
+    let registry = s.cluster(&id)?.registry().ok();
+    Ok(Json(schemas::validate(registry, req).await?))
+}
+
+#[derive(serde::Deserialize)]
+struct CompareQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn compare_versions(
+    State(s): Shared,
+    ApiPath((id, subject)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<CompareQuery>,
+) -> Result<Json<sluice_api::SchemaComparison>> {
+    let registry = s.cluster(&id)?.registry()?;
+    Ok(Json(
+        schemas::compare(registry, &subject, q.from, q.to).await?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct FormQuery {
+    version: Option<String>,
+}
+
+async fn schema_form(
+    State(s): Shared,
+    ApiPath((id, subject)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<FormQuery>,
+) -> Result<Json<sluice_api::SchemaForm>> {
+    let cluster = s.cluster(&id)?;
+    Ok(Json(schemas::form(&cluster, &subject, q.version).await?))
 }
