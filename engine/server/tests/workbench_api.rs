@@ -1150,3 +1150,86 @@ async fn produce_with_schemas_and_read_them_decoded() -> Result<()> {
     .await?;
     sandbox.shutdown().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn consume_rate_holds_between_periodic_commits() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let api = Api::new(&sandbox);
+    let addr = sandbox.kafka_address().to_string();
+    bounded(async {
+        let _: TopicDetail = api
+            .ok(
+                reqwest::Method::POST,
+                &paths::topics(LOCAL),
+                Some(json!({"name": "steady", "partitions": 1})),
+                StatusCode::CREATED,
+            )
+            .await?;
+        // A producer writing ~100 records a second, and a consumer reading them with the
+        // client's default auto-commit (every 5 s).
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let producing = {
+            let (addr, stop) = (addr.clone(), std::sync::Arc::clone(&stop));
+            tokio::spawn(async move {
+                let p = producer(&addr)?;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for _ in 0..20 {
+                        p.send(
+                            FutureRecord::<(), _>::to("steady").payload("x"),
+                            Duration::from_secs(10),
+                        )
+                        .await
+                        .map_err(|(e, _)| anyhow!("producing: {e}"))?;
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                tokio::task::spawn_blocking(move || drop(p)).await?;
+                anyhow::Ok(())
+            })
+        };
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &addr)
+            .set("group.id", "steady-readers")
+            .set("auto.offset.reset", "earliest")
+            .create()?;
+        consumer.subscribe(&["steady"])?;
+        let consuming = {
+            let stop = std::sync::Arc::clone(&stop);
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = tokio::time::timeout(Duration::from_millis(200), consumer.recv()).await;
+                }
+                tokio::task::spawn_blocking(move || drop(consumer)).await?;
+                anyhow::Ok(())
+            })
+        };
+        // Once consumption shows, it keeps showing between the commits.
+        let first = wait_until("a consume rate", Duration::from_secs(30), || async {
+            let r: Vec<RateSample> = api.get(&paths::rates(LOCAL)).await?;
+            Ok(r.iter()
+                .rev()
+                .find(|s| s.consume_per_sec > 0.0)
+                .map(|s| s.ts_ms))
+        })
+        .await?;
+        tokio::time::sleep(Duration::from_millis(4_500)).await;
+        let rates: Vec<RateSample> = api.get(&paths::rates(LOCAL)).await?;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        producing.await??;
+        consuming.await??;
+        let after: Vec<f64> = rates
+            .iter()
+            .filter(|s| s.ts_ms > first)
+            .map(|s| s.consume_per_sec)
+            .collect();
+        ensure!(after.len() >= 3, "{rates:?}");
+        ensure!(
+            after.iter().all(|r| *r > 20.0),
+            "the consume rate dropped between commits: {after:?}"
+        );
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}
