@@ -61,17 +61,22 @@ impl IntoResponse for RawAnswer {
 }
 
 impl RegistryClient {
-    /// A client of the registry at `url` (`http://host:port[/prefix]`; `user:password@` in the
-    /// URL becomes basic authentication). Nothing connects yet.
+    /// A client of the registry at `url` (`http[s]://host:port[/prefix]`, or `host:port` for
+    /// plain HTTP; `user:password@` in the URL becomes basic authentication). Nothing
+    /// connects yet.
     pub fn new(url: &str) -> Result<RegistryClient> {
-        let base = url.trim().trim_end_matches('/').to_string();
+        let mut base = url.trim().trim_end_matches('/').to_string();
+        if !base.contains("://") {
+            // `host:port` alone means plain HTTP.
+            base.insert_str(0, "http://");
+        }
         let parsed = reqwest::Url::parse(&base).map_err(|e| {
             WorkbenchError::BadRequest(format!("schema registry URL {base:?}: {e}"))
         })?;
-        if parsed.scheme() != "http" {
-            tracing::warn!(
-                "schema registry {base}: only http:// registries can be reached by this build"
-            );
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(WorkbenchError::BadRequest(format!(
+                "schema registry URL {base:?}: expected http:// or https://"
+            )));
         }
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -236,5 +241,20 @@ mod tests {
         );
         assert_eq!(c.url("subjects"), "http://127.0.0.1:8081/subjects");
         assert!(RegistryClient::new("not a url").is_err());
+        assert!(RegistryClient::new("ftp://host/").is_err());
+        let bare = RegistryClient::new("localhost:8081").unwrap();
+        assert_eq!(bare.base_url(), "http://localhost:8081");
+    }
+
+    #[tokio::test]
+    async fn https_registries_are_dialed() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let c = RegistryClient::new(&format!("https://127.0.0.1:{port}")).unwrap();
+        let err = c.get::<Vec<String>>("subjects").await.err().unwrap();
+        assert_eq!(err.code(), "unavailable");
+        // Refused by the socket, not by a missing TLS stack.
+        assert!(err.to_string().contains("onnect"), "{err}");
     }
 }

@@ -537,9 +537,13 @@ fn decoded(
                 out.subject = Some(s);
                 out.version = Some(v);
             }
-            match schema.decode(data) {
-                Ok(json) => out.json = Some(json),
-                Err(e) => out.error = Some(e),
+            // A decoder fault on odd bytes must cost this record, not the page.
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| schema.decode(data)));
+            match result {
+                Ok(Ok(json)) => out.json = Some(json),
+                Ok(Err(e)) => out.error = Some(e),
+                Err(_) => out.error = Some("the decoder failed on these bytes".into()),
             }
         }
         Some(Err(e)) => out.error = Some(e.clone()),
