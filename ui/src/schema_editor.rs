@@ -33,14 +33,130 @@ pub fn template(schema_type: &str) -> &'static str {
     }
 }
 
-/// A schema as people read it: JSON pretty-printed (key order kept), .proto as it is.
+/// A schema as people read it: JSON pretty-printed (key order kept, small objects such as
+/// an Avro field on one line), .proto as it is.
 pub fn pretty_schema(schema_type: &str, text: &str) -> String {
     if lang_of(schema_type) == Lang::Proto {
         return text.to_string();
     }
     match serde_json::from_str::<Value>(text) {
-        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_else(|_| text.to_string()),
+        Ok(v) => pretty_json(&v),
         Err(_) => text.to_string(),
+    }
+}
+
+/// Lines this long at most hold a whole small object or array.
+const WIDTH: usize = 90;
+
+/// JSON over several lines, where objects and arrays nested at most two deep that fit on a
+/// line stay on one: `{"name": "quantity", "type": "int"}`.
+pub fn pretty_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_pretty(v, 0, 0, &mut out);
+    out
+}
+
+fn inline(v: &Value) -> String {
+    match v {
+        Value::Object(o) if o.is_empty() => "{}".into(),
+        Value::Object(o) => {
+            let parts: Vec<String> = o
+                .iter()
+                .map(|(k, x)| format!("{}: {}", Value::String(k.clone()), inline(x)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Value::Array(a) => {
+            let parts: Vec<String> = a.iter().map(inline).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn depth(v: &Value) -> usize {
+    match v {
+        Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// `indent`: of the value's lines; `column`: where the value starts on its first line.
+fn write_pretty(v: &Value, indent: usize, column: usize, out: &mut String) {
+    let one = inline(v);
+    let container = matches!(v, Value::Object(o) if !o.is_empty())
+        || matches!(v, Value::Array(a) if !a.is_empty());
+    if !container || (depth(v) <= 2 && column + one.chars().count() <= WIDTH) {
+        out.push_str(&one);
+        return;
+    }
+    let pad = " ".repeat(indent + 2);
+    match v {
+        Value::Object(o) => {
+            out.push_str("{\n");
+            for (i, (k, x)) in o.iter().enumerate() {
+                let key = Value::String(k.clone()).to_string();
+                out.push_str(&pad);
+                out.push_str(&key);
+                out.push_str(": ");
+                write_pretty(x, indent + 2, indent + 2 + key.chars().count() + 2, out);
+                out.push_str(if i + 1 < o.len() { ",\n" } else { "\n" });
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push_str("[\n");
+            for (i, x) in a.iter().enumerate() {
+                out.push_str(&pad);
+                write_pretty(x, indent + 2, indent + 2, out);
+                out.push_str(if i + 1 < a.len() { ",\n" } else { "\n" });
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push(']');
+        }
+        _ => out.push_str(&one),
+    }
+}
+
+/// One reason a schema is incompatible. Confluent-style registries write them as
+/// `{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE', description:'…', location:'/fields/4',
+/// additionalInfo:'…'}` with both schemas in `additionalInfo`: the kind, description and
+/// location are shown, the whole text is the tooltip.
+pub fn reason_view(m: String) -> impl IntoView {
+    let field = |key: &str| -> Option<String> {
+        let open = format!("{key}:'");
+        let start = m.find(&open)? + open.len();
+        let rest = &m[start..];
+        let end = [
+            "', description:'",
+            "', location:'",
+            "', additionalInfo:'",
+            "'}",
+        ]
+        .iter()
+        .filter_map(|t| rest.find(t))
+        .min()
+        .unwrap_or(rest.len());
+        Some(rest[..end].to_string())
+    };
+    let structured = m.trim_start().starts_with("{errorType:");
+    let (kind, text, location) = if structured {
+        (
+            field("errorType"),
+            field("description").unwrap_or_else(|| m.clone()),
+            field("location"),
+        )
+    } else {
+        (None, m.clone(), None)
+    };
+    view! {
+        <li title=m.clone()>
+            {kind.map(|k| view! { <span class="reason-kind">{k}</span> })}
+            <span>{text}</span>
+            {location.map(|l| view! { <span class="muted mono small">{format!(" at {l}")}</span> })}
+        </li>
     }
 }
 
@@ -112,10 +228,11 @@ pub fn CodeEditor(
     let pre = NodeRef::<leptos::html::Pre>::new();
     let gutter = NodeRef::<leptos::html::Div>::new();
     let sync = move || {
+        // Also runs from a timer, possibly after the editor is gone.
         if let (Some(ta), Some(p), Some(g)) = (
-            textarea.get_untracked(),
-            pre.get_untracked(),
-            gutter.get_untracked(),
+            textarea.try_get_untracked().flatten(),
+            pre.try_get_untracked().flatten(),
+            gutter.try_get_untracked().flatten(),
         ) {
             p.set_scroll_top(ta.scroll_top());
             p.set_scroll_left(ta.scroll_left());
@@ -490,7 +607,7 @@ pub fn SchemaEditor(
     let format_text = move || {
         if lang.get_untracked() == Lang::Json {
             match serde_json::from_str::<Value>(&text.get_untracked()) {
-                Ok(v) => text.set(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"),
+                Ok(v) => text.set(pretty_json(&v) + "\n"),
                 Err(e) => toasts().error(format!("Not valid JSON: {e}")),
             }
         }
@@ -636,12 +753,20 @@ pub fn SchemaEditor(
                             </dl>
                         </div>
                     }.into_any(),
-                    Registered::Refused { message } => view! {
-                        <div class="card result result-bad" data-testid="register-result">
-                            <h3>"Refused: incompatible"</h3>
-                            <p class="small" data-testid="register-error">{message}</p>
-                        </div>
-                    }.into_any(),
+                    Registered::Refused { message } => {
+                        let headline = message.split(", details:").next().unwrap_or(&message).to_string();
+                        view! {
+                            <div class="card result result-bad" data-testid="register-result">
+                                <h3>"Refused: incompatible"</h3>
+                                <p class="small" data-testid="register-error">{headline}</p>
+                                <p class="small muted">"The reasons are listed below."</p>
+                                <details class="raw-answer">
+                                    <summary class="small muted">"The registry's whole answer"</summary>
+                                    <pre class="code">{message}</pre>
+                                </details>
+                            </div>
+                        }.into_any()
+                    }
                     Registered::Failed { message } => view! {
                         <div class="card result result-bad" data-testid="register-result">
                             <h3>"Not registered"</h3>
@@ -657,7 +782,7 @@ pub fn SchemaEditor(
                         {c.note.map(|n| view! { <p class="small">{n}</p> })}
                         {(!c.messages.is_empty()).then(|| view! {
                             <ul class="reasons" data-testid="compat-messages">
-                                {c.messages.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+                                {c.messages.into_iter().map(reason_view).collect_view()}
                             </ul>
                         })}
                     </div>

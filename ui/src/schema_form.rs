@@ -221,6 +221,19 @@ fn join(path: &str, name: &str) -> String {
     }
 }
 
+/// An optional field (one with a default, a JSON Schema property that is not required, a
+/// Protobuf field) whose text or number input is empty is left out of the value.
+fn left_out(f: &Field) -> bool {
+    if !f.spec.optional || (f.spec.nullable && f.null.get()) {
+        return false;
+    }
+    match &f.st {
+        St::Text(s) => s.with(|s| s.is_empty()),
+        St::Number { text, .. } => text.with(|t| t.trim().is_empty()),
+        _ => false,
+    }
+}
+
 /// The JSON the form holds (reactive: tracks every input). Errors name the field.
 pub fn to_json(f: &Field) -> Result<Value, String> {
     value_of(f, "")
@@ -235,6 +248,9 @@ fn value_of(f: &Field, path: &str) -> Result<Value, String> {
         St::Record(fields) => {
             let mut o = Map::new();
             for c in fields {
+                if left_out(c) {
+                    continue;
+                }
                 o.insert(c.spec.name.clone(), value_of(c, &join(path, &c.spec.name))?);
             }
             Value::Object(o)
@@ -314,7 +330,11 @@ fn field_view(f: Field, path: String) -> AnyView {
     } else {
         spec.name.clone()
     };
-    let type_label = kind_label(&spec.kind);
+    let type_label = if spec.optional {
+        format!("{} · optional", kind_label(&spec.kind))
+    } else {
+        kind_label(&spec.kind)
+    };
     let doc = spec.doc.clone();
     let null_toggle = {
         let path = path.clone();
@@ -382,10 +402,21 @@ fn field_view(f: Field, path: String) -> AnyView {
 }
 
 /// A union's chosen branch: it is the union's value, so it has no label of its own.
+/// Also an array's item and a map's value: the row says what they are.
 fn branch_view(b: Field, path: String) -> AnyView {
+    let null = b.null;
+    let toggle = b.spec.nullable.then(|| {
+        view! {
+            <label class="sf-null" title="Send null">
+                <input type="checkbox" data-null=path.clone() prop:checked=move || null.get() on:change=move |ev| null.set(event_target_checked(&ev))/>
+                "null"
+            </label>
+        }
+    });
     match b.st.clone() {
         St::Record(fields) => view! {
-            <div class="sf-fields">
+            {toggle}
+            <div class="sf-fields" class:sf-off=move || null.get()>
                 {fields.into_iter().map(|c| {
                     let p = join(&path, &c.spec.name);
                     field_view(c, p)
@@ -393,7 +424,13 @@ fn branch_view(b: Field, path: String) -> AnyView {
             </div>
         }
         .into_any(),
-        st => input_view(&b.spec, st, path, b.null),
+        st => view! {
+            <div class="sf-row">
+                <div class="sf-grow">{input_view(&b.spec, st, path.clone(), b.null)}</div>
+                {toggle}
+            </div>
+        }
+        .into_any(),
     }
 }
 
@@ -425,7 +462,7 @@ fn input_view(spec: &FormField, st: St, path: String, null: RwSignal<bool>) -> A
                 type="text"
                 class="mono"
                 data-field=path
-                placeholder=logical.unwrap_or_default()
+                placeholder=logical.unwrap_or_else(|| if spec.optional { "(left out when empty)".into() } else { String::new() })
                 prop:value=move || s.get()
                 disabled=off
                 on:input=move |ev| s.set(event_target_value(&ev))
@@ -433,6 +470,7 @@ fn input_view(spec: &FormField, st: St, path: String, null: RwSignal<bool>) -> A
         }
         .into_any(),
         St::Number { text, integer } => {
+            let optional = spec.optional;
             // Dates and timestamps get a "now" button.
             let now = logical.as_deref().and_then(|l| match l {
                 "timestamp-millis" | "local-timestamp-millis" => Some(1.0),
@@ -447,7 +485,7 @@ fn input_view(spec: &FormField, st: St, path: String, null: RwSignal<bool>) -> A
                         class="mono"
                         step=if integer { "1" } else { "any" }
                         data-field=path
-                        placeholder=logical.clone().unwrap_or_default()
+                        placeholder=logical.clone().unwrap_or_else(|| if optional { "(left out when empty)".into() } else { String::new() })
                         prop:value=move || text.get()
                         disabled=off
                         on:input=move |ev| text.set(event_target_value(&ev))
@@ -482,7 +520,8 @@ fn input_view(spec: &FormField, st: St, path: String, null: RwSignal<bool>) -> A
                             let i = items.with_untracked(|v| v.iter().position(|x| x.0 == id).unwrap_or(0));
                             view! {
                                 <div class="sf-item">
-                                    <div class="sf-item-body">{field_view(f, join(&path, &i.to_string()))}</div>
+                                    <span class="sf-idx mono">{format!("#{i}")}</span>
+                                    <div class="sf-item-body">{branch_view(f, join(&path, &i.to_string()))}</div>
                                     <button type="button" class="btn btn-ghost btn-small" title="Remove" on:click=move |_| items.update(|v| v.retain(|x| x.0 != id))>"✕"</button>
                                 </div>
                             }
@@ -515,7 +554,8 @@ fn input_view(spec: &FormField, st: St, path: String, null: RwSignal<bool>) -> A
                             view! {
                                 <div class="sf-item">
                                     <input type="text" class="mono sf-key" placeholder="key" data-key=p.clone() prop:value=move || k.get() on:input=move |ev| k.set(event_target_value(&ev))/>
-                                    <div class="sf-item-body">{field_view(f, p)}</div>
+                                    <span class="sf-arrow muted">"→"</span>
+                                    <div class="sf-item-body">{branch_view(f, p)}</div>
                                     <button type="button" class="btn btn-ghost btn-small" title="Remove" on:click=move |_| entries.update(|v| v.retain(|x| x.0 != id))>"✕"</button>
                                 </div>
                             }

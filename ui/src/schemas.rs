@@ -16,7 +16,7 @@ use crate::api::{self, Method, RegError};
 use crate::app::{close_on_escape, cluster, Clusters};
 use crate::diff::SideBySide;
 use crate::highlight::{lang_of, CodeView};
-use crate::schema_editor::{pretty_schema, template, SchemaEditor};
+use crate::schema_editor::{pretty_schema, reason_view, template, SchemaEditor};
 use crate::topics::focus_when_mounted;
 use crate::util::{blur_on_escape, list_keys, toasts, Empty};
 
@@ -1071,7 +1071,7 @@ fn verdict_view(
             </div>
             <div class="small muted">{what}</div>
             {(!v.reasons.is_empty()).then(|| view! {
-                <ul class="reasons">{v.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                <ul class="reasons">{v.reasons.into_iter().map(reason_view).collect_view()}</ul>
             })}
         </div>
     }
@@ -1152,8 +1152,8 @@ fn DiffTab(subject: String, data: RwSignal<Option<SubjectData>>) -> impl IntoVie
                             {verdict_view("Forward", "verdict-forward", format!("v{fv} reads data written with v{tv}"), c.forward)}
                         </div>
                         <SideBySide
-                            from=c.from_schema
-                            to=c.to_schema
+                            from=pretty_schema(&c.schema_type, &c.from_schema)
+                            to=pretty_schema(&c.schema_type, &c.to_schema)
                             lang=lang
                             from_label=format!("version {fv}")
                             to_label=format!("version {tv}")
