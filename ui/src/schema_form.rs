@@ -222,14 +222,29 @@ fn join(path: &str, name: &str) -> String {
 }
 
 /// An optional field (one with a default, a JSON Schema property that is not required, a
-/// Protobuf field) whose text or number input is empty is left out of the value.
+/// Protobuf field) left empty is left out of the value: an empty text or number input, an
+/// array or map without rows, a union (a Protobuf oneof) whose branch is empty.
 fn left_out(f: &Field) -> bool {
     if !f.spec.optional || (f.spec.nullable && f.null.get()) {
+        return false;
+    }
+    empty(f)
+}
+
+fn empty(f: &Field) -> bool {
+    if f.spec.nullable && f.null.get() {
         return false;
     }
     match &f.st {
         St::Text(s) => s.with(|s| s.is_empty()),
         St::Number { text, .. } => text.with(|t| t.trim().is_empty()),
+        St::Array { items, .. } => items.with(|v| v.is_empty()),
+        St::Map { entries, .. } => entries.with(|v| v.is_empty()),
+        St::Union { branches, chosen } => branches.get(chosen.get()).is_some_and(empty),
+        // A oneof's branch: a record of the one member.
+        St::Record(fields) => {
+            !fields.is_empty() && fields.iter().all(|c| c.spec.optional && empty(c))
+        }
         _ => false,
     }
 }
