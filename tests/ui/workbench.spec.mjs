@@ -8,6 +8,9 @@
 //   SLUICE_PYTHON         python with kafka-python (default ~/.cache/sluice/venv/bin/python)
 //   SLUICE_NODE_MODULES   where playwright-core is installed (default: normal resolution)
 //   CHROMIUM              the browser (default /usr/bin/chromium)
+//   SLUICE_SHARED         the shared folder with seed-examples/order.avsc (default ../shared)
+//   SLUICE_UI_ONLY        run only the steps whose name matches this regex (while developing;
+//                         the `schemas:` steps stand on their own)
 // Screenshots of every view go to tests/artifacts/ui/.
 
 import { spawn, spawnSync } from "node:child_process";
@@ -26,6 +29,8 @@ const UI_DIR = process.env.SLUICE_UI_DIR || path.join(ROOT, "ui/dist");
 const PYTHON = process.env.SLUICE_PYTHON || path.join(HOME, ".cache/sluice/venv/bin/python");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SHOTS = path.join(ROOT, "tests/artifacts/ui");
+const SHARED = process.env.SLUICE_SHARED || path.join(ROOT, "../shared");
+const ONLY = process.env.SLUICE_UI_ONLY ? new RegExp(process.env.SLUICE_UI_ONLY) : null;
 const require = createRequire(
     process.env.SLUICE_NODE_MODULES ? path.join(process.env.SLUICE_NODE_MODULES, "x.js") : import.meta.url,
 );
@@ -172,6 +177,10 @@ async function main() {
 
     let current = "start";
     const step = async (name, fn) => {
+        if (ONLY && !ONLY.test(name)) {
+            log(`--  ${name} (skipped: SLUICE_UI_ONLY)`);
+            return;
+        }
         current = name;
         const t0 = Date.now();
         await fn();
@@ -391,8 +400,341 @@ async function main() {
             await shot("partitions");
         });
 
+        // ---- Schemas: the talk's Order in the editor, evolved, refused, diffed, produced ----
+        const orderText = fs.existsSync(path.join(SHARED, "seed-examples/order.avsc"))
+            ? fs.readFileSync(path.join(SHARED, "seed-examples/order.avsc"), "utf8")
+            : JSON.stringify({ type: "record", name: "Order", fields: [
+                { name: "order_id", type: "int" }, { name: "product", type: "string" }, { name: "quantity", type: "int" }] }, null, 2);
+        const order = JSON.parse(orderText);
+        const withFields = (...extra) => JSON.stringify({ ...order, fields: [...order.fields, ...extra] }, null, 2);
+        const SUBJECT = "orders-value";
+        const fillEditor = async (t) => {
+            await page.fill("[data-testid=schema-text]", t);
+        };
+        const waitValid = () => page.waitForSelector("[data-testid=schema-valid]");
+
+        await step("schemas: register the talk's Order in the editor, after a located typo", async () => {
+            await page.goto(`${sluice.url}/schemas`);
+            await page.waitForSelector("[data-testid=schemas]");
+            await page.waitForSelector("[data-testid=schemas] .empty");
+            await shot("schemas-empty");
+            await page.click("[data-testid=new-subject]");
+            await page.waitForSelector("[data-testid=schema-editor]");
+            await page.fill("[data-testid=subject-name]", SUBJECT);
+            // A typo: no comma after the product field.
+            const lines = orderText.split("\n");
+            const i = lines.findIndex((l) => l.includes('"product"'));
+            if (i < 0) fail("order.avsc has no product field");
+            const typo = lines.map((l, k) => (k === i ? l.replace(/,\s*$/, "") : l)).join("\n");
+            await fillEditor(typo);
+            const at = await waitText("[data-testid=schema-error-at]", (t) => /^\d+:\d+$/.test(t), "a located validation error");
+            const line = Number(at.split(":")[0]);
+            if (line !== i + 1 && line !== i + 2) fail(`the typo is on line ${i + 1}, the error points at ${at}`);
+            const marked = await page.locator(".ce-ln-err").count();
+            if (marked < 1) fail("the wrong line is not marked in the gutter");
+            log(`    validation error at ${at}: ${await text("[data-testid=schema-error]")}`);
+            await shot("schema-editor-error");
+            await fillEditor(orderText);
+            await waitValid();
+            await page.click("[data-testid=check-compat]");
+            await waitText("[data-testid=compat-verdict]", (t) => t.startsWith("✓"), "compatibility of a first version");
+            await shot("schema-editor-valid");
+            await page.click("[data-testid=register-schema]");
+            await page.waitForURL(`**/schemas/subjects/${SUBJECT}`);
+            await waitRows("[data-testid=version-row]", 1, "versions after registering v1");
+            await page.waitForSelector("[data-testid=schema-view] .tok-key");
+            await shot("subject-v1");
+        });
+
+        await step("schemas: evolve it compatibly (a field with a default) into v2", async () => {
+            await page.click("[data-testid=evolve]");
+            await page.waitForSelector("[data-testid=schema-editor]");
+            await waitText("[data-testid=schema-text]", (t) => t.includes("order_id"), "the editor prefilled with v1");
+            await fillEditor(withFields({ name: "currency", type: "string", default: "EUR", doc: "ISO 4217 code" }));
+            await waitValid();
+            await page.click("[data-testid=check-compat]");
+            await waitText("[data-testid=compat-verdict]", (t) => t.startsWith("✓ Compatible"), "compatibility of v2");
+            await page.click("[data-testid=register-schema]");
+            await waitText("[data-testid=registered-version]", "2", "the registered version");
+            await shot("schema-evolved-v2");
+        });
+
+        await step("schemas: an incompatible change is refused, with the reason", async () => {
+            await fillEditor(withFields(
+                { name: "currency", type: "string", default: "EUR", doc: "ISO 4217 code" },
+                { name: "customer", type: "string" },
+            ));
+            await waitValid();
+            await page.click("[data-testid=register-schema]");
+            await waitText("[data-testid=register-result] h3", (t) => t.startsWith("Refused"), "registering an incompatible change");
+            const reasons = await waitText("[data-testid=compat-messages]", (t) => t.length > 0, "the reasons of the refusal");
+            log(`    refused: ${reasons.split("\n")[0].slice(0, 160)}`);
+            await shot("schema-refused");
+        });
+
+        await step("schemas: the list, the subject's versions and settings", async () => {
+            await page.click("[data-testid=subject-tab-versions]");
+            await waitRows("[data-testid=version-row]", 2, "versions of the subject");
+            await waitText("[data-testid=version-title]", (t) => t.startsWith("Version 2"), "the latest version selected");
+            await page.keyboard.press("j");
+            await waitText("[data-testid=version-title]", (t) => t.startsWith("Version 1"), "j moves to version 1");
+            await page.keyboard.press("k");
+            await page.selectOption("[data-testid=compat-select]", "FULL");
+            await page.waitForSelector("[data-testid=toast-ok]:has-text('set to FULL')");
+            await shot("subject-detail");
+            await page.click("[data-testid=nav-schemas]");
+            const row = `[data-testid=subject-row][data-subject="${SUBJECT}"]`;
+            await page.waitForSelector(row);
+            const cells = await page.locator(`${row} td`).allInnerTexts();
+            if (cells[1].trim() !== "AVRO" || cells[2].trim() !== "2" || cells[4].trim() !== "2") fail(`subject row: ${JSON.stringify(cells)}`);
+            if (!/FULL\s*subject/.test(cells[5])) fail(`the overridden level is not marked: ${JSON.stringify(cells[5])}`);
+            await shot("schemas-list");
+            // Back to the global level, so the next steps see the default.
+            await page.click(row);
+            await page.selectOption("[data-testid=compat-select]", "");
+            await page.waitForSelector("[data-testid=toast-ok]:has-text('follows the global')");
+        });
+
+        await step("schemas: diff v1 → v2 with both verdicts", async () => {
+            await page.click("[data-testid=subject-tab-diff]");
+            await page.waitForSelector("[data-testid=schema-diff]");
+            for (const v of ["backward", "forward"]) {
+                const ok = await page.getAttribute(`[data-testid=verdict-${v}]`, "data-compatible");
+                if (ok !== "true") fail(`v1 → v2 should be ${v} compatible, the verdict says ${ok}: ${await text(`[data-testid=verdict-${v}]`)}`);
+            }
+            const changed = await rows("[data-testid=schema-diff] tr[data-kind=added], [data-testid=schema-diff] tr[data-kind=changed]");
+            if (changed < 1) fail("the diff shows no added or changed line");
+            const added = await text("[data-testid=schema-diff] tr[data-kind=added], [data-testid=schema-diff] tr[data-kind=changed]");
+            await shot("schema-diff");
+            log(`    ${changed} added/changed lines, first: ${added.replace(/\s+/g, " ").slice(0, 80)}`);
+        });
+
+        await step("schemas: produce Orders with the generated form and see them decoded", async () => {
+            await page.goto(`${sluice.url}/topics`);
+            await page.click("[data-testid=create-topic]");
+            await page.fill("[data-testid=topic-name]", "orders");
+            await page.click("[data-testid=create-topic-submit]");
+            await page.waitForSelector('[data-testid=topic-row][data-name="orders"]');
+            await page.goto(`${sluice.url}/topics/orders/produce`);
+            // orders-value exists, so the value is serialized with it by default.
+            await page.waitForSelector("[data-testid=schema-form]");
+            const subject = await page.inputValue("[data-testid=produce-subject]");
+            if (subject !== SUBJECT) fail(`the producer picked subject ${subject}`);
+            const currency = await page.inputValue("[data-field=currency]");
+            if (currency !== "EUR") fail(`the default of currency is not prefilled: ${JSON.stringify(currency)}`);
+            await page.fill("[data-testid=produce-key]", "o-1001");
+            await page.fill("[data-field=order_id]", "1001");
+            await page.fill("[data-field=product]", "widget");
+            await page.fill("[data-field=quantity]", "3");
+            await page.click(".sf-preview summary");
+            await waitText("[data-testid=form-json]", (t) => t.includes('"order_id": 1001'), "the JSON the form builds");
+            await shot("produce-form");
+            await page.click("[data-testid=produce-send]");
+            await waitText("[data-testid=produce-progress] + span", "1 / 1", "producing with the form");
+            await page.waitForSelector("[data-testid=produce-send]:not([disabled])");
+            // The same through raw JSON, then back to the form.
+            await page.click("[data-testid=value-editor-json]");
+            const raw = await page.inputValue("[data-testid=produce-value-json]");
+            const parsed = JSON.parse(raw);
+            if (parsed.order_id !== 1001 || parsed.currency !== "EUR") fail(`raw JSON from the form: ${raw}`);
+            await page.fill("[data-testid=produce-key]", "o-1002");
+            await page.fill("[data-testid=produce-value-json]", JSON.stringify({ ...parsed, order_id: 1002, quantity: 5 }, null, 2));
+            await shot("produce-raw-json");
+            await page.click("[data-testid=produce-send]");
+            await waitText("[data-testid=produce-progress] + span", "1 / 1", "producing raw JSON");
+            await page.waitForSelector("[data-testid=produce-send]:not([disabled])");
+            await page.click("[data-testid=value-editor-form]");
+            const q = await page.inputValue("[data-field=quantity]");
+            if (q !== "5") fail(`the form after raw JSON shows quantity ${q}`);
+
+            await page.click("[data-testid=tab-messages]");
+            await page.selectOption("[data-testid=start-from]", "earliest");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 2, "the produced Orders");
+            const mini = await text('[data-testid=message-row][data-key="o-1001"] [data-testid=row-schema-badge]');
+            if (mini !== "AVRO v2") fail(`the row's schema badge says ${JSON.stringify(mini)}`);
+            const cell = await text('[data-testid=message-row][data-key="o-1001"] .cell-value');
+            if (!cell.includes('{"order_id":1001')) fail(`the row shows ${JSON.stringify(cell)} rather than the decoded JSON`);
+            await page.click('[data-testid=message-row][data-key="o-1001"]');
+            const badge = await waitText("[data-testid=value-schema-badge]", (t) => /^AVRO · orders-value v2 · id \d+$/.test(t), "the decoded value's badge");
+            const value = await text("[data-testid=detail-value]");
+            if (!value.includes('"order_id": 1001') || !value.includes('"currency": "EUR"')) fail(`decoded value: ${value}`);
+            log(`    ${badge}`);
+            await shot("messages-decoded");
+            const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-json]")]);
+            const file = path.join(tmp, "orders.json");
+            await download.saveAs(file);
+            const exported = JSON.parse(fs.readFileSync(file, "utf8"));
+            const o1 = exported.find((m) => m.key === "o-1001");
+            if (!o1 || o1.value?.order_id !== 1001 || o1.value_schema?.subject !== SUBJECT) fail(`export of a decoded message: ${JSON.stringify(o1)}`);
+        });
+
+        await step("schemas: the editor, diff and decoded messages in the dark theme", async () => {
+            await page.click("[data-testid=theme-toggle]");
+            await page.goto(`${sluice.url}/schemas/subjects/${SUBJECT}/evolve`);
+            await page.waitForSelector("[data-testid=schema-editor]");
+            await waitText("[data-testid=schema-text]", (t) => t.includes("currency"), "the editor prefilled with v2");
+            const t = await page.inputValue("[data-testid=schema-text]");
+            await fillEditor(t.replace('"int"', '"integer"'));
+            await waitText("[data-testid=schema-error]", (x) => x.length > 0, "an unknown Avro type");
+            await shot("schema-editor-dark");
+            await page.click("[data-testid=subject-tab-diff]");
+            await page.waitForSelector("[data-testid=schema-diff]");
+            await shot("schema-diff-dark");
+            await page.goto(`${sluice.url}/topics/orders/produce`);
+            await page.waitForSelector("[data-testid=schema-form]");
+            await shot("produce-form-dark");
+            await page.click("[data-testid=tab-messages]");
+            await page.selectOption("[data-testid=start-from]", "earliest");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 2, "the Orders");
+            await page.locator("[data-testid=message-row]").first().click();
+            await page.waitForSelector("[data-testid=value-schema-badge]");
+            await shot("messages-decoded-dark");
+            await page.click("[data-testid=theme-toggle]");
+        });
+
+        await step("schemas: the talk's order.proto as a Protobuf subject, produced with its form", async () => {
+            const protoFile = path.join(SHARED, "seed-examples/order.proto");
+            const proto = "// The talk's Order, as Protobuf\n" + (fs.existsSync(protoFile)
+                ? fs.readFileSync(protoFile, "utf8")
+                : 'syntax = "proto3";\n\nmessage Order {\n  int32 order_id = 1;\n  string product = 2;\n  int32 quantity = 3;\n}\n');
+            await page.goto(`${sluice.url}/topics`);
+            await page.click("[data-testid=create-topic]");
+            await page.fill("[data-testid=topic-name]", "orders-proto");
+            await page.click("[data-testid=create-topic-submit]");
+            await page.waitForSelector('[data-testid=topic-row][data-name="orders-proto"]');
+            await page.goto(`${sluice.url}/schemas/new`);
+            await page.waitForSelector("[data-testid=schema-editor]");
+            await page.fill("[data-testid=subject-name]", "orders-proto-value");
+            await page.selectOption("[data-testid=schema-type]", "PROTOBUF");
+            await fillEditor(proto);
+            await waitText("[data-testid=validation]", (t) => t.includes("Valid Protobuf"), "validation of order.proto");
+            await page.waitForSelector("[data-testid=code-editor] .tok-kw");
+            await shot("schema-editor-proto");
+            await page.click("[data-testid=register-schema]");
+            await page.waitForURL("**/schemas/subjects/orders-proto-value");
+            await page.waitForSelector("[data-testid=schema-view] .tok-kw");
+            const badge = await text("[data-testid=subject-title] [data-testid=type-badge]");
+            if (badge !== "PROTOBUF") fail(`the subject's format badge says ${badge}`);
+            await shot("subject-proto");
+            await page.goto(`${sluice.url}/topics/orders-proto/produce`);
+            await page.waitForSelector("[data-testid=schema-form]");
+            await page.fill("[data-testid=produce-key]", "p-1");
+            await page.fill("[data-field=order_id]", "7");
+            await page.fill("[data-field=product]", "gadget");
+            await page.fill("[data-field=quantity]", "2");
+            await page.click("[data-testid=produce-send]");
+            await waitText("[data-testid=produce-progress] + span", "1 / 1", "producing Protobuf with the form");
+            await page.click("[data-testid=tab-messages]");
+            await page.selectOption("[data-testid=start-from]", "earliest");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 1, "the Protobuf Order");
+            await page.click('[data-testid=message-row][data-key="p-1"]');
+            await waitText("[data-testid=value-schema-badge]", (t) => /^PROTOBUF · orders-proto-value v1 · id \d+$/.test(t), "the Protobuf value's badge");
+            const value = await text("[data-testid=detail-value]");
+            if (!/"product": "gadget"/.test(value)) fail(`decoded Protobuf value: ${value}`);
+            await shot("messages-decoded-proto");
+        });
+
+        await step("schemas: a richer Avro schema's form (nested record, enum, array, map, unions, null)", async () => {
+            const shipment = {
+                type: "record", name: "Shipment", namespace: "com.acme", doc: "A parcel on its way",
+                fields: [
+                    { name: "id", type: { type: "string", logicalType: "uuid" } },
+                    { name: "status", type: { type: "enum", name: "Status", symbols: ["NEW", "SHIPPED", "DELIVERED"] }, default: "NEW" },
+                    { name: "express", type: "boolean", default: false },
+                    { name: "weight_kg", type: "double" },
+                    { name: "created_at", type: { type: "long", logicalType: "timestamp-millis" } },
+                    { name: "address", type: { type: "record", name: "Address", fields: [
+                        { name: "street", type: "string" }, { name: "city", type: "string" }] } },
+                    { name: "items", type: { type: "array", items: { type: "record", name: "Item", fields: [
+                        { name: "sku", type: "string" }, { name: "qty", type: "int" }] } } },
+                    { name: "tags", type: { type: "map", values: "string" } },
+                    { name: "note", type: ["null", "string"], default: null, doc: "Anything the courier should know" },
+                    { name: "ref", type: ["null", "string", "long"], default: null },
+                ],
+            };
+            const api = (method, p, body) => page.evaluate(async ([method, p, body]) => {
+                const r = await fetch(p, { method, headers: { "content-type": "application/json" }, body: body && JSON.stringify(body) });
+                return { status: r.status, text: await r.text() };
+            }, [method, p, body]);
+            let r = await api("POST", "/api/v1/clusters/local/topics", { name: "shipments", partitions: 1 });
+            if (r.status >= 300) fail(`creating shipments: ${r.status} ${r.text}`);
+            r = await api("POST", "/api/v1/clusters/local/registry/subjects/shipments-value/versions", { schema: JSON.stringify(shipment) });
+            if (r.status >= 300) fail(`registering Shipment through the pass-through: ${r.status} ${r.text}`);
+            await page.goto(`${sluice.url}/topics/shipments/produce`);
+            await page.waitForSelector("[data-testid=schema-form] [data-path=address]");
+            const status = await page.inputValue("[data-field=status]");
+            if (status !== "NEW") fail(`the enum's default is not selected: ${status}`);
+            await page.fill("[data-field=id]", "6f1c2a8e-0b7d-4c1e-9d3a-2b5f7e9c1a00");
+            await page.selectOption("[data-field=status]", "SHIPPED");
+            await page.check("[data-field=express]");
+            await page.fill("[data-field=weight_kg]", "2.5");
+            await page.click("[data-path=created_at] button");
+            await page.fill("[data-field='address.street']", "1 Main St");
+            await page.fill("[data-field='address.city']", "Lyon");
+            await page.click("[data-add=items]");
+            await page.fill("[data-field='items.0.sku']", "SKU-1");
+            await page.fill("[data-field='items.0.qty']", "2");
+            await page.click("[data-add=tags]");
+            await page.fill("[data-path=tags] .sf-key", "fragile");
+            await page.fill("[data-path=tags] .sf-item input[data-field]", "yes");
+            await page.uncheck("[data-null=ref]");
+            await page.selectOption("[data-branch=ref]", { label: "long" });
+            await page.fill("[data-field=ref]", "42");
+            await page.click(".sf-preview summary");
+            const built = JSON.parse(await text("[data-testid=form-json]"));
+            const want = { status: "SHIPPED", express: true, weight_kg: 2.5, address: { street: "1 Main St", city: "Lyon" },
+                items: [{ sku: "SKU-1", qty: 2 }], tags: { fragile: "yes" }, note: null, ref: 42 };
+            for (const [k, v] of Object.entries(want)) {
+                if (JSON.stringify(built[k]) !== JSON.stringify(v)) fail(`the form built ${k} = ${JSON.stringify(built[k])}, expected ${JSON.stringify(v)}`);
+            }
+            if (typeof built.created_at !== "number" || built.created_at < 1.6e12) fail(`created_at from "now": ${built.created_at}`);
+            await shot("produce-form-rich");
+            await page.fill("[data-testid=produce-key]", "s-1");
+            await page.click("[data-testid=produce-send]");
+            await waitText("[data-testid=produce-progress] + span", "1 / 1", "producing a Shipment");
+            await page.click("[data-testid=tab-messages]");
+            await page.selectOption("[data-testid=start-from]", "earliest");
+            await loadMessages();
+            await waitRows("[data-testid=message-row]", 1, "the Shipment");
+            await page.click('[data-testid=message-row][data-key="s-1"]');
+            const decoded = await waitText("[data-testid=detail-value]", (t) => t.includes("Lyon"), "the decoded Shipment");
+            log(`    decoded: ${decoded.replace(/\s+/g, " ").slice(0, 200)}`);
+        });
+
+        await step("schemas: soft-delete v1, then permanently; the subject likewise", async () => {
+            await page.goto(`${sluice.url}/schemas/subjects/${SUBJECT}`);
+            await page.click("[data-testid=version-row][data-version='1']");
+            await page.click("[data-testid=delete-version]");
+            await page.click("[data-testid=confirm-submit]");
+            await page.waitForSelector("[data-testid=version-row][data-version='1'] .pill-bad");
+            await page.click("[data-testid=version-row][data-version='1']");
+            await page.click("[data-testid=hard-delete-version]");
+            if (await page.isEnabled("[data-testid=confirm-submit]")) fail("permanent delete is enabled before the name is typed");
+            await page.fill("[data-testid=confirm-input]", SUBJECT);
+            await shot("hard-delete-version");
+            await page.click("[data-testid=confirm-submit]");
+            await waitRows("[data-testid=version-row]", 1, "versions after deleting v1 permanently");
+            await page.click("[data-testid=delete-subject]");
+            await page.click("[data-testid=confirm-submit]");
+            await page.waitForSelector("[data-testid=hard-delete-subject]");
+            await page.click("[data-testid=nav-schemas]");
+            await waitRows(`[data-testid=subject-row][data-subject="${SUBJECT}"]`, 0, "a soft-deleted subject is hidden");
+            await page.click("[data-testid=show-deleted]");
+            await page.waitForSelector(`[data-testid=subject-row][data-subject="${SUBJECT}"] .pill-bad`);
+            await shot("schemas-deleted");
+            await page.click(`[data-testid=subject-row][data-subject="${SUBJECT}"]`);
+            await page.click("[data-testid=hard-delete-subject]");
+            await page.fill("[data-testid=confirm-input]", SUBJECT);
+            await page.click("[data-testid=confirm-submit]");
+            await page.waitForURL(/\/schemas$/);
+            await waitRows(`[data-testid=subject-row][data-subject="${SUBJECT}"]`, 0, "the subject after a permanent delete");
+        });
+
         await step("views still to come say so", async () => {
-            for (const v of ["schemas", "connectors", "sql", "pipelines"]) {
+            for (const v of ["connectors", "sql", "pipelines"]) {
                 await page.click(`[data-testid=nav-${v}]`);
                 await page.waitForSelector("[data-testid=coming]");
                 await shot(`${v}-coming`);
@@ -401,6 +743,10 @@ async function main() {
 
         await step("settings, dark theme, add-cluster dialog", async () => {
             await page.click("[data-testid=nav-settings]");
+            const embedded = await text("[data-testid=settings-cluster-name]");
+            if (embedded !== "Embedded (local)") fail(`Settings names the embedded cluster ${JSON.stringify(embedded)}`);
+            const option = await page.$eval("[data-testid=cluster-select]", (el) => el.options[el.selectedIndex].text);
+            if (option !== "Embedded (local)") fail(`the cluster switcher shows ${JSON.stringify(option)}`);
             await shot("settings");
             await page.click("[data-testid=theme-toggle]");
             const theme = await page.evaluate(() => document.documentElement.getAttribute("data-theme"));
@@ -436,6 +782,10 @@ async function main() {
             if (!selected.startsWith("loopback")) fail(`after adding, the cluster switcher shows ${JSON.stringify(selected)}`);
             await page.waitForSelector(`[data-testid=topic-row][data-name="${TOPIC}"]`);
             await shot("remote-cluster");
+            // A cluster added without a registry URL: the Schemas view says so and points to Settings.
+            await page.click("[data-testid=nav-schemas]");
+            await page.waitForSelector("[data-testid=no-registry] a[href='/settings']");
+            await shot("schemas-no-registry");
             await page.click("[data-testid=remove-cluster]");
             await page.click("[data-testid=remove-cluster-confirm]");
             await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });

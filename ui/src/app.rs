@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 use crate::api;
 use crate::groups::{GroupDetail, GroupList};
 use crate::overview::Overview;
+use crate::schemas::{NewSubject, SubjectDetail, SubjectList};
 use crate::topics::{TopicDetail, TopicList};
 use crate::util::{load, provide_toasts, save, toasts, ToastHost};
 
@@ -83,7 +84,10 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/topics/:name/:tab") view=TopicDetail/>
                             <Route path=path!("/groups") view=GroupList/>
                             <Route path=path!("/groups/:group") view=GroupDetail/>
-                            <Route path=path!("/schemas") view=|| view! { <Coming which=ComingView::Schemas/> }/>
+                            <Route path=path!("/schemas") view=SubjectList/>
+                            <Route path=path!("/schemas/new") view=NewSubject/>
+                            <Route path=path!("/schemas/subjects/:subject") view=SubjectDetail/>
+                            <Route path=path!("/schemas/subjects/:subject/:tab") view=SubjectDetail/>
                             <Route path=path!("/connectors") view=|| view! { <Coming which=ComingView::Connectors/> }/>
                             <Route path=path!("/sql") view=|| view! { <Coming which=ComingView::Sql/> }/>
                             <Route path=path!("/pipelines") view=|| view! { <Coming which=ComingView::Pipelines/> }/>
@@ -94,6 +98,17 @@ pub fn App() -> impl IntoView {
             </div>
             <ToastHost/>
         </Router>
+    }
+}
+
+/// A cluster's name for people: the embedded one says so once ("Embedded (local)", never
+/// "Embedded (local) (embedded)").
+pub fn cluster_label(x: &ClusterInfo) -> String {
+    let lower = x.name.to_lowercase();
+    if x.embedded && !lower.contains("embedded") && !lower.contains("local") {
+        format!("{} (embedded)", x.name)
+    } else {
+        x.name.clone()
     }
 }
 
@@ -200,15 +215,11 @@ fn TopBar() -> impl IntoView {
                     {move || {
                         let all = c.all.get();
                         if all.is_empty() {
-                            vec![view! { <option value=EMBEDDED_CLUSTER>"local (embedded)"</option> }.into_any()]
+                            vec![view! { <option value=EMBEDDED_CLUSTER>"Embedded (local)"</option> }.into_any()]
                         } else {
                             all.into_iter()
                                 .map(|x| {
-                                    let label = if x.embedded && !x.name.to_lowercase().contains("embedded") {
-                                        format!("{} (embedded)", x.name)
-                                    } else {
-                                        x.name.clone()
-                                    };
+                                    let label = cluster_label(&x);
                                     view! { <option value=x.id.clone() selected=x.id == c.current.get_untracked()>{label}</option> }.into_any()
                                 })
                                 .collect::<Vec<_>>()
@@ -421,7 +432,6 @@ fn AddClusterDialog(open: RwSignal<bool>) -> impl IntoView {
 
 #[derive(Clone, Copy, PartialEq)]
 pub enum ComingView {
-    Schemas,
     Connectors,
     Sql,
     Pipelines,
@@ -430,16 +440,6 @@ pub enum ComingView {
 #[component]
 fn Coming(which: ComingView) -> impl IntoView {
     let (title, lead, items): (&str, &str, &[&str]) = match which {
-        ComingView::Schemas => (
-            "Schemas",
-            "Browse and edit the subjects of the cluster's schema registry (the embedded Confluent-compatible one, or a remote registry).",
-            &[
-                "Subjects with their versions, schema type (Avro, Protobuf, JSON Schema) and ids",
-                "A schema editor with validation and a compatibility check before you register",
-                "Compatibility levels per subject and globally",
-                "Diff between two versions",
-            ],
-        ),
         ComingView::Connectors => (
             "Connectors",
             "Run and watch Kafka-Connect-style source and sink connectors through the Connect REST API.",
@@ -545,7 +545,7 @@ fn Settings() -> impl IntoView {
                                 .map(|x| {
                                     view! {
                                         <tr>
-                                            <td>{x.name.clone()} {x.embedded.then(|| view! { <span class="pill pill-neutral">"embedded"</span> })}</td>
+                                            <td data-testid="settings-cluster-name">{cluster_label(&x)}</td>
                                             <td class="mono">{x.bootstrap_servers.clone()}</td>
                                             <td class="mono">{x.security.protocol.clone()}</td>
                                             <td class="mono">{x.schema_registry_url.clone().unwrap_or_else(|| "—".into())}</td>

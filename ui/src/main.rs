@@ -3,10 +3,15 @@
 mod api;
 mod app;
 mod charts;
+mod diff;
 mod groups;
+mod highlight;
 mod messages;
 mod overview;
 mod produce;
+mod schema_editor;
+mod schema_form;
+mod schemas;
 mod topics;
 mod util;
 mod ws;

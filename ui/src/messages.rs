@@ -3,10 +3,11 @@
 //! detail panel, and export of what is loaded.
 
 use leptos::prelude::*;
-use sluice_api::{paths, Message, MessagePage, TailEvent, TopicDetail};
+use sluice_api::{paths, DecodedData, Message, MessagePage, TailEvent, TopicDetail};
 
 use crate::api;
 use crate::app::cluster;
+use crate::schemas::{schema_badge_text, SchemaBadge};
 use crate::util::{bytes, download, iso, list_key, num, toasts, ListKey, Pill};
 use crate::ws;
 
@@ -41,6 +42,65 @@ fn pretty(s: &str) -> String {
     }
 }
 
+/// JSON text on one line (decoded values as they appear in a row).
+fn compact(s: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(v) => v.to_string(),
+        Err(_) => s.to_string(),
+    }
+}
+
+/// What a row shows of a key or value: the decoded JSON when there is one.
+fn shown(raw: &Option<String>, base64: bool, decoded: &Option<DecodedData>) -> String {
+    match decoded.as_ref().and_then(|d| d.json.as_deref()) {
+        Some(j) => preview(&Some(compact(j)), false),
+        None => preview(raw, base64),
+    }
+}
+
+/// The text of a key or value in exports: decoded JSON when there is one, else as received.
+fn export_text(raw: &Option<String>, decoded: &Option<DecodedData>) -> String {
+    match decoded.as_ref().and_then(|d| d.json.as_deref()) {
+        Some(j) => compact(j),
+        None => raw.clone().unwrap_or_default(),
+    }
+}
+
+/// One message for the JSON export: a decoded key or value is the JSON itself (not a
+/// string), with the schema it was read with.
+fn export_json(m: &Message) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
+    if let Value::Object(o) = &mut v {
+        for (field, b64, decoded) in [
+            ("value", "value_base64", &m.value_decoded),
+            ("key", "key_base64", &m.key_decoded),
+        ] {
+            o.remove(&format!("{field}_decoded"));
+            let Some(d) = decoded else { continue };
+            if let Some(parsed) = d
+                .json
+                .as_deref()
+                .and_then(|j| serde_json::from_str::<Value>(j).ok())
+            {
+                o.insert(field.to_string(), parsed);
+                o.insert(b64.to_string(), Value::Bool(false));
+            }
+            o.insert(
+                format!("{field}_schema"),
+                json!({
+                    "schema_type": d.schema_type,
+                    "subject": d.subject,
+                    "version": d.version,
+                    "id": d.schema_id,
+                    "error": d.error,
+                }),
+            );
+        }
+    }
+    v
+}
+
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -60,8 +120,8 @@ fn to_csv(msgs: &[Message]) -> String {
             m.offset,
             m.timestamp_ms,
             iso(m.timestamp_ms),
-            csv_field(m.key.as_deref().unwrap_or("")),
-            csv_field(m.value.as_deref().unwrap_or("")),
+            csv_field(&export_text(&m.key, &m.key_decoded)),
+            csv_field(&export_text(&m.value, &m.value_decoded)),
             csv_field(&headers),
             m.value_schema_id.map(|x| x.to_string()).unwrap_or_default(),
         ));
@@ -334,7 +394,10 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
     on_cleanup(move || keys.remove());
 
     let export_json = move || {
-        let text = messages.with_untracked(|v| serde_json::to_string_pretty(v).unwrap_or_default());
+        let text = messages.with_untracked(|v| {
+            let list: Vec<serde_json::Value> = v.iter().map(export_json).collect();
+            serde_json::to_string_pretty(&list).unwrap_or_default()
+        });
         download(
             &format!("{}-messages.json", topic.get_value()),
             "application/json",
@@ -513,10 +576,11 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
                                             <span class="mono">{m.partition}</span>
                                             <span class="mono">{m.offset}</span>
                                             <span class="mono muted">{iso(m.timestamp_ms).replace('T', " ").trim_end_matches('Z').to_string()}</span>
-                                            <span class="mono cell-key">{preview(&m.key, m.key_base64)}</span>
+                                            <span class="mono cell-key">{shown(&m.key, m.key_base64, &m.key_decoded)}</span>
                                             <span class="mono cell-value">
                                                 {(!m.headers.is_empty()).then(|| view! { <span class="hdr-badge" title="headers">{format!("H{}", m.headers.len())}</span> })}
-                                                {preview(&m.value, m.value_base64)}
+                                                {m.value_decoded.as_ref().map(mini_badge)}
+                                                {shown(&m.value, m.value_base64, &m.value_decoded)}
                                             </span>
                                             <span class="mono num muted">{bytes(m.size as u64)}</span>
                                         </div>
@@ -532,11 +596,83 @@ pub fn MessageBrowser(topic: String, detail: RwSignal<Option<TopicDetail>>) -> i
     }
 }
 
+/// The short badge of a row: `AVRO v2`, the whole `AVRO · orders-value v2 · id 3` as its title.
+fn mini_badge(d: &DecodedData) -> impl IntoView {
+    let cls = if d.error.is_some() {
+        "schema-mini schema-badge-bad"
+    } else {
+        match d.schema_type.as_str() {
+            "PROTOBUF" => "schema-mini fmt-proto",
+            "JSON" => "schema-mini fmt-json",
+            _ => "schema-mini fmt-avro",
+        }
+    };
+    let short = match d.version {
+        Some(v) => format!("{} v{v}", d.schema_type),
+        None => format!("{} #{}", d.schema_type, d.schema_id),
+    };
+    view! { <span class=cls title=schema_badge_text(d) data-testid="row-schema-badge">{short}</span> }
+}
+
+/// A key or value in the detail panel: decoded JSON with its schema badge, or the raw text.
+fn data_block(
+    what: &'static str,
+    raw: Option<String>,
+    base64: bool,
+    decoded: Option<DecodedData>,
+    tall: bool,
+) -> impl IntoView {
+    let testid = if what == "Value" {
+        "detail-value"
+    } else {
+        "detail-key"
+    };
+    let badge_id = if what == "Value" {
+        "value-schema-badge"
+    } else {
+        "key-schema-badge"
+    };
+    let err_id = if what == "Value" {
+        "value-decode-error"
+    } else {
+        "key-decode-error"
+    };
+    let code_class = if tall { "code code-tall" } else { "code" };
+    let raw_text = raw.as_deref().map(pretty).unwrap_or_else(|| "null".into());
+    match decoded {
+        Some(d) => {
+            let body = d.json.as_deref().map(pretty);
+            let error = d.error.clone();
+            view! {
+                <h4 class="row-gap">
+                    {what}
+                    <SchemaBadge decoded=d testid=badge_id/>
+                </h4>
+                {error.map(|e| view! { <div class="banner banner-error small" data-testid=err_id>{format!("Could not decode: {e}")}</div> })}
+                {match body {
+                    Some(b) => view! {
+                        <pre class=code_class data-testid=testid>{b}</pre>
+                        <details class="raw-bytes">
+                            <summary class="small muted">{format!("Raw bytes{}", if base64 { " (base64)" } else { "" })}</summary>
+                            <pre class="code">{raw_text}</pre>
+                        </details>
+                    }.into_any(),
+                    None => view! { <pre class=code_class data-testid=testid>{raw_text}</pre> }.into_any(),
+                }}
+            }
+            .into_any()
+        }
+        None => view! {
+            <h4>{what} {base64.then(|| view! { <span class="pill pill-neutral">"base64"</span> })}</h4>
+            <pre class=code_class data-testid=testid>{raw_text}</pre>
+        }
+        .into_any(),
+    }
+}
+
 #[component]
 fn MessagePanel(message: Message, close: RwSignal<Option<usize>>) -> impl IntoView {
     let m = message;
-    let value = m.value.as_deref().map(pretty);
-    let key = m.key.as_deref().map(pretty);
     view! {
         <aside class="side-panel" data-testid="message-detail">
             <div class="side-head">
@@ -555,10 +691,8 @@ fn MessagePanel(message: Message, close: RwSignal<Option<usize>>) -> impl IntoVi
                 {m.value_schema_id.map(|id| view! { <dt>"Value schema id"</dt><dd class="mono" data-testid="detail-schema-id">{id}</dd> })}
                 {m.key_schema_id.map(|id| view! { <dt>"Key schema id"</dt><dd class="mono">{id}</dd> })}
             </dl>
-            <h4>"Key" {m.key_base64.then(|| view! { <span class="pill pill-neutral">"base64"</span> })}</h4>
-            <pre class="code" data-testid="detail-key">{key.unwrap_or_else(|| "null".into())}</pre>
-            <h4>"Value" {m.value_base64.then(|| view! { <span class="pill pill-neutral">"base64"</span> })}</h4>
-            <pre class="code code-tall" data-testid="detail-value">{value.unwrap_or_else(|| "null".into())}</pre>
+            {data_block("Key", m.key.clone(), m.key_base64, m.key_decoded.clone(), false)}
+            {data_block("Value", m.value.clone(), m.value_base64, m.value_decoded.clone(), true)}
             <h4>{format!("Headers ({})", m.headers.len())}</h4>
             {if m.headers.is_empty() {
                 view! { <div class="muted small">"No headers"</div> }.into_any()

@@ -1,12 +1,18 @@
 //! The Produce tab: one record, N copies of it, or a JSON array of records, sent in chunks
-//! with a progress bar.
+//! with a progress bar. Values are raw text, or JSON serialized with a registered schema
+//! (entered in a form generated from the schema, or as JSON).
 
 use leptos::prelude::*;
 use serde_json::Value;
-use sluice_api::{paths, MessageHeader, ProduceRecord, ProduceRequest, ProduceResult, TopicDetail};
+use sluice_api::{
+    paths, MessageHeader, ProduceRecord, ProduceRequest, ProduceResult, SchemaChoice, SchemaForm,
+    SubjectSummary, TopicDetail,
+};
 
-use crate::api;
+use crate::api::{self, Method, RegError};
 use crate::app::{cluster, event_input};
+use crate::schema_form::{build, form_view, to_json, Field};
+use crate::schemas::TypeBadge;
 use crate::util::{num, toasts};
 
 /// Records per request when sending a JSON array; copies per request in copies mode.
@@ -22,8 +28,16 @@ fn text_of(v: &Value) -> Option<String> {
 }
 
 /// Parses `[{"key":..,"value":..,"headers":{..} or [{"key","value"}],"partition":n}, ...]`; a
-/// bare value (not an object with `value`/`key`) is taken as the record's value.
-pub fn parse_records(text: &str) -> Result<Vec<ProduceRecord>, String> {
+/// bare value (not an object with `value`/`key`) is taken as the record's value. With
+/// `json_values` (a schema serializes them) every value is kept as JSON text, strings quoted.
+pub fn parse_records(text: &str, json_values: bool) -> Result<Vec<ProduceRecord>, String> {
+    let value_of = |v: &Value| {
+        if json_values {
+            (!v.is_null()).then(|| v.to_string())
+        } else {
+            text_of(v)
+        }
+    };
     let v: Value = serde_json::from_str(text).map_err(|e| format!("Not valid JSON: {e}"))?;
     let Value::Array(items) = v else {
         return Err("Expected a JSON array of records".into());
@@ -66,13 +80,13 @@ pub fn parse_records(text: &str) -> Result<Vec<ProduceRecord>, String> {
                 };
                 ProduceRecord {
                     key: o.get("key").and_then(text_of),
-                    value: o.get("value").and_then(text_of),
+                    value: o.get("value").and_then(value_of),
                     headers,
                     partition,
                 }
             }
             other => ProduceRecord {
-                value: text_of(other),
+                value: value_of(other),
                 ..Default::default()
             },
         };
@@ -80,6 +94,9 @@ pub fn parse_records(text: &str) -> Result<Vec<ProduceRecord>, String> {
     }
     Ok(out)
 }
+
+/// The loaded form: the schema it came from and the state of its fields.
+type LoadedForm = Option<Result<(SchemaForm, Field), String>>;
 
 #[component]
 pub fn ProducePanel(
@@ -100,26 +117,152 @@ pub fn ProducePanel(
     let busy = RwSignal::new(false);
     let progress = RwSignal::new(None::<(u64, u64)>);
     let last = RwSignal::new(None::<ProduceResult>);
+    // Values serialized with a registered schema.
+    let format = RwSignal::new("text".to_string());
+    let subjects = RwSignal::new(None::<Result<Vec<String>, RegError>>);
+    let subject = RwSignal::new(String::new());
+    let versions = RwSignal::new(Vec::<i32>::new());
+    let version = RwSignal::new(String::new());
+    let form = RwSignal::new(LoadedForm::None);
+    let form_request = StoredValue::new(0u64);
+    let raw_json = RwSignal::new(false);
+    let raw_text = RwSignal::new(String::new());
+    let schema_on = move || format.get_untracked() == "schema";
 
-    let one_record = move || ProduceRecord {
-        key: {
-            let k = key.get_untracked();
-            (!k.is_empty()).then_some(k)
-        },
-        value: Some(value.get_untracked()),
-        headers: headers
-            .get_untracked()
-            .iter()
-            .filter(|(_, k, _)| !k.get_untracked().is_empty())
-            .map(|(_, k, v)| MessageHeader {
-                key: k.get_untracked(),
-                value: Some(v.get_untracked()),
-            })
-            .collect(),
-        partition: partition.get_untracked().parse().ok(),
+    // The registry's subjects; the topic's value subject, when there is one, is the default.
+    leptos::task::spawn_local(async move {
+        let c = cluster.get_untracked();
+        let res =
+            api::call::<Vec<SubjectSummary>>(Method::Get, &paths::subjects(&api::enc(&c)), None)
+                .await
+                .map(|v| v.into_iter().map(|s| s.subject).collect::<Vec<_>>());
+        if let Ok(list) = &res {
+            let Some(t) = topic.try_get_value() else {
+                return;
+            };
+            let want = format!("{t}-value");
+            if list.contains(&want) {
+                subject.set(want);
+                format.set("schema".into());
+            } else if let Some(first) = list.first() {
+                subject.set(first.clone());
+            }
+        }
+        let _ = subjects.try_set(Some(res));
+    });
+    Effect::new(move |_| {
+        let s = subject.get();
+        versions.set(Vec::new());
+        version.set(String::new());
+        if s.is_empty() {
+            return;
+        }
+        let c = cluster.get_untracked();
+        leptos::task::spawn_local(async move {
+            let path = format!("subjects/{}/versions", api::enc(&s));
+            if let Ok(v) = api::registry::<Vec<i32>>(Method::Get, &c, &path, None).await {
+                let _ = versions.try_set(v);
+            }
+        });
+    });
+    Effect::new(move |_| {
+        if format.get() != "schema" {
+            return;
+        }
+        let (s, v) = (subject.get(), version.get());
+        if s.is_empty() {
+            return;
+        }
+        let c = cluster.get_untracked();
+        let url = format!(
+            "{}{}",
+            paths::schema_form(&api::enc(&c), &api::enc(&s)),
+            api::query(&[("version", (!v.is_empty()).then_some(v))])
+        );
+        let me = form_request.get_value() + 1;
+        form_request.set_value(me);
+        form.set(None);
+        leptos::task::spawn_local(async move {
+            let res = api::get::<SchemaForm>(&url).await;
+            if form_request.try_get_value() != Some(me) {
+                return;
+            }
+            form.set(Some(res.map(|sf| {
+                let root = build(&sf.root, None);
+                (sf, root)
+            })));
+        });
+    });
+
+    let form_json = move || -> Result<Value, String> {
+        match form.get_untracked() {
+            Some(Ok((_, root))) => untrack(|| to_json(&root)),
+            Some(Err(e)) => Err(format!("No form: {e}")),
+            None => Err("The schema's form is still loading".into()),
+        }
+    };
+    let value_text = move || -> Result<String, String> {
+        if !schema_on() {
+            return Ok(value.get_untracked());
+        }
+        if raw_json.get_untracked() {
+            let t = raw_text.get_untracked();
+            serde_json::from_str::<Value>(&t)
+                .map_err(|e| format!("The value is not valid JSON: {e}"))?;
+            return Ok(t);
+        }
+        form_json().map(|v| v.to_string())
+    };
+    let choice = move || {
+        schema_on().then(|| SchemaChoice {
+            subject: subject.get_untracked(),
+            version: version.get_untracked().parse().ok(),
+        })
+    };
+    let to_raw = move || {
+        if let Ok(v) = form_json() {
+            raw_text.set(serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        raw_json.set(true);
+    };
+    let to_form = move || match serde_json::from_str::<Value>(&raw_text.get_untracked()) {
+        Ok(v) => {
+            form.update(|f| {
+                if let Some(Ok((sf, root))) = f {
+                    *root = build(&sf.root, Some(&v));
+                }
+            });
+            raw_json.set(false);
+        }
+        Err(e) => toasts().error(format!("Not valid JSON, kept as text: {e}")),
+    };
+
+    let one_record = move || -> Result<ProduceRecord, String> {
+        Ok(ProduceRecord {
+            key: {
+                let k = key.get_untracked();
+                (!k.is_empty()).then_some(k)
+            },
+            value: Some(value_text()?),
+            headers: headers
+                .get_untracked()
+                .iter()
+                .filter(|(_, k, _)| !k.get_untracked().is_empty())
+                .map(|(_, k, v)| MessageHeader {
+                    key: k.get_untracked(),
+                    value: Some(v.get_untracked()),
+                })
+                .collect(),
+            partition: partition.get_untracked().parse().ok(),
+        })
     };
 
     let send = move || {
+        if schema_on() && subject.get_untracked().is_empty() {
+            toasts().error("Pick a subject to serialize the value with");
+            return;
+        }
+        let value_schema = choice();
         // Build the chunks first, so a bad input fails before anything is sent.
         let chunks: Vec<ProduceRequest> = match mode.get_untracked().as_str() {
             "copies" => {
@@ -127,7 +270,13 @@ pub fn ProducePanel(
                     toasts().error("Copies must be a number");
                     return;
                 };
-                let rec = one_record();
+                let rec = match one_record() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        toasts().error(e);
+                        return;
+                    }
+                };
                 let mut left = n;
                 let mut v = Vec::new();
                 while left > 0 {
@@ -135,13 +284,14 @@ pub fn ProducePanel(
                     v.push(ProduceRequest {
                         records: vec![rec.clone()],
                         copies: Some(c as u32),
+                        value_schema: value_schema.clone(),
                         ..Default::default()
                     });
                     left -= c;
                 }
                 v
             }
-            "json" => match parse_records(&bulk.get_untracked()) {
+            "json" => match parse_records(&bulk.get_untracked(), value_schema.is_some()) {
                 Ok(recs) if recs.is_empty() => {
                     toasts().error("The array is empty");
                     return;
@@ -159,6 +309,7 @@ pub fn ProducePanel(
                                 })
                                 .collect(),
                             copies: None,
+                            value_schema: value_schema.clone(),
                             ..Default::default()
                         })
                         .collect()
@@ -168,11 +319,18 @@ pub fn ProducePanel(
                     return;
                 }
             },
-            _ => vec![ProduceRequest {
-                records: vec![one_record()],
-                copies: None,
-                ..Default::default()
-            }],
+            _ => match one_record() {
+                Ok(r) => vec![ProduceRequest {
+                    records: vec![r],
+                    copies: None,
+                    value_schema: value_schema.clone(),
+                    ..Default::default()
+                }],
+                Err(e) => {
+                    toasts().error(e);
+                    return;
+                }
+            },
         };
         let total: u64 = chunks
             .iter()
@@ -242,15 +400,81 @@ pub fn ProducePanel(
             </label>
         }
     };
+    let format_radio = move |f: &'static str, label: &'static str| {
+        view! {
+            <label class="seg" class:active=move || format.get() == f>
+                <input type="radio" name="value-format" value=f data-testid=format!("format-{f}") prop:checked=move || format.get() == f on:change=move |_| format.set(f.to_string())/>
+                {label}
+            </label>
+        }
+    };
+
+    // The value as a schema form (or its JSON).
+    let schema_value = move || {
+        view! {
+            <div class="field" data-testid="schema-value">
+                <div class="sf-head">
+                    <span class="sf-head-title">"Value"</span>
+                    {move || form.with(|f| match f {
+                        Some(Ok((sf, _))) => Some(view! {
+                            <span class="row-gap small" data-testid="form-schema">
+                                <TypeBadge schema_type=sf.schema_type.clone()/>
+                                <span class="mono">{format!("{} v{} · id {}", sf.subject, sf.version, sf.schema_id)}</span>
+                            </span>
+                        }),
+                        _ => None,
+                    })}
+                    <span class="spacer"></span>
+                    <div class="segmented segmented-small">
+                        <button type="button" class="seg" class:active=move || !raw_json.get() data-testid="value-editor-form" on:click=move |_| if raw_json.get_untracked() { to_form() }>"Form"</button>
+                        <button type="button" class="seg" class:active=move || raw_json.get() data-testid="value-editor-json" on:click=move |_| if !raw_json.get_untracked() { to_raw() }>"Raw JSON"</button>
+                    </div>
+                </div>
+                {move || {
+                    if raw_json.get() {
+                        return view! {
+                            <textarea class="mono" rows="12" data-testid="produce-value-json" prop:value=move || raw_text.get() on:input=move |ev| raw_text.set(event_target_value(&ev))></textarea>
+                        }.into_any();
+                    }
+                    match form.get() {
+                        None => view! { <div class="loading">"Loading the schema's form…"</div> }.into_any(),
+                        Some(Err(e)) => view! { <div class="banner banner-error" data-testid="form-error">{format!("The form could not be built: {e}")}</div> }.into_any(),
+                        Some(Ok((_, root))) => {
+                            let preview_root = root.clone();
+                            view! {
+                                {form_view(root)}
+                                <details class="sf-preview">
+                                    <summary class="small muted">"JSON that will be serialized"</summary>
+                                    <pre class="code" data-testid="form-json">
+                                        {move || match to_json(&preview_root) {
+                                            Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
+                                            Err(e) => format!("// {e}"),
+                                        }}
+                                    </pre>
+                                </details>
+                            }.into_any()
+                        }
+                    }
+                }}
+            </div>
+        }
+    };
 
     view! {
         <div class="card produce" data-testid="produce">
             <div class="card-head">
                 <h2>"Produce"</h2>
-                <div class="segmented">
-                    {mode_radio("single", "One record")}
-                    {mode_radio("copies", "N copies")}
-                    {mode_radio("json", "JSON array")}
+                <div class="row-gap">
+                    <span class="muted small">"Value as"</span>
+                    <div class="segmented" title="Value as raw text, or serialized with a registered schema">
+                        {format_radio("text", "Text")}
+                        {format_radio("schema", "Schema")}
+                    </div>
+                    <div class="segmented">
+                        {mode_radio("single", "One record")}
+                        {mode_radio("copies", "N copies")}
+                        {mode_radio("json", "JSON array")}
+                    </div>
                 </div>
             </div>
             <form on:submit=move |ev| {
@@ -259,6 +483,42 @@ pub fn ProducePanel(
                     send();
                 }
             }>
+                <Show when=move || format.get() == "schema">
+                    {move || match subjects.get() {
+                        None => view! { <div class="loading">"Loading subjects…"</div> }.into_any(),
+                        Some(Err(e)) => view! {
+                            <div class="banner banner-error" data-testid="produce-no-subjects">
+                                {if e.no_registry() { "This cluster has no schema registry URL (see Settings).".to_string() } else { format!("The schema registry did not answer: {e}") }}
+                            </div>
+                        }.into_any(),
+                        Some(Ok(list)) if list.is_empty() => view! {
+                            <div class="banner" data-testid="produce-no-subjects">
+                                "The registry has no subjects yet. " <a href="/schemas/new">"Register a schema"</a> " first."
+                            </div>
+                        }.into_any(),
+                        Some(Ok(list)) => view! {
+                            <div class="form-row">
+                                <label class="field">
+                                    <span>"Subject"</span>
+                                    <select class="mono" data-testid="produce-subject" prop:value=move || subject.get() on:change=move |ev| subject.set(event_target_value(&ev))>
+                                        {list.into_iter().map(|s| {
+                                            let sel = s.clone();
+                                            let label = s.clone();
+                                            view! { <option value=s selected=move || subject.get_untracked() == sel>{label}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                                <label class="field field-narrow">
+                                    <span>"Version"</span>
+                                    <select data-testid="produce-version" prop:value=move || version.get() on:change=move |ev| version.set(event_target_value(&ev))>
+                                        <option value="">"latest"</option>
+                                        {move || versions.get().into_iter().rev().map(|v| view! { <option value=v.to_string()>{format!("version {v}")}</option> }).collect_view()}
+                                    </select>
+                                </label>
+                            </div>
+                        }.into_any(),
+                    }}
+                </Show>
                 <div class="form-row">
                     <label class="field">
                         <span>"Partition"</span>
@@ -278,7 +538,13 @@ pub fn ProducePanel(
                     when=move || mode.get() != "json"
                     fallback=move || view! {
                         <label class="field">
-                            <span>"Records (JSON array of {\"key\", \"value\", \"headers\", \"partition\"}, or of plain values)"</span>
+                            <span>
+                                {move || if format.get() == "schema" {
+                                    format!("Records (JSON array of {{\"key\", \"value\", \"headers\", \"partition\"}}, or of plain values); each value is serialized with {}", subject.get())
+                                } else {
+                                    "Records (JSON array of {\"key\", \"value\", \"headers\", \"partition\"}, or of plain values)".to_string()
+                                }}
+                            </span>
                             <textarea
                                 class="mono"
                                 rows="12"
@@ -298,10 +564,16 @@ pub fn ProducePanel(
                         <span>"Key"</span>
                         <input type="text" class="mono" data-testid="produce-key" placeholder="(none)" prop:value=move || key.get() on:input=move |ev| key.set(event_target_value(&ev))/>
                     </label>
-                    <label class="field">
-                        <span>"Value"</span>
-                        <textarea class="mono" rows="8" data-testid="produce-value" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))></textarea>
-                    </label>
+                    {move || if format.get() == "schema" {
+                        schema_value().into_any()
+                    } else {
+                        view! {
+                            <label class="field">
+                                <span>"Value"</span>
+                                <textarea class="mono" rows="8" data-testid="produce-value" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+                            </label>
+                        }.into_any()
+                    }}
                     <div class="field">
                         <span>"Headers"</span>
                         <For each=move || headers.get() key=|x| x.0 let:row>

@@ -421,6 +421,10 @@ pub struct FormField {
     pub nullable: bool,
     /// The default as JSON text, when the schema gives one.
     pub default: Option<String>,
+    /// The field may be left out of the value (a JSON Schema property not in `required`, an
+    /// Avro field with a default, any Protobuf field).
+    #[serde(default)]
+    pub optional: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -442,7 +446,10 @@ pub enum FormKind {
     Map {
         values: Box<FormField>,
     },
-    /// One of several branches (Avro union other than the null one, Protobuf oneof).
+    /// One of several branches (Avro union other than the null one, Protobuf oneof). A
+    /// Protobuf oneof's branches are records holding just the member field, so the value
+    /// `{"oneof": {"member": v}}` says which member (produce accepts it, and the flat
+    /// `{"member": v}` of protobuf's JSON).
     Union {
         branches: Vec<FormField>,
     },
@@ -555,7 +562,7 @@ pub enum ResetTo {
 /// frame, starting at the current end of the topic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-// Built once per message and serialized at once; boxing would only add an allocation.
+// One event per frame, moved once: boxing the message would only change the UI's matches.
 #[allow(clippy::large_enum_variant)]
 pub enum TailEvent {
     Message { message: Message },

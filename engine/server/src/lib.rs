@@ -183,11 +183,13 @@ impl Sandbox {
                 tracing::error!(error = %e, "schema registry server failed");
             }
         }));
-        sandbox.endpoints.push(Endpoint {
+        let registry_endpoint = Endpoint {
             name: "registry",
             address: format!("{advertised_host}:{}", registry_bound.port()),
             http: true,
-        });
+        };
+        let embedded_registry_url = registry_endpoint.display_address();
+        sandbox.endpoints.push(registry_endpoint);
         let workbench = Workbench::start(
             ui_listener,
             WorkbenchConfig {
@@ -195,6 +197,7 @@ impl Sandbox {
                 embedded_bootstrap: kafka_address,
                 ui_dir: opts.ui_dir.clone(),
                 embedded_store: Some(store),
+                embedded_registry_url: Some(embedded_registry_url),
             },
         )
         .await;

@@ -707,3 +707,529 @@ async fn serves_the_built_ui_with_client_side_routes() -> Result<()> {
     .await?;
     sandbox.shutdown().await
 }
+
+// ---------------------------------------------------------------------------------------
+// Schemas
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn registry_pass_through() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let api = Api::new(&sandbox);
+    bounded(async {
+        use reqwest::Method;
+        // The embedded cluster points at the embedded registry.
+        let local: ClusterInfo = api.get(&paths::cluster(LOCAL)).await?;
+        ensure!(
+            local.schema_registry_url == sandbox.url("registry"),
+            "{local:?}"
+        );
+
+        // Register through the pass-through, with Confluent's content type; read it back.
+        let schema = r#"{"type":"record","name":"Ping","fields":[{"name":"n","type":"long"}]}"#;
+        let resp = api
+            .http
+            .post(format!(
+                "{}{}",
+                api.base,
+                paths::registry(LOCAL, "subjects/pings-value/versions")
+            ))
+            .header("content-type", "application/vnd.schemaregistry.v1+json")
+            .body(json!({ "schema": schema }).to_string())
+            .send()
+            .await?;
+        ensure!(
+            resp.status() == StatusCode::OK,
+            "register: {}",
+            resp.status()
+        );
+        let ct = resp.headers().get("content-type").cloned();
+        ensure!(
+            ct.as_ref()
+                .is_some_and(|v| v == "application/vnd.schemaregistry.v1+json"),
+            "{ct:?}"
+        );
+        let id = resp.json::<Value>().await?["id"].as_u64().context("id")?;
+        let latest: Value = api
+            .get(&paths::registry(
+                LOCAL,
+                "/subjects/pings-value/versions/latest",
+            ))
+            .await?;
+        ensure!(
+            latest["id"].as_u64() == Some(id) && latest["version"] == 1,
+            "{latest}"
+        );
+        let subjects: Vec<String> = api
+            .get(&format!(
+                "{}?deleted=true",
+                paths::registry(LOCAL, "subjects")
+            ))
+            .await?;
+        ensure!(subjects == ["pings-value"], "{subjects:?}");
+        // The same registry answers directly: the pass-through added nothing.
+        let direct: Value = reqwest::get(format!(
+            "{}/schemas/ids/{id}",
+            sandbox.url("registry").unwrap_or_default()
+        ))
+        .await?
+        .json()
+        .await?;
+        let through: Value = api
+            .get(&paths::registry(LOCAL, &format!("schemas/ids/{id}")))
+            .await?;
+        ensure!(direct == through, "{direct} vs {through}");
+
+        // Confluent's errors come back as Confluent wrote them.
+        let (status, text) = api
+            .call(
+                Method::GET,
+                &paths::registry(LOCAL, "subjects/nope/versions"),
+                None,
+            )
+            .await?;
+        ensure!(status == StatusCode::NOT_FOUND, "{status}: {text}");
+        let err: Value = serde_json::from_str(&text)?;
+        ensure!(
+            err["error_code"] == 40401
+                && err["message"].as_str().is_some_and(|m| m.contains("nope")),
+            "{text}"
+        );
+        let (status, text) = api
+            .call(
+                Method::POST,
+                &paths::registry(LOCAL, "subjects/bad-value/versions"),
+                Some(json!({"schema": "{\"type\":\"nope\"}"})),
+            )
+            .await?;
+        ensure!(
+            status.as_u16() == 422 && text.contains("42201"),
+            "{status}: {text}"
+        );
+
+        // A cluster without a registry: 404; an unreachable registry: 502, quickly.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let dead_url = format!("http://{}", closed.local_addr()?);
+        drop(closed);
+        let _: ClusterInfo = api
+            .ok(
+                Method::POST,
+                &paths::clusters(),
+                Some(json!({"name": "bare", "bootstrap_servers": sandbox.kafka_address()})),
+                StatusCode::CREATED,
+            )
+            .await?;
+        let _: ClusterInfo = api
+            .ok(
+                Method::POST,
+                &paths::clusters(),
+                Some(
+                    json!({"name": "gone", "bootstrap_servers": sandbox.kafka_address(),
+                            "schema_registry_url": dead_url}),
+                ),
+                StatusCode::CREATED,
+            )
+            .await?;
+        api.fails(
+            Method::GET,
+            &paths::registry("bare", "subjects"),
+            None,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await?;
+        let began = Instant::now();
+        api.fails(
+            Method::GET,
+            &paths::registry("gone", "subjects"),
+            None,
+            StatusCode::BAD_GATEWAY,
+            "unavailable",
+        )
+        .await?;
+        ensure!(
+            began.elapsed() < Duration::from_secs(9),
+            "502 took {:?}",
+            began.elapsed()
+        );
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}
+
+const ORDER_AVSC: &str = include_str!("../../../../shared/seed-examples/order.avsc");
+const ORDER_PROTO: &str = include_str!("../../../../shared/seed-examples/order.proto");
+
+impl Api {
+    /// Registers a schema through the pass-through; returns its id.
+    async fn register(&self, subject: &str, body: Value) -> Result<u64> {
+        let (status, text) = self
+            .call(
+                reqwest::Method::POST,
+                &paths::registry(LOCAL, &format!("subjects/{subject}/versions")),
+                Some(body),
+            )
+            .await?;
+        ensure!(
+            status == StatusCode::OK,
+            "register {subject}: {status} {text}"
+        );
+        let v: Value = serde_json::from_str(&text)?;
+        v["id"].as_u64().context("no id")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn schema_subjects_validation_comparison_and_forms() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let api = Api::new(&sandbox);
+    bounded(async {
+        use reqwest::Method;
+        use sluice_api::{FormKind, SchemaComparison, SchemaForm, SchemaValidation, SubjectSummary};
+        let v2 = ORDER_AVSC.replace(
+            r#"{"name": "quantity", "type": "int"}"#,
+            r#"{"name": "quantity", "type": "int"}, {"name": "note", "type": "string", "default": ""}"#,
+        );
+        ensure!(v2 != ORDER_AVSC, "the seed schema changed shape");
+        api.register("orders-value", json!({"schema": ORDER_AVSC})).await?;
+        api.register("orders-value", json!({"schema": v2})).await?;
+        api.register("orders-proto-value", json!({"schemaType": "PROTOBUF", "schema": ORDER_PROTO})).await?;
+        api.register("gone-value", json!({"schema": "\"string\""})).await?;
+        let (status, text) = api
+            .call(Method::PUT, &paths::registry(LOCAL, "config/orders-value"),
+                Some(json!({"compatibility": "FULL"})))
+            .await?;
+        ensure!(status == StatusCode::OK, "{status} {text}");
+        let (status, _) = api.call(Method::DELETE, &paths::registry(LOCAL, "subjects/gone-value"), None).await?;
+        ensure!(status == StatusCode::OK);
+
+        // Subjects: one summary each, the soft-deleted one only when asked for.
+        let subjects: Vec<SubjectSummary> = api.get(&paths::subjects(LOCAL)).await?;
+        let names: Vec<&str> = subjects.iter().map(|s| s.subject.as_str()).collect();
+        ensure!(names == ["orders-proto-value", "orders-value"], "{subjects:?}");
+        let orders = &subjects[1];
+        ensure!(orders.schema_type == "AVRO" && orders.latest_version == 2 && orders.version_count == 2
+            && orders.compatibility == "FULL" && orders.compatibility_overridden
+            && orders.mode == "READWRITE" && !orders.deleted, "{orders:?}");
+        let proto = &subjects[0];
+        ensure!(proto.schema_type == "PROTOBUF" && proto.latest_version == 1
+            && proto.compatibility == "BACKWARD" && !proto.compatibility_overridden, "{proto:?}");
+        let latest: Value = api.get(&paths::registry(LOCAL, "subjects/orders-value/versions/latest")).await?;
+        ensure!(latest["id"].as_u64() == Some(u64::from(orders.latest_id)), "{latest} vs {orders:?}");
+        let with_deleted: Vec<SubjectSummary> =
+            api.get(&format!("{}?deleted=true", paths::subjects(LOCAL))).await?;
+        let gone = with_deleted.iter().find(|s| s.subject == "gone-value").context("deleted subject")?;
+        ensure!(gone.deleted && gone.version_count == 1 && with_deleted.len() == 3, "{with_deleted:?}");
+
+        // Validation: located problems, the canonical text when valid.
+        let typo = "{\n  \"type\": \"record\",\n  \"name\": \"Order\",\n  \"fields\": [\n    {\"name\": \"id\", \"type\": \"strng\"}\n  ]\n}";
+        let v: SchemaValidation = api
+            .ok(Method::POST, &paths::schema_validate(LOCAL), Some(json!({"schema": typo})), StatusCode::OK)
+            .await?;
+        ensure!(!v.valid && v.errors.len() == 1 && v.canonical.is_none(), "{v:?}");
+        ensure!(v.errors[0].line == Some(5) && v.errors[0].column == Some(29)
+            && v.errors[0].message.contains("strng"), "{v:?}");
+        let missing_comma = "{\"type\": \"record\",\n \"name\": \"A\"\n \"fields\": []}";
+        let v: SchemaValidation = api
+            .ok(Method::POST, &paths::schema_validate(LOCAL),
+                Some(json!({"schema_type": "AVRO", "schema": missing_comma})), StatusCode::OK)
+            .await?;
+        ensure!(!v.valid && v.errors[0].line == Some(3) && v.errors[0].column == Some(2), "{v:?}");
+        let bad_proto = "syntax = \"proto3\";\n\nmessage Order {\n  int32 order_id = 1\n  string product = 2;\n}";
+        let v: SchemaValidation = api
+            .ok(Method::POST, &paths::schema_validate(LOCAL),
+                Some(json!({"schema_type": "PROTOBUF", "schema": bad_proto})), StatusCode::OK)
+            .await?;
+        ensure!(!v.valid && v.errors[0].line == Some(5) && v.errors[0].column.is_some(), "{v:?}");
+        let v: SchemaValidation = api
+            .ok(Method::POST, &paths::schema_validate(LOCAL),
+                Some(json!({"schema_type": "PROTOBUF", "schema": ORDER_PROTO})), StatusCode::OK)
+            .await?;
+        ensure!(v.valid && v.errors.is_empty()
+            && v.canonical.as_deref().is_some_and(|c| c.contains("message Order")), "{v:?}");
+        let v: SchemaValidation = api
+            .ok(Method::POST, &paths::schema_validate(LOCAL),
+                Some(json!({"schema": ORDER_AVSC})), StatusCode::OK)
+            .await?;
+        ensure!(v.valid && v.canonical.as_deref().is_some_and(|c| !c.contains('\n')), "{v:?}");
+        // References resolve through the registry.
+        let with_ref = r#"{"type":"record","name":"Line","fields":[{"name":"order","type":"Order"}]}"#;
+        let v: SchemaValidation = api
+            .ok(Method::POST, &paths::schema_validate(LOCAL),
+                Some(json!({"schema": with_ref,
+                            "references": [{"name": "Order", "subject": "orders-value", "version": 1}]})),
+                StatusCode::OK)
+            .await?;
+        ensure!(v.valid, "{v:?}");
+        let v: SchemaValidation = api
+            .ok(Method::POST, &paths::schema_validate(LOCAL), Some(json!({"schema": with_ref})), StatusCode::OK)
+            .await?;
+        ensure!(!v.valid, "{v:?}");
+        api.fails(Method::POST, &paths::schema_validate(LOCAL),
+            Some(json!({"schema_type": "XML", "schema": "<a/>"})), StatusCode::BAD_REQUEST, "bad_request").await?;
+
+        // Comparison: adding a field with a default goes both ways.
+        let c: SchemaComparison = api
+            .get(&format!("{}?from=1&to=2", paths::schema_compare(LOCAL, "orders-value")))
+            .await?;
+        ensure!(c.backward.compatible && c.forward.compatible && c.from_version == 1 && c.to_version == 2
+            && c.schema_type == "AVRO", "{c:?}");
+        ensure!(c.to_schema.contains("\n") && c.to_schema.contains("\"note\"")
+            && c.from_schema.find("\"name\"") < c.from_schema.find("\"fields\""), "{c:?}");
+        // Dropping a field without a default and adding one without a default: neither way.
+        let (status, _) = api
+            .call(Method::PUT, &paths::registry(LOCAL, "config/orders-value"), Some(json!({"compatibility": "NONE"})))
+            .await?;
+        ensure!(status == StatusCode::OK);
+        let v3 = r#"{"type":"record","name":"Order","fields":[{"name":"order_id","type":"int"},{"name":"product","type":"string"},{"name":"price","type":"double"}]}"#;
+        api.register("orders-value", json!({"schema": v3})).await?;
+        let c: SchemaComparison = api.get(&paths::schema_compare(LOCAL, "orders-value")).await?;
+        ensure!(c.from_version == 2 && c.to_version == 3, "{c:?}");
+        ensure!(!c.backward.compatible && c.backward.reasons.iter().any(|r| r.contains("price")), "{c:?}");
+        ensure!(!c.forward.compatible && c.forward.reasons.iter().any(|r| r.contains("quantity")), "{c:?}");
+        api.fails(Method::GET, &paths::schema_compare(LOCAL, "nope"), None, StatusCode::NOT_FOUND, "not_found").await?;
+        api.fails(Method::GET, &format!("{}?from=9", paths::schema_compare(LOCAL, "orders-value")), None,
+            StatusCode::NOT_FOUND, "not_found").await?;
+
+        // Forms of the talk's Order schemas.
+        let f: SchemaForm = api.get(&format!("{}?version=1", paths::schema_form(LOCAL, "orders-value"))).await?;
+        ensure!(f.version == 1 && f.schema_type == "AVRO", "{f:?}");
+        let FormKind::Record { type_name, fields } = &f.root.kind else { bail!("{f:?}") };
+        ensure!(type_name.as_deref() == Some("Order"), "{f:?}");
+        let kinds: Vec<(&str, &FormKind)> = fields.iter().map(|f| (f.name.as_str(), &f.kind)).collect();
+        ensure!(kinds == [("order_id", &FormKind::Int), ("product", &FormKind::String), ("quantity", &FormKind::Int)],
+            "{kinds:?}");
+        let f: SchemaForm = api.get(&format!("{}?version=2", paths::schema_form(LOCAL, "orders-value"))).await?;
+        let FormKind::Record { fields, .. } = &f.root.kind else { bail!("{f:?}") };
+        ensure!(fields[3].name == "note" && fields[3].default.as_deref() == Some("\"\"") && fields[3].optional,
+            "{fields:?}");
+        let f: SchemaForm = api.get(&paths::schema_form(LOCAL, "orders-proto-value")).await?;
+        ensure!(f.schema_type == "PROTOBUF", "{f:?}");
+        let FormKind::Record { type_name, fields } = &f.root.kind else { bail!("{f:?}") };
+        let kinds: Vec<(&str, &FormKind)> = fields.iter().map(|f| (f.name.as_str(), &f.kind)).collect();
+        ensure!(type_name.as_deref() == Some("Order")
+            && kinds == [("order_id", &FormKind::Int), ("product", &FormKind::String), ("quantity", &FormKind::Int)],
+            "{kinds:?}");
+        api.fails(Method::GET, &format!("{}?version=7", paths::schema_form(LOCAL, "orders-value")), None,
+            StatusCode::NOT_FOUND, "not_found").await?;
+
+        // A cluster without a registry has no subjects.
+        let _: ClusterInfo = api
+            .ok(Method::POST, &paths::clusters(),
+                Some(json!({"name": "bare", "bootstrap_servers": sandbox.kafka_address()})), StatusCode::CREATED)
+            .await?;
+        api.fails(Method::GET, &paths::subjects("bare"), None, StatusCode::NOT_FOUND, "not_found").await?;
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn produce_with_schemas_and_read_them_decoded() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let api = Api::new(&sandbox);
+    bounded(async {
+        use reqwest::Method;
+        let json_schema = r#"{"type":"object","properties":{"order_id":{"type":"integer"},"product":{"type":"string"}},"required":["order_id"]}"#;
+        let avro_id = api.register("avro-orders-value", json!({"schema": ORDER_AVSC})).await?;
+        let key_id = api.register("avro-orders-key", json!({"schema": "\"string\""})).await?;
+        let proto_id = api
+            .register("proto-orders-value", json!({"schemaType": "PROTOBUF", "schema": ORDER_PROTO}))
+            .await?;
+        let json_id = api
+            .register("json-orders-value", json!({"schemaType": "JSON", "schema": json_schema}))
+            .await?;
+        let order = json!({"order_id": 7, "product": "kafka book", "quantity": 2});
+        for (topic, id) in [("avro-orders", avro_id), ("proto-orders", proto_id), ("json-orders", json_id)] {
+            let _: TopicDetail = api
+                .ok(Method::POST, &paths::topics(LOCAL), Some(json!({"name": topic, "partitions": 1})),
+                    StatusCode::CREATED)
+                .await?;
+            let value = if topic == "json-orders" {
+                json!({"order_id": 7, "product": "kafka book"})
+            } else {
+                order.clone()
+            };
+            let mut body = json!({
+                "records": [{"key": "o-7", "value": value.to_string()}],
+                "value_schema": {"subject": format!("{topic}-value")},
+            });
+            if topic == "avro-orders" {
+                body["key_schema"] = json!({"subject": "avro-orders-key", "version": 1});
+            }
+            let produced: ProduceResult = api
+                .ok(Method::POST, &paths::messages(LOCAL, topic), Some(body), StatusCode::OK)
+                .await?;
+            ensure!(produced.produced == 1, "{produced:?}");
+            let page = api.browse(topic, "from=earliest").await?;
+            let m = page.messages.first().context("produced message")?;
+            ensure!(m.value_schema_id == Some(id as u32) && m.value_base64, "{m:?}");
+            let d = m.value_decoded.as_ref().context("value decoded")?;
+            ensure!(d.error.is_none() && d.schema_id == id as u32
+                && d.subject.as_deref() == Some(format!("{topic}-value").as_str()) && d.version == Some(1),
+                "{d:?}");
+            let shown: Value = serde_json::from_str(d.json.as_deref().context("json")?)?;
+            ensure!(shown == value, "{topic}: {shown} != {value}");
+            if topic == "avro-orders" {
+                ensure!(d.schema_type == "AVRO", "{d:?}");
+                let k = m.key_decoded.as_ref().context("key decoded")?;
+                ensure!(m.key_schema_id == Some(key_id as u32) && k.json.as_deref() == Some("\"o-7\"")
+                    && k.subject.as_deref() == Some("avro-orders-key"), "{m:?}");
+            } else {
+                ensure!(m.key.as_deref() == Some("o-7") && m.key_decoded.is_none(), "{m:?}");
+            }
+            if topic == "proto-orders" {
+                ensure!(d.schema_type == "PROTOBUF", "{d:?}");
+                let raw = base64::engine::general_purpose::STANDARD.decode(m.value.as_deref().unwrap_or(""))?;
+                // Magic byte, id, then the message-index path [0] as a single 0.
+                ensure!(raw[0] == 0 && raw[5] == 0, "{raw:?}");
+            }
+        }
+
+        // A record that does not fit: a 400 naming it, and nothing is produced.
+        let err = api
+            .fails(Method::POST, &paths::messages(LOCAL, "avro-orders"),
+                Some(json!({"records": [
+                    {"value": order.to_string()},
+                    {"value": "{\"order_id\": \"seven\", \"product\": \"x\", \"quantity\": 1}"}
+                ], "value_schema": {"subject": "avro-orders-value"}})),
+                StatusCode::BAD_REQUEST, "bad_request")
+            .await?;
+        ensure!(err.message.contains("record 1") && err.message.contains("order_id"), "{err:?}");
+        let err = api
+            .fails(Method::POST, &paths::messages(LOCAL, "json-orders"),
+                Some(json!({"records": [{"value": "{\"product\": \"no id\"}"}],
+                            "value_schema": {"subject": "json-orders-value"}})),
+                StatusCode::BAD_REQUEST, "bad_request")
+            .await?;
+        ensure!(err.message.contains("record 0"), "{err:?}");
+        api.fails(Method::POST, &paths::messages(LOCAL, "proto-orders"),
+            Some(json!({"records": [{"value": "{\"order_id\": 1, \"colour\": \"red\"}"}],
+                        "value_schema": {"subject": "proto-orders-value"}})),
+            StatusCode::BAD_REQUEST, "bad_request").await?;
+        api.fails(Method::POST, &paths::messages(LOCAL, "avro-orders"),
+            Some(json!({"records": [{"value": "{}"}], "value_schema": {"subject": "no-such-subject"}})),
+            StatusCode::NOT_FOUND, "not_found").await?;
+        let page = api.browse("avro-orders", "from=earliest").await?;
+        ensure!(page.messages.len() == 1, "{page:?}");
+
+        // Bytes with an unknown id still browse, with the reason.
+        send_raw(sandbox.kafka_address(), "avro-orders", b"odd", &[0, 0, 0, 3, 231, 2]).await?;
+        let page = api.browse("avro-orders", "from=earliest&key=odd").await?;
+        let d = page.messages[0].value_decoded.as_ref().context("decoded")?;
+        ensure!(d.schema_id == 999 && d.json.is_none() && d.error.is_some(), "{d:?}");
+
+        // The live tail decodes too.
+        let url = api.ws_url(&paths::tail(LOCAL, "avro-orders"));
+        let (mut tail, _) = tokio_tungstenite::connect_async(url).await?;
+        let _: ProduceResult = api
+            .ok(Method::POST, &paths::messages(LOCAL, "avro-orders"),
+                Some(json!({"records": [{"value": order.to_string()}],
+                            "value_schema": {"subject": "avro-orders-value", "version": 1}})),
+                StatusCode::OK)
+            .await?;
+        let frame = tokio::time::timeout(Duration::from_secs(15), tail.next())
+            .await
+            .context("no tail frame within 15 s")?
+            .context("tail closed")??;
+        let TailEvent::Message { message } = serde_json::from_str(frame.to_text()?)? else {
+            bail!("expected a message: {frame:?}");
+        };
+        let shown: Value = serde_json::from_str(
+            message.value_decoded.as_ref().and_then(|d| d.json.as_deref()).context("decoded in tail")?,
+        )?;
+        ensure!(shown == order, "{shown}");
+        tail.close(None).await?;
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn consume_rate_holds_between_periodic_commits() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let api = Api::new(&sandbox);
+    let addr = sandbox.kafka_address().to_string();
+    bounded(async {
+        let _: TopicDetail = api
+            .ok(
+                reqwest::Method::POST,
+                &paths::topics(LOCAL),
+                Some(json!({"name": "steady", "partitions": 1})),
+                StatusCode::CREATED,
+            )
+            .await?;
+        // A producer writing ~100 records a second, and a consumer reading them with the
+        // client's default auto-commit (every 5 s).
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let producing = {
+            let (addr, stop) = (addr.clone(), std::sync::Arc::clone(&stop));
+            tokio::spawn(async move {
+                let p = producer(&addr)?;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for _ in 0..20 {
+                        p.send(
+                            FutureRecord::<(), _>::to("steady").payload("x"),
+                            Duration::from_secs(10),
+                        )
+                        .await
+                        .map_err(|(e, _)| anyhow!("producing: {e}"))?;
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                tokio::task::spawn_blocking(move || drop(p)).await?;
+                anyhow::Ok(())
+            })
+        };
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &addr)
+            .set("group.id", "steady-readers")
+            .set("auto.offset.reset", "earliest")
+            .create()?;
+        consumer.subscribe(&["steady"])?;
+        let consuming = {
+            let stop = std::sync::Arc::clone(&stop);
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = tokio::time::timeout(Duration::from_millis(200), consumer.recv()).await;
+                }
+                tokio::task::spawn_blocking(move || drop(consumer)).await?;
+                anyhow::Ok(())
+            })
+        };
+        // Once consumption shows, it keeps showing between the commits.
+        let first = wait_until("a consume rate", Duration::from_secs(30), || async {
+            let r: Vec<RateSample> = api.get(&paths::rates(LOCAL)).await?;
+            Ok(r.iter()
+                .rev()
+                .find(|s| s.consume_per_sec > 0.0)
+                .map(|s| s.ts_ms))
+        })
+        .await?;
+        tokio::time::sleep(Duration::from_millis(4_500)).await;
+        let rates: Vec<RateSample> = api.get(&paths::rates(LOCAL)).await?;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        producing.await??;
+        consuming.await??;
+        let after: Vec<f64> = rates
+            .iter()
+            .filter(|s| s.ts_ms > first)
+            .map(|s| s.consume_per_sec)
+            .collect();
+        ensure!(after.len() >= 3, "{rates:?}");
+        ensure!(
+            after.iter().all(|r| *r > 20.0),
+            "the consume rate dropped between commits: {after:?}"
+        );
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}

@@ -1,9 +1,9 @@
 //! The clusters the workbench knows: the embedded one (id `local`, always present) and remote
 //! ones added through the API, persisted to `<data_dir>/workbench/clusters.json` (SASL
 //! passwords included, since the file is the user's own; they are never returned by the API).
-//! Owns each cluster's lazily created [`ClientSet`] and its [`Metrics`], and when a cluster
-//! was last asked about (samplers of remote clusters idle without it). Never talks Kafka
-//! itself beyond creating clients.
+//! Owns each cluster's lazily created [`ClientSet`], its schema registry client, its
+//! [`Metrics`], and when a cluster was last asked about (samplers of remote clusters idle
+//! without it). Never talks Kafka itself beyond creating clients.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,6 +18,8 @@ use sluice_api::{ClusterInfo, ClusterSecurity, NewCluster, EMBEDDED_CLUSTER};
 use crate::error::{Result, WorkbenchError};
 use crate::kafka::{ClientSet, ConnectionSettings};
 use crate::rates::Metrics;
+use crate::registry::RegistryClient;
+use crate::schemas::SchemaCache;
 
 const CLUSTERS_FILE_VERSION: u32 = 1;
 /// A remote cluster's sampler runs while someone asked about it this recently.
@@ -56,11 +58,23 @@ pub struct Cluster {
     /// Set when the cluster is removed: no new clients are created after that.
     closed: AtomicBool,
     pub metrics: Arc<Metrics>,
+    /// The cluster's schema registry, when it has one.
+    registry: Option<Arc<RegistryClient>>,
+    /// Schemas of the registry by id, for decoding and encoding data.
+    pub schemas: SchemaCache,
 }
 
 impl Cluster {
     fn new(info: ClusterInfo, settings: ConnectionSettings) -> Arc<Cluster> {
+        let registry = info.schema_registry_url.as_deref().and_then(|url| {
+            RegistryClient::new(url)
+                .map_err(|e| tracing::warn!("cluster {}: {e}", info.id))
+                .ok()
+                .map(Arc::new)
+        });
         Arc::new(Cluster {
+            registry,
+            schemas: SchemaCache::default(),
             info,
             settings,
             clients: Mutex::new(None),
@@ -72,6 +86,16 @@ impl Cluster {
 
     pub fn id(&self) -> &str {
         &self.info.id
+    }
+
+    /// The cluster's schema registry; `404 not_found` when it has none.
+    pub fn registry(&self) -> Result<Arc<RegistryClient>> {
+        self.registry.clone().ok_or_else(|| {
+            WorkbenchError::NotFound(format!(
+                "cluster {:?} has no schema registry URL",
+                self.info.id
+            ))
+        })
     }
 
     /// The cluster's clients, created on first use.
@@ -128,8 +152,13 @@ pub struct ClusterRegistry {
 }
 
 impl ClusterRegistry {
-    /// Loads the remote clusters saved under `data_dir` (a missing file means none).
-    pub fn load(data_dir: &Path, embedded_bootstrap: &str) -> Result<ClusterRegistry> {
+    /// Loads the remote clusters saved under `data_dir` (a missing file means none). The
+    /// embedded cluster reaches the embedded registry at `embedded_registry`, when it runs.
+    pub fn load(
+        data_dir: &Path,
+        embedded_bootstrap: &str,
+        embedded_registry: Option<&str>,
+    ) -> Result<ClusterRegistry> {
         let file = data_dir.join("workbench").join("clusters.json");
         let stored: Vec<StoredCluster> = match std::fs::read(&file) {
             Ok(bytes) => {
@@ -164,7 +193,7 @@ impl ClusterRegistry {
                 protocol: "PLAINTEXT".into(),
                 ..ClusterSecurity::default()
             },
-            schema_registry_url: None,
+            schema_registry_url: embedded_registry.map(str::to_string),
             connect_url: None,
             ksqldb_url: None,
         };
@@ -235,6 +264,9 @@ impl ClusterRegistry {
             ksqldb_url: non_empty(new.ksqldb_url),
         };
         let (info, settings) = entry.to_info();
+        if let Some(url) = &info.schema_registry_url {
+            RegistryClient::new(url)?;
+        }
         // Refuse settings librdkafka would refuse, before they are saved.
         settings
             .base_config()
@@ -360,7 +392,7 @@ mod tests {
     #[test]
     fn remote_clusters_persist_and_passwords_stay_in_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let reg = ClusterRegistry::load(dir.path(), "127.0.0.1:1").unwrap();
+        let reg = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None).unwrap();
         let added = reg
             .add(NewCluster {
                 name: "Staging".into(),
@@ -377,7 +409,7 @@ mod tests {
             .unwrap();
         assert_eq!(added.info.id, "staging");
         assert_eq!(added.info.security.protocol, "SASL_PLAINTEXT");
-        let again = ClusterRegistry::load(dir.path(), "127.0.0.1:1").unwrap();
+        let again = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None).unwrap();
         let ids: Vec<String> = again.list().iter().map(|c| c.info.id.clone()).collect();
         assert_eq!(ids, vec!["local".to_string(), "staging".to_string()]);
         let staging = again.get("staging").unwrap();
@@ -387,7 +419,7 @@ mod tests {
             .contains("secret"));
         again.remove("staging").unwrap();
         assert!(again.remove("local").is_err());
-        let third = ClusterRegistry::load(dir.path(), "127.0.0.1:1").unwrap();
+        let third = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None).unwrap();
         assert_eq!(third.list().len(), 1);
     }
 }

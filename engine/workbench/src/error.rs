@@ -30,6 +30,9 @@ pub enum WorkbenchError {
     /// 503: the cluster could not be reached in time.
     #[error("{0}")]
     Unavailable(String),
+    /// 502 `unavailable`: the cluster's schema registry could not be reached, or failed.
+    #[error("{0}")]
+    RegistryUnavailable(String),
     /// 500: a fault of the workbench itself (I/O on its own files, a failed task).
     #[error("{0}")]
     Internal(String),
@@ -45,6 +48,7 @@ impl WorkbenchError {
             WorkbenchError::Conflict(_) => StatusCode::CONFLICT,
             WorkbenchError::Kafka(_) => StatusCode::BAD_GATEWAY,
             WorkbenchError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WorkbenchError::RegistryUnavailable(_) => StatusCode::BAD_GATEWAY,
             WorkbenchError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -56,7 +60,9 @@ impl WorkbenchError {
             WorkbenchError::BadRequest(_) => "bad_request",
             WorkbenchError::Conflict(_) => "conflict",
             WorkbenchError::Kafka(_) => "kafka",
-            WorkbenchError::Unavailable(_) => "unavailable",
+            WorkbenchError::Unavailable(_) | WorkbenchError::RegistryUnavailable(_) => {
+                "unavailable"
+            }
             WorkbenchError::Internal(_) => "internal",
         }
     }

@@ -7,12 +7,16 @@
 //! of errors to HTTP answers in `error`.
 
 pub mod clusters;
+pub mod codec;
 pub mod error;
+pub mod forms;
 pub mod groups;
 pub mod kafka;
 pub mod live;
 pub mod messages;
 pub mod rates;
+pub mod registry;
+pub mod schemas;
 pub mod topics;
 pub mod ui;
 
@@ -23,10 +27,10 @@ use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use parking_lot::Mutex;
 use sluice_api::{
@@ -53,6 +57,8 @@ pub struct WorkbenchConfig {
     pub ui_dir: Option<PathBuf>,
     /// The embedded broker's log, read for topic sizes on disk.
     pub embedded_store: Option<Arc<LogStore>>,
+    /// The embedded schema registry's URL (`http://host:port`), when it runs.
+    pub embedded_registry_url: Option<String>,
 }
 
 /// What every handler shares.
@@ -107,9 +113,11 @@ impl Workbench {
             .map_err(|e| WorkbenchError::Internal(format!("workbench listener: {e}")))?;
         let data_dir = config.data_dir.clone();
         let bootstrap = config.embedded_bootstrap.clone();
-        let registry =
-            tokio::task::spawn_blocking(move || ClusterRegistry::load(&data_dir, &bootstrap))
-                .await??;
+        let registry_url = config.embedded_registry_url.clone();
+        let registry = tokio::task::spawn_blocking(move || {
+            ClusterRegistry::load(&data_dir, &bootstrap, registry_url.as_deref())
+        })
+        .await??;
         let (stop_tx, stop_rx) = watch::channel(false);
         let state = Arc::new(AppState {
             clusters: registry,
@@ -219,6 +227,21 @@ fn router(state: Arc<AppState>, ui_dir: Option<&std::path::Path>) -> Router {
             "/clusters/{cluster}/groups/{group}/reset",
             axum::routing::post(reset_group),
         )
+        .route("/clusters/{cluster}/schemas/subjects", get(list_subjects))
+        .route(
+            "/clusters/{cluster}/schemas/validate",
+            axum::routing::post(validate_schema),
+        )
+        .route(
+            "/clusters/{cluster}/schemas/subjects/{subject}/compare",
+            get(compare_versions),
+        )
+        .route(
+            "/clusters/{cluster}/schemas/subjects/{subject}/form",
+            get(schema_form),
+        )
+        .route("/clusters/{cluster}/registry", any(registry_proxy))
+        .route("/clusters/{cluster}/registry/{*path}", any(registry_proxy))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .with_state(state);
@@ -391,10 +414,11 @@ async fn browse(
     ApiPath((id, topic)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<BrowseQuery>,
 ) -> Result<Json<sluice_api::MessagePage>> {
-    let (_, clients) = s.clients(&id)?;
-    Ok(Json(
-        blocking(move || messages::browse(&clients, &topic, &q)).await?,
-    ))
+    let (cluster, clients) = s.clients(&id)?;
+    let t = topic.clone();
+    let mut page = blocking(move || messages::browse(&clients, &t, &q)).await?;
+    page.messages = schemas::decode_messages(&cluster, &topic, page.messages).await;
+    Ok(Json(page))
 }
 
 async fn produce(
@@ -402,7 +426,7 @@ async fn produce(
     ApiPath((id, topic)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ProduceRequest>,
 ) -> Result<Json<sluice_api::ProduceResult>> {
-    let (_, clients) = s.clients(&id)?;
+    let (cluster, clients) = s.clients(&id)?;
     let c = Arc::clone(&clients);
     let t = topic.clone();
     let partitions = blocking(move || Ok(c.metadata()?.topic(&t)?.partitions.len())).await?;
@@ -416,7 +440,10 @@ async fn produce(
             "topic {topic:?} has no partition {p}"
         )));
     }
-    Ok(Json(messages::produce(&clients, &topic, &req).await?))
+    let payloads = schemas::encode_records(&cluster, &req).await?;
+    Ok(Json(
+        messages::produce(&clients, &topic, &req, &payloads).await?,
+    ))
 }
 
 async fn tail(
@@ -499,4 +526,95 @@ async fn delete_group(
         let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------------------
+// Schemas
+// ---------------------------------------------------------------------------------------
+
+/// Largest request body forwarded to a registry.
+const MAX_REGISTRY_BODY: usize = 16 * 1024 * 1024;
+
+/// `/clusters/{cluster}/registry/{path}`: the request, verbatim, to the cluster's registry.
+async fn registry_proxy(
+    State(s): Shared,
+    method: axum::http::Method,
+    OriginalUri(uri): OriginalUri,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response> {
+    // The path is taken raw from the URI, so percent-escapes (a `/` in a subject name)
+    // reach the registry as the client wrote them.
+    let prefix = format!("{}/clusters/", sluice_api::API_PREFIX);
+    let after = uri.path().strip_prefix(prefix.as_str()).unwrap_or_default();
+    let (id, rest) = after.split_once('/').unwrap_or((after, ""));
+    let rest = rest.strip_prefix("registry").unwrap_or(rest);
+    let rest = rest.trim_start_matches('/');
+    let registry = s.cluster(id)?.registry()?;
+    let body = axum::body::to_bytes(body, MAX_REGISTRY_BODY)
+        .await
+        .map_err(|e| WorkbenchError::BadRequest(format!("request body: {e}")))?;
+    let target = match uri.query() {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest.to_string(),
+    };
+    Ok(registry
+        .forward(method, &target, &headers, body)
+        .await?
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct SubjectsQuery {
+    #[serde(default)]
+    deleted: bool,
+}
+
+async fn list_subjects(
+    State(s): Shared,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<SubjectsQuery>,
+) -> Result<Json<Vec<sluice_api::SubjectSummary>>> {
+    let registry = s.cluster(&id)?.registry()?;
+    Ok(Json(schemas::subjects(registry, q.deleted).await?))
+}
+
+async fn validate_schema(
+    State(s): Shared,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<sluice_api::ValidateSchema>,
+) -> Result<Json<sluice_api::SchemaValidation>> {
+    let registry = s.cluster(&id)?.registry().ok();
+    Ok(Json(schemas::validate(registry, req).await?))
+}
+
+#[derive(serde::Deserialize)]
+struct CompareQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn compare_versions(
+    State(s): Shared,
+    ApiPath((id, subject)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<CompareQuery>,
+) -> Result<Json<sluice_api::SchemaComparison>> {
+    let registry = s.cluster(&id)?.registry()?;
+    Ok(Json(
+        schemas::compare(registry, &subject, q.from, q.to).await?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct FormQuery {
+    version: Option<String>,
+}
+
+async fn schema_form(
+    State(s): Shared,
+    ApiPath((id, subject)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<FormQuery>,
+) -> Result<Json<sluice_api::SchemaForm>> {
+    let cluster = s.cluster(&id)?;
+    Ok(Json(schemas::form(&cluster, &subject, q.version).await?))
 }

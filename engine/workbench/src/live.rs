@@ -1,7 +1,7 @@
 //! The WebSocket surfaces: the live tail of a topic (an assign-only consumer on a blocking
 //! thread, started at the end offsets resolved before the upgrade is answered, so everything
 //! produced after the client connected is delivered) and the per-second feed of rate samples.
-//! One JSON text frame per event. A socket ends when the client goes away, the cluster or
+//! One JSON text frame per event; wire-format data is decoded through the cluster's registry. A socket ends when the client goes away, the cluster or
 //! topic cannot be read, or the workbench stops; the reader thread stops with it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,11 +74,14 @@ pub async fn tail(
         value: q.value,
         header: q.header,
     };
-    Ok(ws.on_upgrade(move |socket| run_tail(socket, settings, starts, filter, stop)))
+    Ok(ws
+        .on_upgrade(move |socket| run_tail(socket, cluster, topic, settings, starts, filter, stop)))
 }
 
 async fn run_tail(
     mut socket: WebSocket,
+    cluster: Arc<Cluster>,
+    topic: String,
     settings: ConnectionSettings,
     starts: Vec<(Tp, i64)>,
     filter: MessageFilter,
@@ -92,7 +95,10 @@ async fn run_tail(
     loop {
         tokio::select! {
             event = rx.recv() => {
-                let Some(event) = event else { break };
+                let Some(mut event) = event else { break };
+                if let TailEvent::Message { message } = &mut event {
+                    crate::schemas::decode_message(&cluster, &topic, message).await;
+                }
                 let Ok(text) = serde_json::to_string(&event) else { continue };
                 if socket.send(WsMessage::Text(text.into())).await.is_err() {
                     break;

@@ -2,7 +2,8 @@
 //! partition to where the query says, reading up to the end offsets seen at the start),
 //! producing (acks=all, every record `copies` times), and turning a Kafka record into the
 //! API's [`Message`] (UTF-8 text or base64, headers, Confluent wire-format schema ids) and the
-//! filters shared with the live tail. Never commits offsets and never joins a group.
+//! filters shared with the live tail. Never commits offsets and never joins a group; decoding
+//! wire-format data through a registry is `schemas`'.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -305,11 +306,16 @@ fn read_ranges(
     Ok((messages, scanned, !stopped_early))
 }
 
-/// Sends every record `copies` times and waits for each acknowledgement.
+/// A record's key and value bytes, as sent.
+pub type Payload = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Sends every record `copies` times and waits for each acknowledgement; `payloads` are the
+/// records' key and value bytes (the texts, or their wire-format serialization).
 pub async fn produce(
     clients: &ClientSet,
     topic: &str,
     req: &ProduceRequest,
+    payloads: &[Payload],
 ) -> Result<ProduceResult> {
     let copies = u64::from(req.copies.unwrap_or(1));
     let total = (req.records.len() as u64).saturating_mul(copies);
@@ -325,7 +331,7 @@ pub async fn produce(
         last: None,
     };
     for _ in 0..copies {
-        for r in &req.records {
+        for (r, (key, value)) in req.records.iter().zip(payloads) {
             let mut headers = OwnedHeaders::new();
             for h in &r.headers {
                 headers = headers.insert(Header {
@@ -333,12 +339,12 @@ pub async fn produce(
                     value: h.value.as_deref(),
                 });
             }
-            let mut record: FutureRecord<'_, str, str> = FutureRecord::to(topic).headers(headers);
-            if let Some(k) = &r.key {
-                record = record.key(k.as_str());
+            let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
+            if let Some(k) = key {
+                record = record.key(k.as_slice());
             }
-            if let Some(v) = &r.value {
-                record = record.payload(v.as_str());
+            if let Some(v) = value {
+                record = record.payload(v.as_slice());
             }
             if let Some(p) = r.partition {
                 record = record.partition(p);

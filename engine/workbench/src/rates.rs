@@ -2,7 +2,8 @@
 //! is active: always for the embedded one, for a remote one while someone asked about it in
 //! the last minutes) takes the end offsets of user topics and every group's committed offsets,
 //! and derives the produce rate (end offsets' growth), the consume rate (committed offsets'
-//! growth), and each group's lag (kept every 5 s). Owns the history (~10 min of rates, ~1 h of
+//! growth, spread over the time between a group's commits: consumers commit every few seconds,
+//! not every second), and each group's lag (kept every 5 s). Owns the history (~10 min of rates, ~1 h of
 //! lag) and the broadcast of each new rate sample to `rates/live` sockets. Never serves HTTP.
 
 use std::collections::{HashMap, VecDeque};
@@ -38,6 +39,50 @@ struct History {
     lag: HashMap<String, VecDeque<LagSample>>,
     previous: Option<Snapshot>,
     last_lag_at: Option<Instant>,
+    /// Per group and partition, how its committed offset last moved.
+    commits: HashMap<(String, Tp), CommitTrack>,
+}
+
+/// A committed offset over time. Clients commit periodically (every 5 s by default in
+/// librdkafka, the Java client and kafka-python), so between two commits the offset stands
+/// still while the group consumes: the rate of the last move holds until the next one, and
+/// lapses when no move comes within twice the last interval.
+struct CommitTrack {
+    offset: i64,
+    /// When `offset` was first seen.
+    since: Instant,
+    /// Records per second of the last move, and how long it took.
+    rate: f64,
+    interval: Duration,
+}
+
+impl CommitTrack {
+    fn observe(&mut self, offset: i64, at: Instant) {
+        if offset == self.offset {
+            return;
+        }
+        let dt = at.duration_since(self.since);
+        if offset > self.offset && !dt.is_zero() {
+            self.rate = (offset - self.offset) as f64 / dt.as_secs_f64();
+            self.interval = dt;
+        } else {
+            // Moved back (a reset): no consumption.
+            self.rate = 0.0;
+            self.interval = Duration::ZERO;
+        }
+        self.offset = offset;
+        self.since = at;
+    }
+
+    /// The consumption rate at `at`: the last move's, while the next one is not overdue.
+    fn rate_at(&self, at: Instant) -> f64 {
+        let overdue = self.interval * 2 + RATE_INTERVAL;
+        if at.duration_since(self.since) > overdue {
+            0.0
+        } else {
+            self.rate
+        }
+    }
 }
 
 /// The history of one cluster, and the feed of new rate samples.
@@ -54,6 +99,7 @@ impl Default for Metrics {
                 lag: HashMap::new(),
                 previous: None,
                 last_lag_at: None,
+                commits: HashMap::new(),
             }),
             live: broadcast::channel(64).0,
         }
@@ -82,7 +128,9 @@ impl Metrics {
 
     /// Forgets the last snapshot, so a pause does not show up as one big rate.
     fn pause(&self) {
-        self.history.lock().previous = None;
+        let mut h = self.history.lock();
+        h.previous = None;
+        h.commits.clear();
     }
 
     /// Folds a new snapshot into the history; returns the rate sample it produced.
@@ -118,21 +166,37 @@ impl Metrics {
                 .iter()
                 .filter_map(|(tp, end)| prev.ends.get(tp).map(|p| (end - p).max(0)))
                 .sum();
-            let consumed: i64 = snap
-                .committed
-                .iter()
-                .flat_map(|(g, offsets)| {
-                    let before = prev.committed.get(g);
-                    offsets.iter().filter_map(move |(tp, c)| {
-                        before.and_then(|b| b.get(tp)).map(|p| (c - p).max(0))
-                    })
-                })
-                .sum();
             Some(RateSample {
                 ts_ms: now_ms,
                 produce_per_sec: produced as f64 / secs,
-                consume_per_sec: consumed as f64 / secs,
+                consume_per_sec: 0.0,
             })
+        });
+        // Committed offsets: follow each one's moves (groups and partitions that went away
+        // are forgotten).
+        let at = snap.at;
+        h.commits.retain(|(g, tp), _| {
+            snap.committed
+                .get(g)
+                .is_some_and(|offsets| offsets.contains_key(tp))
+        });
+        for (g, offsets) in &snap.committed {
+            for (tp, c) in offsets {
+                h.commits
+                    .entry((g.clone(), tp.clone()))
+                    .and_modify(|t| t.observe(*c, at))
+                    .or_insert(CommitTrack {
+                        offset: *c,
+                        since: at,
+                        rate: 0.0,
+                        interval: Duration::ZERO,
+                    });
+            }
+        }
+        let consumed: f64 = h.commits.values().map(|t| t.rate_at(at)).sum();
+        let sample = sample.map(|s| RateSample {
+            consume_per_sec: consumed,
+            ..s
         });
         h.previous = Some(snap);
         if let Some(s) = sample {
@@ -251,5 +315,43 @@ mod tests {
         m.record(snap(t0 + Duration::from_secs(6), 130, 0), 7_000);
         assert_eq!(m.lag("g").last().unwrap().lag, 130);
         assert!(m.lag("other").is_empty());
+    }
+
+    #[test]
+    fn periodic_commits_make_a_steady_consume_rate() {
+        // A consumer reading 10 records a second and committing every 5 s (the clients'
+        // default), sampled every second.
+        let m = Metrics::default();
+        let t0 = Instant::now();
+        let mut rates = Vec::new();
+        for second in 0..=20u64 {
+            let committed = (second / 5 * 50) as i64;
+            let at = t0 + Duration::from_secs(second);
+            if let Some(s) = m.record(snap(at, 1_000, committed), second as i64 * 1000) {
+                rates.push(s.consume_per_sec);
+            }
+        }
+        // Nothing is known before the first move (at 5 s); from then on, 10 a second.
+        assert!(rates[..4].iter().all(|r| *r == 0.0), "{rates:?}");
+        assert!(rates[4..].iter().all(|r| *r == 10.0), "{rates:?}");
+        // The consumer stops: the rate lapses once the next commit is overdue (2 x 5 s).
+        let mut after = Vec::new();
+        for second in 21..=32u64 {
+            let at = t0 + Duration::from_secs(second);
+            if let Some(s) = m.record(snap(at, 1_000, 200), second as i64 * 1000) {
+                after.push(s.consume_per_sec);
+            }
+        }
+        assert_eq!(after.first(), Some(&10.0), "{after:?}");
+        assert_eq!(after.last(), Some(&0.0), "{after:?}");
+        // A pause forgets the moves: no stale rate after it.
+        m.pause();
+        assert!(m
+            .record(snap(t0 + Duration::from_secs(40), 1_000, 300), 40_000)
+            .is_none());
+        let s = m
+            .record(snap(t0 + Duration::from_secs(41), 1_000, 300), 41_000)
+            .unwrap();
+        assert_eq!(s.consume_per_sec, 0.0);
     }
 }

@@ -15,6 +15,8 @@ use crate::error::{RegistryError, Result};
 #[derive(Debug, Clone)]
 pub struct AvroSchema {
     schema: Schema,
+    /// The referenced schemas, parsed (what `Ref`s in `schema` resolve to).
+    referenced: Vec<Schema>,
     /// Named types by full name (the schema's own and its references'), to follow `Ref`s.
     names: HashMap<String, Schema>,
     canonical: String,
@@ -22,27 +24,49 @@ pub struct AvroSchema {
 
 impl AvroSchema {
     pub fn parse(text: &str, references: &[String]) -> Result<AvroSchema> {
-        let invalid = |e: &dyn std::fmt::Display| {
-            RegistryError::InvalidSchema(format!("{text}, details: {e}"))
-        };
+        Self::parse_detailed(text, references)
+            .map_err(|e| RegistryError::InvalidSchema(format!("{text}, details: {e}")))
+    }
+
+    /// Parses, failing with the parser's own message.
+    pub fn parse_detailed(
+        text: &str,
+        references: &[String],
+    ) -> std::result::Result<AvroSchema, String> {
         let (schema, referenced) = if references.is_empty() {
             (
-                Schema::parse_str(text).map_err(|e| invalid(&e))?,
+                Schema::parse_str(text).map_err(|e| e.to_string())?,
                 Vec::new(),
             )
         } else {
-            Schema::parse_str_with_list(text, references.iter()).map_err(|e| invalid(&e))?
+            Schema::parse_str_with_list(text, references.iter()).map_err(|e| e.to_string())?
         };
-        let canonical = serde_json::to_string(&schema).map_err(|e| invalid(&e))?;
+        let canonical = serde_json::to_string(&schema).map_err(|e| e.to_string())?;
         let mut names = HashMap::new();
         for s in referenced.iter().chain(std::iter::once(&schema)) {
             collect_names(s, &mut names);
         }
         Ok(AvroSchema {
             schema,
+            referenced,
             names,
             canonical,
         })
+    }
+
+    /// The parsed schema (named types of references appear as `Schema::Ref`).
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The referenced schemas, which `Schema::Ref`s in [`AvroSchema::schema`] name.
+    pub fn referenced(&self) -> &[Schema] {
+        &self.referenced
+    }
+
+    /// A named type (record, enum, fixed) by full name, from the schema or its references.
+    pub fn named(&self, full_name: &str) -> Option<&Schema> {
+        self.names.get(full_name)
     }
 
     pub fn canonical(&self) -> String {

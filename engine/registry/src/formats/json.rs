@@ -27,8 +27,9 @@ use crate::error::{RegistryError, Result};
 // turning that on would change every map in the workspace).
 // ---------------------------------------------------------------------------------------------
 
+/// JSON whose objects keep their keys in the order written.
 #[derive(Debug, Clone, PartialEq)]
-enum Ordered {
+pub enum Ordered {
     Null,
     Bool(bool),
     Number(serde_json::Number),
@@ -38,7 +39,8 @@ enum Ordered {
 }
 
 impl Ordered {
-    fn sorted(&self) -> Ordered {
+    /// The same JSON with every object's keys sorted.
+    pub fn sorted(&self) -> Ordered {
         match self {
             Ordered::Array(a) => Ordered::Array(a.iter().map(Ordered::sorted).collect()),
             Ordered::Object(o) => {
@@ -955,7 +957,16 @@ impl JsonSchema {
     /// Parses `text`; `references` are the (reference name, text) pairs of the registered
     /// schemas its `$ref`s may name.
     pub fn parse(text: &str, references: &[(String, String)]) -> Result<JsonSchema> {
-        let invalid = |why: &str| RegistryError::InvalidSchema(format!("{text}, details: {why}"));
+        Self::parse_detailed(text, references)
+            .map_err(|why| RegistryError::InvalidSchema(format!("{text}, details: {why}")))
+    }
+
+    /// Parses, failing with the reason alone.
+    pub fn parse_detailed(
+        text: &str,
+        references: &[(String, String)],
+    ) -> std::result::Result<JsonSchema, String> {
+        let invalid = |why: &str| why.to_string();
         let ordered: Ordered =
             serde_json::from_str(text).map_err(|e| invalid(&format!("not JSON: {e}")))?;
         let value: Value =

@@ -6,8 +6,18 @@ pub mod avro;
 pub mod json;
 pub mod protobuf;
 
-use crate::error::Result;
+use crate::error::{RegistryError, Result};
 use crate::model::SchemaType;
+
+/// A schema text that did not parse: the registry's error, the parser's own words, and where
+/// in the text (1-based line and column) when the parser says or the offending name is found.
+#[derive(Debug)]
+pub struct ParseFailure {
+    pub error: RegistryError,
+    pub message: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
 
 /// A schema that parsed, of any format.
 #[derive(Debug, Clone)]
@@ -41,6 +51,55 @@ impl ParsedSchema {
             SchemaType::Json => Ok(ParsedSchema::Json(json::JsonSchema::parse(
                 text, references,
             )?)),
+        }
+    }
+
+    /// [`ParsedSchema::parse`], with the failure located in `text` where possible: JSON
+    /// syntax errors (Avro, JSON Schema) and `.proto` errors carry their position; for other
+    /// Avro and JSON Schema errors the first name the message quotes is looked up in the text.
+    pub fn parse_located(
+        schema_type: SchemaType,
+        text: &str,
+        references: &[(String, String)],
+    ) -> std::result::Result<Self, ParseFailure> {
+        let wrap = |message: String| {
+            let (line, column) = match locate_json_syntax(text) {
+                Some(at) => (Some(at.0), Some(at.1)),
+                None => match locate_quoted_name(text, &message) {
+                    Some(at) => (Some(at.0), Some(at.1)),
+                    None => (None, None),
+                },
+            };
+            ParseFailure {
+                error: RegistryError::InvalidSchema(format!("{text}, details: {message}")),
+                message,
+                line,
+                column,
+            }
+        };
+        match schema_type {
+            SchemaType::Avro => {
+                let mut texts: Vec<String> = Vec::new();
+                for (_, t) in references {
+                    if !texts.contains(t) {
+                        texts.push(t.clone());
+                    }
+                }
+                avro::AvroSchema::parse_detailed(text, &texts)
+                    .map(ParsedSchema::Avro)
+                    .map_err(wrap)
+            }
+            SchemaType::Json => json::JsonSchema::parse_detailed(text, references)
+                .map(ParsedSchema::Json)
+                .map_err(wrap),
+            SchemaType::Protobuf => protobuf::ProtobufSchema::parse_located(text, references)
+                .map(ParsedSchema::Protobuf)
+                .map_err(|f| ParseFailure {
+                    error: f.error,
+                    message: f.message,
+                    line: f.location.map(|l| l.0),
+                    column: f.location.map(|l| l.1),
+                }),
         }
     }
 
@@ -92,5 +151,76 @@ impl ParsedSchema {
                 r.schema_type().name()
             )],
         }
+    }
+}
+
+/// Where `text` stops being JSON, if it does (serde_json's 1-based line and column).
+fn locate_json_syntax(text: &str) -> Option<(u32, u32)> {
+    let err = serde_json::from_str::<serde::de::IgnoredAny>(text).err()?;
+    let line = u32::try_from(err.line()).ok().filter(|l| *l > 0)?;
+    // serde_json reports column 0 for errors at a line's start.
+    let column = u32::try_from(err.column()).ok()?.max(1);
+    Some((line, column))
+}
+
+/// The place of the first name an error message quotes (`'x'`, `"x"`, `` `x` ``, or the word
+/// after the last `: `) that appears in `text` as a JSON string.
+fn locate_quoted_name(text: &str, message: &str) -> Option<(u32, u32)> {
+    let mut candidates: Vec<&str> = Vec::new();
+    for quote in ['\'', '"', '`'] {
+        let mut parts = message.split(quote);
+        parts.next();
+        while let Some(inside) = parts.next() {
+            candidates.push(inside);
+            parts.next();
+        }
+    }
+    // Quoted names in the order they appear in the message.
+    // (All are slices of `message`: their addresses order them.)
+    candidates.sort_by_key(|c| c.as_ptr() as usize);
+    if let Some((_, last)) = message.rsplit_once(": ") {
+        candidates.push(last.split_whitespace().next().unwrap_or(""));
+    }
+    candidates
+        .into_iter()
+        .map(|c| c.trim_matches(|ch: char| ch == '"' || ch == '\'' || ch == '`'))
+        .filter(|c| !c.is_empty() && c.len() <= 200 && !c.contains(['\n', '"', '\\']))
+        .find_map(|c| text.find(&format!("\"{c}\"")))
+        .map(|at| protobuf::line_column(text, at + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_located() {
+        let typo = "{\n  \"type\": \"record\",\n  \"name\": \"A\",\n  \"fields\": [\n    {\"name\": \"a\", \"type\": \"strng\"}\n  ]\n}";
+        let f = ParsedSchema::parse_located(SchemaType::Avro, typo, &[]).unwrap_err();
+        assert_eq!((f.line, f.column), (Some(5), Some(28)), "{}", f.message);
+        let syntax = "{\"type\": \"record\",\n \"name\" \"A\"}";
+        let f = ParsedSchema::parse_located(SchemaType::Avro, syntax, &[]).unwrap_err();
+        assert_eq!(f.line, Some(2), "{}", f.message);
+        let proto = "syntax = \"proto3\";\nmessage A {\n  int32 a = ;\n}";
+        let f = ParsedSchema::parse_located(SchemaType::Protobuf, proto, &[]).unwrap_err();
+        assert_eq!((f.line, f.column), (Some(3), Some(13)), "{}", f.message);
+        assert!(!f.message.contains("schema.proto"), "{}", f.message);
+        let json = "{\"type\": \"object\",\n \"properties\": {\"a\": {\"type\": 5}}}";
+        let f = ParsedSchema::parse_located(SchemaType::Json, json, &[]).unwrap_err();
+        assert!(
+            f.message.contains("not a valid JSON schema"),
+            "{}",
+            f.message
+        );
+        assert!(
+            ParsedSchema::parse_located(SchemaType::Json, "{\"type\": \"string\"}", &[]).is_ok()
+        );
+    }
+
+    #[test]
+    fn line_columns_count_characters() {
+        assert_eq!(protobuf::line_column("ab\ncd", 4), (2, 2));
+        assert_eq!(protobuf::line_column("é\nx", 99), (2, 2));
+        assert_eq!(protobuf::line_column("éa", 1), (1, 1));
     }
 }

@@ -37,6 +37,15 @@ impl ProtobufSchema {
     /// Parses `text` (`.proto` source, or a base64 `FileDescriptorProto`); `references` are
     /// (import path, registered text) pairs. `google/protobuf/*.proto` resolve without one.
     pub fn parse(text: &str, references: &[(String, String)]) -> Result<ProtobufSchema> {
+        Self::parse_located(text, references).map_err(|e| e.error)
+    }
+
+    /// Parses, failing with where in `text` the compiler stopped when it says (an error in
+    /// an imported file has no place in `text`).
+    pub fn parse_located(
+        text: &str,
+        references: &[(String, String)],
+    ) -> std::result::Result<ProtobufSchema, ProtoFailure> {
         let mut files: HashMap<String, String> = HashMap::new();
         for (name, t) in references {
             files.entry(name.clone()).or_insert_with(|| t.clone());
@@ -47,6 +56,15 @@ impl ProtobufSchema {
         }
         files.insert(main.clone(), text.to_string());
         let file = compile(&files, &main)?;
+        Ok(Self::from_file(file, text, files, main))
+    }
+
+    fn from_file(
+        file: FileDescriptor,
+        text: &str,
+        mut files: HashMap<String, String>,
+        main: String,
+    ) -> ProtobufSchema {
         let normalized = print_file(&file, true);
         // Stored like Confluent's canonicalString(): re-printed from the descriptor, so
         // formatting, comments and text-vs-base64 make no new id. Kept as given (trimmed)
@@ -59,11 +77,16 @@ impl ProtobufSchema {
             Ok(again) if from_base64 || same_descriptor(&again, &file) => reprint,
             _ => text.trim().to_string(),
         };
-        Ok(ProtobufSchema {
+        ProtobufSchema {
             file,
             canonical,
             normalized,
-        })
+        }
+    }
+
+    /// The compiled file (its imports reachable through it).
+    pub fn file(&self) -> &FileDescriptor {
+        &self.file
     }
 
     /// The schema text as stored: re-printed from the descriptor in declaration order (the
@@ -239,8 +262,45 @@ fn descriptor_from_base64(text: &str) -> Option<FileDescriptorProto> {
     FileDescriptorProto::decode(bytes.as_slice()).ok()
 }
 
+/// A `.proto` text that did not compile.
+#[derive(Debug)]
+pub struct ProtoFailure {
+    /// The registry's error (the message prefixed with `file:line:column`).
+    pub error: RegistryError,
+    /// The compiler's own message.
+    pub message: String,
+    /// 1-based line and column in the schema's own text, when the error is there.
+    pub location: Option<(u32, u32)>,
+}
+
+impl From<ProtoFailure> for RegistryError {
+    fn from(f: ProtoFailure) -> Self {
+        f.error
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(src: &str, offset: usize) -> (u32, u32) {
+    let mut offset = offset.min(src.len());
+    while !src.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
+}
+
 /// The compiler's message, prefixed with `file:line:column` when it points into a source.
-fn describe_error(err: &protox::Error, files: &HashMap<String, String>, main: &str) -> String {
+fn describe_error(
+    err: &protox::Error,
+    files: &HashMap<String, String>,
+    main: &str,
+) -> ProtoFailure {
     use miette::Diagnostic;
     let message = err.to_string();
     let file = err.file().unwrap_or(main).to_string();
@@ -248,18 +308,27 @@ fn describe_error(err: &protox::Error, files: &HashMap<String, String>, main: &s
         .labels()
         .and_then(|mut labels| labels.next())
         .map(|l| l.offset());
-    match (files.get(&file), offset) {
+    let (described, location) = match (files.get(&file), offset) {
         (Some(src), Some(offset)) => {
-            let before = &src[..offset.min(src.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("{file}:{line}:{column}: {message}")
+            let (line, column) = line_column(src, offset);
+            (
+                format!("{file}:{line}:{column}: {message}"),
+                (file == main).then_some((line, column)),
+            )
         }
-        _ => format!("{file}: {message}"),
+        _ => (format!("{file}: {message}"), None),
+    };
+    ProtoFailure {
+        error: RegistryError::InvalidSchema(described),
+        message,
+        location,
     }
 }
 
-fn compile(files: &HashMap<String, String>, main: &str) -> Result<FileDescriptor> {
+fn compile(
+    files: &HashMap<String, String>,
+    main: &str,
+) -> std::result::Result<FileDescriptor, ProtoFailure> {
     let resolver = Sources {
         files: files.clone(),
         google: GoogleFileResolver::new(),
@@ -268,12 +337,17 @@ fn compile(files: &HashMap<String, String>, main: &str) -> Result<FileDescriptor
     compiler.include_imports(true);
     compiler
         .open_file(main)
-        .map_err(|e| RegistryError::InvalidSchema(describe_error(&e, files, main)))?;
+        .map_err(|e| describe_error(&e, files, main))?;
     compiler
         .descriptor_pool()
         .get_file_by_name(main)
         .ok_or_else(|| {
-            RegistryError::InvalidSchema(format!("{main} did not compile to a file descriptor"))
+            let message = format!("{main} did not compile to a file descriptor");
+            ProtoFailure {
+                error: RegistryError::InvalidSchema(message.clone()),
+                message,
+                location: None,
+            }
         })
 }
 
