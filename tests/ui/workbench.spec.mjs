@@ -108,7 +108,13 @@ async function startSluice(dataDir, logPath) {
     });
     const kafka = endpoints.kafka || { host: "127.0.0.1", port: ports.kafka };
     const web = endpoints.workbench || endpoints.ui || { host: "127.0.0.1", port: ports.ui };
-    return { proc, bootstrap: `${kafka.host}:${kafka.port}`, url: `http://${web.host}:${web.port}` };
+    const registry = endpoints.registry || { host: "127.0.0.1", port: ports.registry };
+    return {
+        proc,
+        bootstrap: `${kafka.host}:${kafka.port}`,
+        url: `http://${web.host}:${web.port}`,
+        registry: `http://${registry.host}:${registry.port}`,
+    };
 }
 
 /// Runs a kafka-python snippet with `bootstrap`, `topic` and `group` defined.
@@ -791,6 +797,73 @@ async function main() {
             await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });
             const back = await page.$eval("[data-testid=cluster-select]", (el) => el.options.length);
             if (back !== 1) fail(`after removing, the switcher still lists ${back} clusters`);
+        });
+
+        await step("a second sluice as a remote cluster: its topics, messages, groups and schemas", async () => {
+            const far = await startSluice(path.join(tmp, "far-data"), path.join(tmp, "far.log"));
+            try {
+                const farTopic = "far-orders", farGroup = "far-group";
+                // Its data, written by real clients: kafka-python records and a committed
+                // group, and a schema registered over Confluent's REST API.
+                const out = spawnSync(PYTHON, ["-c", `
+import sys
+from kafka import KafkaProducer, KafkaConsumer
+from kafka.admin import KafkaAdminClient, NewTopic
+bootstrap, topic, group = sys.argv[1:4]
+KafkaAdminClient(bootstrap_servers=bootstrap).create_topics([NewTopic(topic, 1, 1)])
+p = KafkaProducer(bootstrap_servers=bootstrap)
+for i in range(4):
+    p.send(topic, key=b"far-%d" % i, value=b'{"far": %d}' % i)
+p.flush()
+c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                  enable_auto_commit=False, consumer_timeout_ms=10000)
+seen = 0
+for m in c:
+    seen += 1
+    if seen == 3:
+        break
+c.commit()
+c.close()
+print(seen)
+`, far.bootstrap, farTopic, farGroup], { encoding: "utf8", timeout: 90_000 });
+                if (out.status !== 0) fail(`kafka-python against the remote sluice failed:\n${out.stderr}`);
+                const reg = await fetch(`${far.registry}/subjects/${farTopic}-value/versions`, {
+                    method: "POST",
+                    headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
+                    body: JSON.stringify({ schema: JSON.stringify({ type: "record", name: "Far", fields: [{ name: "far", type: "int" }] }) }),
+                });
+                if (!reg.ok) fail(`registering on the remote registry: ${reg.status} ${await reg.text()}`);
+
+                await page.goto(`${sluice.url}/topics`);
+                await page.click("[data-testid=add-cluster]");
+                await page.fill("[data-testid=add-cluster-dialog] input[placeholder=staging]", "far");
+                await page.fill('[data-testid=add-cluster-dialog] input[placeholder="broker1:9092,broker2:9092"]', far.bootstrap);
+                await page.fill('[data-testid=add-cluster-dialog] input[placeholder="http://registry:8081"]', far.registry);
+                await page.click("[data-testid=add-cluster-submit]");
+                await page.waitForSelector("[data-testid=add-cluster-dialog]", { state: "detached" });
+                // The list is the remote one: its topic, not the embedded cluster's.
+                await page.waitForSelector(`[data-testid=topic-row][data-name="${farTopic}"]`);
+                await waitRows(`[data-testid=topic-row][data-name="${TOPIC}"]`, 0, "the embedded topic on the remote cluster's list");
+                await shot("remote-topics");
+                await page.click(`[data-testid=topic-row][data-name="${farTopic}"]`);
+                await page.waitForSelector("[data-testid=load-messages]:not([disabled])");
+                await page.selectOption("[data-testid=start-from]", "earliest");
+                await loadMessages();
+                await waitText("[data-testid=message-count]", "4 messages", "the remote topic's messages");
+                await shot("remote-messages");
+                await page.click("[data-testid=nav-groups]");
+                await page.waitForSelector(`[data-testid=group-row][data-group="${farGroup}"]`);
+                await waitText(`[data-testid=group-row][data-group="${farGroup}"] [data-testid=group-lag]`, "1", "the remote group's lag");
+                await shot("remote-groups");
+                await page.click("[data-testid=nav-schemas]");
+                await page.waitForSelector(`text=${farTopic}-value`);
+                await shot("remote-schemas");
+                await page.click("[data-testid=remove-cluster]");
+                await page.click("[data-testid=remove-cluster-confirm]");
+                await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });
+            } finally {
+                far.proc.kill("SIGTERM");
+            }
         });
 
         await step("bulk produce (N copies, a JSON array) with progress; a virtual list of them all", async () => {
