@@ -268,10 +268,11 @@ async fn run_select(engine: Arc<Engine>, sql: String, props: Props, shape: Shape
         Ok(q) => q,
         Err(r) => return r,
     };
-    let (open, sep, close, content_type) = match shape {
-        Shape::Stream { json_array: false } => ("", "\n", "\n", DELIMITED),
-        Shape::Stream { json_array: true } => ("[", ",\n", "]", "application/json"),
-        Shape::Legacy => ("[", ",\n", "]", KSQL_JSON),
+    // Delimited: every line ends with a newline. JSON arrays: elements joined by ",\n".
+    let (open, lead, trail, close, content_type) = match shape {
+        Shape::Stream { json_array: false } => ("", "", "\n", "", DELIMITED),
+        Shape::Stream { json_array: true } => ("[", ",\n", "", "]", "application/json"),
+        Shape::Legacy => ("[", ",\n", "", "]", KSQL_JSON),
     };
     let bad = |e: SqlError| {
         respond(
@@ -289,9 +290,11 @@ async fn run_select(engine: Arc<Engine>, sql: String, props: Props, shape: Shape
         };
         let mut body = String::from(open);
         body.push_str(&header_line(&shape, &result.id, &result.columns));
+        body.push_str(trail);
         for row in result.rows {
-            body.push_str(sep);
+            body.push_str(lead);
             body.push_str(&row_line(&shape, row));
+            body.push_str(trail);
         }
         body.push_str(close);
         return ([(header::CONTENT_TYPE, content_type)], body).into_response();
@@ -300,7 +303,10 @@ async fn run_select(engine: Arc<Engine>, sql: String, props: Props, shape: Shape
         Ok(p) => p,
         Err(e) => return bad(e),
     };
-    let first = format!("{open}{}", header_line(&shape, &push.id, &push.columns));
+    let first = format!(
+        "{open}{}{trail}",
+        header_line(&shape, &push.id, &push.columns)
+    );
     let legacy = matches!(shape, Shape::Legacy);
     let state = (Some(first), push.rows, shape, false);
     let stream =
@@ -316,12 +322,12 @@ async fn run_select(engine: Arc<Engine>, sql: String, props: Props, shape: Shape
             }
             match rows.recv().await {
                 Some(row) => {
-                    let line = format!("{sep}{}", row_line(&shape, row));
+                    let line = format!("{lead}{}{trail}", row_line(&shape, row));
                     Some((Ok(Bytes::from(line)), (None, rows, shape, false)))
                 }
                 None => {
                     let end = if legacy {
-                        format!("{sep}{}{close}", json!({"finalMessage": "Limit Reached"}))
+                        format!("{lead}{}{close}", json!({"finalMessage": "Limit Reached"}))
                     } else {
                         close.to_string()
                     };

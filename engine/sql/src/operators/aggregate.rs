@@ -47,19 +47,14 @@ fn init(call: &AggCall) -> Acc {
 }
 
 fn update(call: &AggCall, acc: &mut Acc, arg: Value) {
+    let null = arg.is_null();
     match (call.name.as_str(), acc) {
-        ("COUNT", Acc::Count(n)) => {
-            if call.star || !arg.is_null() {
-                *n += 1
-            }
-        }
-        (_, Acc::Sum(s)) => {
-            if !arg.is_null() {
-                *s = match (&*s, &arg) {
-                    (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(*b)),
-                    (Value::Bigint(a), b) => Value::Bigint(a.wrapping_add(b.as_i64().unwrap_or(0))),
-                    (a, b) => Value::Double(a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0)),
-                }
+        ("COUNT", Acc::Count(n)) if call.star || !null => *n += 1,
+        (_, Acc::Sum(s)) if !null => {
+            *s = match (&*s, &arg) {
+                (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(*b)),
+                (Value::Bigint(a), b) => Value::Bigint(a.wrapping_add(b.as_i64().unwrap_or(0))),
+                (a, b) => Value::Double(a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0)),
             }
         }
         (_, Acc::Avg(sum, n)) => {
@@ -68,34 +63,26 @@ fn update(call: &AggCall, acc: &mut Acc, arg: Value) {
                 *n += 1;
             }
         }
-        (name, Acc::MinMax(m)) => {
-            if !arg.is_null() {
-                let replace = match m.sql_cmp(&arg) {
-                    None => m.is_null(),
-                    Some(o) => {
-                        (name == "MIN" && o == std::cmp::Ordering::Greater)
-                            || (name == "MAX" && o == std::cmp::Ordering::Less)
-                    }
-                };
-                if replace {
-                    *m = arg;
+        (name, Acc::MinMax(m)) if !null => {
+            let replace = match m.sql_cmp(&arg) {
+                None => m.is_null(),
+                Some(o) => {
+                    (name == "MIN" && o == std::cmp::Ordering::Greater)
+                        || (name == "MAX" && o == std::cmp::Ordering::Less)
                 }
+            };
+            if replace {
+                *m = arg;
             }
         }
-        (name, Acc::List(l)) => {
-            if l.len() < COLLECT_LIMIT && (name == "COLLECT_LIST" || !l.contains(&arg)) {
-                l.push(arg);
-            }
+        (name, Acc::List(l))
+            if l.len() < COLLECT_LIMIT && (name == "COLLECT_LIST" || !l.contains(&arg)) =>
+        {
+            l.push(arg)
         }
-        (_, Acc::Distinct(l)) => {
-            if !arg.is_null() && !l.contains(&arg) {
-                l.push(arg);
-            }
-        }
-        (name, Acc::ByOffset(v)) => {
-            if !arg.is_null() && (name == "LATEST_BY_OFFSET" || v.is_null()) {
-                *v = arg;
-            }
+        (_, Acc::Distinct(l)) if !null && !l.contains(&arg) => l.push(arg),
+        (name, Acc::ByOffset(v)) if !null && (name == "LATEST_BY_OFFSET" || v.is_null()) => {
+            *v = arg
         }
         _ => {}
     }
