@@ -144,16 +144,16 @@ fn respond(status: StatusCode, body: &Json) -> Response {
 }
 
 /// The request body as a JSON object, or ksqlDB's 400 `generic_error`.
-fn request(body: &Bytes) -> Result<serde_json::Map<String, Json>, Response> {
+fn request(body: &Bytes) -> Result<serde_json::Map<String, Json>, Box<Response>> {
     match serde_json::from_slice::<Json>(body) {
         Ok(Json::Object(o)) => Ok(o),
-        Ok(_) | Err(_) => Err(respond(
+        Ok(_) | Err(_) => Err(Box::new(respond(
             StatusCode::BAD_REQUEST,
             &entities::generic_error(
                 40000,
                 "Error parsing request: the body is not a JSON object",
             ),
-        )),
+        ))),
     }
 }
 
@@ -167,7 +167,7 @@ fn props_of(o: &serde_json::Map<String, Json>, key: &str) -> Props {
 async fn ksql(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
     let o = match request(&body) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(sql) = o.get("ksql").and_then(Json::as_str).map(str::to_string) else {
         return respond(
@@ -215,8 +215,13 @@ async fn ksql(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
 }
 
 /// A parsed SELECT, or the error response.
-fn select_of(sql: &str) -> Result<Box<sluice_sql::Query>, Response> {
-    let bad = |e: &SqlError| respond(StatusCode::BAD_REQUEST, &entities::statement_error(e, sql));
+fn select_of(sql: &str) -> Result<Box<sluice_sql::Query>, Box<Response>> {
+    let bad = |e: &SqlError| {
+        Box::new(respond(
+            StatusCode::BAD_REQUEST,
+            &entities::statement_error(e, sql),
+        ))
+    };
     let mut parsed = KsqlParser::new().parse(sql).map_err(|e| bad(&e))?;
     if parsed.len() != 1 {
         return Err(bad(&SqlError::statement(
@@ -266,7 +271,7 @@ fn row_line(shape: &Shape, row: Vec<sluice_sql::value::Value>) -> String {
 async fn run_select(engine: Arc<Engine>, sql: String, props: Props, shape: Shape) -> Response {
     let q = match select_of(&sql) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     // Delimited: every line ends with a newline. JSON arrays: elements joined by ",\n".
     let (open, lead, trail, close, content_type) = match shape {
@@ -349,7 +354,7 @@ async fn query_stream(
 ) -> Response {
     let o = match request(&body) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(sql) = o.get("sql").and_then(Json::as_str).map(str::to_string) else {
         return respond(
@@ -373,7 +378,7 @@ async fn query_stream(
 async fn query(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
     let o = match request(&body) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(sql) = o.get("ksql").and_then(Json::as_str).map(str::to_string) else {
         return respond(

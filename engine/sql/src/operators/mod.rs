@@ -71,17 +71,14 @@ impl Pipeline {
                 return Ok(vec![]);
             }
         };
-        let schema = &self.plan.source.columns;
-        if !self.filter.passes(schema, &values, meta)? {
-            return Ok(vec![]);
-        }
-        match &mut self.stage {
-            Stage::Project(p) => Ok(vec![OutRow {
-                values: p.apply(schema, &values, meta)?,
-                meta,
-                tombstone: false,
-            }]),
-            Stage::Aggregate(a) => a.process(schema, &values, meta),
+        match self.process_row(values, meta) {
+            Ok(rows) => Ok(rows),
+            Err(e) => {
+                // ksqlDB's default (`ksql.fail.on.processing.error=false`): log, count, skip.
+                self.skipped += 1;
+                tracing::warn!(topic = %self.plan.source.topic, partition, offset = rec.offset, error = %e, "skipping a record that failed processing");
+                Ok(vec![])
+            }
         }
     }
 
