@@ -521,6 +521,14 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
                 args[0].clone()
             }
         }
+        "AS_VALUE" => {
+            arg_count(name, &args, |n| n == 1)?;
+            args.into_iter().next().unwrap_or(Value::Null)
+        }
+        "INITCAP" => match s(0) {
+            Some(x) => Value::String(initcap(x)),
+            None => Value::Null,
+        },
         "ARRAY_LENGTH" => match args.first() {
             Some(Value::Array(a)) => Value::Int(a.len() as i32),
             _ => Value::Null,
@@ -531,6 +539,21 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
             )))
         }
     })
+}
+
+/// Upper-cases the first letter of each space-separated word, lower-cases the rest.
+fn initcap(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = c.is_whitespace();
+    }
+    out
 }
 
 /// Java's `Math.round`-style half-up rounding at `digits` decimals.
@@ -670,7 +693,7 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                     SqlType::Bigint
                 }
                 "SUM" | "MIN" | "MAX" | "EARLIEST_BY_OFFSET" | "LATEST_BY_OFFSET" | "ABS"
-                | "CEIL" | "FLOOR" | "IFNULL" | "COALESCE" | "NULLIF" => {
+                | "AS_VALUE" | "CEIL" | "FLOOR" | "IFNULL" | "COALESCE" | "NULLIF" => {
                     arg(0)?.unwrap_or(SqlType::String)
                 }
                 "AVG" | "SQRT" => SqlType::Double,
@@ -683,8 +706,8 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                     (None, _) => SqlType::Bigint,
                 },
                 "LEN" | "ARRAY_LENGTH" => SqlType::Int,
-                "UCASE" | "LCASE" | "TRIM" | "LTRIM" | "RTRIM" | "CONCAT" | "SUBSTRING"
-                | "REPLACE" => {
+                "UCASE" | "LCASE" | "INITCAP" | "TRIM" | "LTRIM" | "RTRIM" | "CONCAT"
+                | "SUBSTRING" | "REPLACE" => {
                     for a in args {
                         t(a)?;
                     }

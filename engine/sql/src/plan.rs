@@ -229,6 +229,7 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
     }
     let mut calls: Vec<AggCall> = Vec::new();
     let mut rewrite_ctx = Rewrite {
+        table_source: source.kind == crate::ast::SourceKind::Table,
         group_by: &query.group_by,
         calls: &mut calls,
         schema: &schema,
@@ -320,6 +321,7 @@ fn context(clause: &str, e: SqlError) -> SqlError {
 }
 
 struct Rewrite<'a> {
+    table_source: bool,
     group_by: &'a [Expr],
     calls: &'a mut Vec<AggCall>,
     schema: &'a [Column],
@@ -343,16 +345,33 @@ impl Rewrite<'_> {
                     ),
                     None => None,
                 };
-                if !*star && args.is_empty() {
+                // `COUNT()` is `COUNT(*)`.
+                let star = *star || (args.is_empty() && name.as_str() == "COUNT");
+                if !star && args.is_empty() {
                     return Err(SqlError::statement(format!(
                         "Function '{}' requires an argument",
+                        name.0
+                    )));
+                }
+                if self.table_source
+                    && matches!(
+                        name.as_str(),
+                        "MIN"
+                            | "MAX"
+                            | "EARLIEST_BY_OFFSET"
+                            | "LATEST_BY_OFFSET"
+                            | "COUNT_DISTINCT"
+                    )
+                {
+                    return Err(SqlError::statement(format!(
+                        "The aggregation functions {} cannot be applied to a table source, only to a stream source.",
                         name.0
                     )));
                 }
                 let call = AggCall {
                     name: name.0.clone(),
                     args: args.clone(),
-                    star: *star,
+                    star,
                     arg_type,
                 };
                 let i = match self.calls.iter().position(|c| *c == call) {

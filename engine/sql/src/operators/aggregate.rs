@@ -88,6 +88,34 @@ fn update(call: &AggCall, acc: &mut Acc, arg: Value) {
     }
 }
 
+/// Removes one input value's contribution (a table row replaced or deleted). Only the
+/// functions ksqlDB allows on table sources can be undone.
+fn undo(call: &AggCall, acc: &mut Acc, arg: Value) {
+    let null = arg.is_null();
+    match (call.name.as_str(), acc) {
+        ("COUNT", Acc::Count(n)) if call.star || !null => *n -= 1,
+        (_, Acc::Sum(s)) if !null => {
+            *s = match (&*s, &arg) {
+                (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_sub(*b)),
+                (Value::Bigint(a), b) => Value::Bigint(a.wrapping_sub(b.as_i64().unwrap_or(0))),
+                (a, b) => Value::Double(a.as_f64().unwrap_or(0.0) - b.as_f64().unwrap_or(0.0)),
+            }
+        }
+        (_, Acc::Avg(sum, n)) => {
+            if let Some(x) = arg.as_f64() {
+                *sum -= x;
+                *n -= 1;
+            }
+        }
+        (_, Acc::List(l)) => {
+            if let Some(i) = l.iter().position(|v| *v == arg) {
+                l.remove(i);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn result(acc: &Acc) -> Value {
     match acc {
         Acc::Count(n) => Value::Bigint(*n),
@@ -139,6 +167,26 @@ impl Aggregate {
         values: &[Value],
         meta: RowMeta,
     ) -> Result<Vec<OutRow>, SqlError> {
+        self.apply(schema, values, meta, false)
+    }
+
+    /// Takes a previous table row out of its group (table sources), emitting the group's row.
+    pub fn retract(
+        &mut self,
+        schema: &[Column],
+        values: &[Value],
+        meta: RowMeta,
+    ) -> Result<Vec<OutRow>, SqlError> {
+        self.apply(schema, values, meta, true)
+    }
+
+    fn apply(
+        &mut self,
+        schema: &[Column],
+        values: &[Value],
+        meta: RowMeta,
+        retract: bool,
+    ) -> Result<Vec<OutRow>, SqlError> {
         let row = Row {
             schema,
             values,
@@ -185,6 +233,9 @@ impl Aggregate {
         for w in windows {
             let slot = (key_text.clone(), w.map_or(0, |w| w.0));
             let calls = &self.plan.calls;
+            if retract && !self.groups.contains_key(&slot) {
+                continue;
+            }
             let entry = self.groups.entry(slot.clone()).or_insert_with(|| Entry {
                 keys: keys.clone(),
                 window: w,
@@ -193,7 +244,11 @@ impl Aggregate {
                 last: None,
             });
             for ((call, acc), arg) in calls.iter().zip(entry.accs.iter_mut()).zip(&args) {
-                update(call, acc, arg.clone());
+                if retract {
+                    undo(call, acc, arg.clone());
+                } else {
+                    update(call, acc, arg.clone());
+                }
             }
             entry.rowtime = entry.rowtime.max(meta.rowtime);
             let mut inter: Vec<Value> = entry.keys.clone();

@@ -25,11 +25,16 @@ pub struct OutRow {
     pub tombstone: bool,
 }
 
+/// A table's current rows by key bytes.
+type TableRows = std::collections::HashMap<Option<Vec<u8>>, (Vec<Value>, RowMeta)>;
+
 /// A plan's operators with their state.
 pub struct Pipeline {
     pub plan: Plan,
     filter: filter::Filter,
     stage: Stage,
+    /// A table source's current rows by key bytes (aggregations over tables retract them).
+    table_rows: Option<TableRows>,
     /// Records that did not decode (ksqlDB logs and skips them).
     pub skipped: u64,
     pub processed: u64,
@@ -50,10 +55,14 @@ impl Pipeline {
                     aggregate::Aggregate::new(agg.clone(), select.clone(), plan.output.clone()),
                 )),
             };
+        let table_rows = (plan.source.kind == crate::ast::SourceKind::Table
+            && matches!(stage, Stage::Aggregate(_)))
+        .then(Default::default);
         Pipeline {
             plan,
             filter,
             stage,
+            table_rows,
             skipped: 0,
             processed: 0,
         }
@@ -62,22 +71,44 @@ impl Pipeline {
     /// Feeds one record of `partition`; returns the rows it produces.
     pub fn process(&mut self, partition: i32, rec: &InRecord) -> Result<Vec<OutRow>, SqlError> {
         self.processed += 1;
+        let mut retracted = Vec::new();
+        if let Some(rows) = &mut self.table_rows {
+            // A table row replaced or deleted: take the old one out of its group first.
+            if let Some((old, old_meta)) = rows.remove(&rec.key) {
+                let schema = &self.plan.source.columns;
+                let meta = RowMeta {
+                    rowtime: rec.timestamp,
+                    ..old_meta
+                };
+                if let Stage::Aggregate(a) = &mut self.stage {
+                    if self.filter.passes(schema, &old, meta).unwrap_or(false) {
+                        retracted = a.retract(schema, &old, meta).unwrap_or_default();
+                    }
+                }
+            }
+        }
         let (values, meta) = match source::decode(&self.plan.source, partition, rec) {
             Ok(Some(d)) => d,
-            Ok(None) => return Ok(vec![]),
+            Ok(None) => return Ok(retracted),
             Err(why) => {
                 self.skipped += 1;
                 tracing::warn!(topic = %self.plan.source.topic, partition, offset = rec.offset, error = %why, "skipping a record that does not deserialize");
                 return Ok(vec![]);
             }
         };
+        if let Some(rows) = &mut self.table_rows {
+            rows.insert(rec.key.clone(), (values.clone(), meta));
+        }
         match self.process_row(values, meta) {
-            Ok(rows) => Ok(rows),
+            Ok(rows) => {
+                retracted.extend(rows);
+                Ok(retracted)
+            }
             Err(e) => {
                 // ksqlDB's default (`ksql.fail.on.processing.error=false`): log, count, skip.
                 self.skipped += 1;
                 tracing::warn!(topic = %self.plan.source.topic, partition, offset = rec.offset, error = %e, "skipping a record that failed processing");
-                Ok(vec![])
+                Ok(retracted)
             }
         }
     }
@@ -108,5 +139,128 @@ impl Pipeline {
             Stage::Aggregate(a) => Some(a.rows()),
             Stage::Project(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{declared_source, Catalog};
+
+    fn pipeline(ddl: &str, query: &str) -> Pipeline {
+        let mut catalog = Catalog::default();
+        let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
+            panic!("not a CREATE")
+        };
+        let (source, _) = declared_source(&c, ddl).unwrap();
+        catalog.sources.insert(source.name.clone(), source);
+        let crate::Statement::Query(q) = crate::parse_statement(query).unwrap() else {
+            panic!("not a query")
+        };
+        Pipeline::new(crate::plan::plan(&q, &catalog).unwrap())
+    }
+
+    fn rec(offset: i64, key: Option<&str>, value: Option<&str>) -> InRecord {
+        InRecord {
+            offset,
+            timestamp: 1000 + offset,
+            key: key.map(|k| k.as_bytes().to_vec()),
+            value: value.map(|v| v.as_bytes().to_vec()),
+        }
+    }
+
+    fn values(rows: Vec<OutRow>) -> Vec<(Vec<Value>, bool)> {
+        rows.into_iter().map(|r| (r.values, r.tombstone)).collect()
+    }
+
+    #[test]
+    fn table_aggregation_retracts_replaced_and_deleted_rows() {
+        let mut p = pipeline(
+            "CREATE TABLE T (ID STRING PRIMARY KEY, APP STRING, V INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+            "SELECT APP, COUNT(*) AS C, SUM(V) AS S FROM T GROUP BY APP;",
+        );
+        let s = |x: &str| Value::String(x.into());
+        let a = values(
+            p.process(0, &rec(0, Some("1"), Some(r#"{"APP":"a","V":10}"#)))
+                .unwrap(),
+        );
+        assert_eq!(
+            a,
+            vec![(vec![s("a"), Value::Bigint(1), Value::Int(10)], false)]
+        );
+        p.process(0, &rec(1, Some("2"), Some(r#"{"APP":"a","V":5}"#)))
+            .unwrap();
+        // Row 1 moves from group a to group b: a loses it, b gets it.
+        let moved = values(
+            p.process(0, &rec(2, Some("1"), Some(r#"{"APP":"b","V":3}"#)))
+                .unwrap(),
+        );
+        assert_eq!(
+            moved,
+            vec![
+                (vec![s("a"), Value::Bigint(1), Value::Int(5)], false),
+                (vec![s("b"), Value::Bigint(1), Value::Int(3)], false),
+            ]
+        );
+        // A tombstone deletes row 2.
+        let deleted = values(p.process(0, &rec(3, Some("2"), None)).unwrap());
+        assert_eq!(
+            deleted,
+            vec![(vec![s("a"), Value::Bigint(0), Value::Int(0)], false)]
+        );
+    }
+
+    #[test]
+    fn undecodable_and_failing_records_are_skipped_and_counted() {
+        let mut p = pipeline(
+            "CREATE STREAM S (APP STRING, N INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "SELECT APP, SUBSTRING(APP) FROM S EMIT CHANGES;",
+        );
+        assert!(p
+            .process(0, &rec(0, None, Some("not json")))
+            .unwrap()
+            .is_empty());
+        assert!(p
+            .process(0, &rec(1, None, Some(r#"{"N":"x"}"#)))
+            .unwrap()
+            .is_empty());
+        // SUBSTRING with one argument fails at run time: skipped, the query goes on.
+        assert!(p
+            .process(0, &rec(2, None, Some(r#"{"APP":"a"}"#)))
+            .unwrap()
+            .is_empty());
+        assert_eq!((p.processed, p.skipped), (3, 3));
+    }
+
+    #[test]
+    fn windowed_counts_and_late_records() {
+        let mut p = pipeline(
+            "CREATE STREAM S (APP STRING, LEVEL STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "SELECT APP, COUNT(*) AS N, COLLECT_LIST(LEVEL) AS L FROM S WINDOW TUMBLING (SIZE 1 SECOND, GRACE PERIOD 0 SECONDS) GROUP BY APP EMIT CHANGES;",
+        );
+        let mk = |offset: i64, ts: i64, level: &str| InRecord {
+            offset,
+            timestamp: ts,
+            key: None,
+            value: Some(format!(r#"{{"APP":"a","LEVEL":"{level}"}}"#).into_bytes()),
+        };
+        let r = p.process(0, &mk(0, 1_500, "E")).unwrap();
+        assert_eq!(r[0].meta.window, Some((1_000, 2_000)));
+        assert_eq!(r[0].meta.rowtime, 1_500);
+        let r = p.process(0, &mk(1, 1_200, "W")).unwrap();
+        assert_eq!(r[0].values[1], Value::Bigint(2));
+        assert_eq!(
+            r[0].meta.rowtime, 1_500,
+            "output time is the largest input time"
+        );
+        p.process(0, &mk(2, 2_100, "E")).unwrap();
+        // Window [1000, 2000) closed at stream time 2100 with no grace: dropped.
+        assert!(p.process(0, &mk(3, 1_900, "late")).unwrap().is_empty());
+        let rows = p.materialized().unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0].values[2],
+            Value::Array(vec![Value::String("E".into()), Value::String("W".into())])
+        );
     }
 }
