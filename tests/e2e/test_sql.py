@@ -230,3 +230,64 @@ def test_talk_statements_end_to_end(sluice):
     assert code == 400 and "terminate them before dropping" in err["message"]
     _, res = ksql(s, "TERMINATE %s; DROP STREAM order_errors;" % queries[0])
     assert res[1]["commandStatus"]["message"].startswith("Source `ORDER_ERRORS`")
+
+
+def test_partition_by_insert_into_and_close_query(sluice):
+    s = sluice
+    admin = KafkaAdminClient(bootstrap_servers=s.bootstrap)
+    admin.create_topics([NewTopic("logs", 2, 1)])
+    admin.close()
+    earliest = {"ksql.streams.auto.offset.reset": "earliest"}
+    ksql(s, (SHARED_DIR / "seed-examples" / "logs.ksql").read_text().split(";")[0] + ";")
+    # Re-keyed by app: KAFKA key = the app, value without it, partition = murmur2(key).
+    _, res = ksql(s, "CREATE STREAM logs_by_app AS SELECT * FROM logs_stream PARTITION BY app;", earliest)
+    assert res[0]["commandStatus"]["queryId"].startswith("CSAS_LOGS_BY_APP_")
+    _, res = ksql(s, "CREATE STREAM all_errors WITH (PARTITIONS=1) AS SELECT app, msg FROM logs_stream WHERE level='ERROR';", earliest)
+    code, err = ksql(s, "INSERT INTO all_errors SELECT app FROM logs_stream;", ok=False)
+    assert code == 400 and "Incompatible schema" in err["message"]
+    _, res = ksql(s, "INSERT INTO all_errors SELECT app, UCASE(msg) AS msg FROM logs_stream WHERE level='WARN';", earliest)
+    assert res[0]["commandStatus"]["queryId"].startswith("INSERTQUERY_")
+    produce(s, FIRST)
+
+    by_app = wait_for("by app", lambda: (lambda v: v if len(v) >= len(FIRST) else None)(
+        read_topic(s, "LOGS_BY_APP")))
+    assert by_app and len(by_app) == len(FIRST)
+    for m in by_app:
+        v = json.loads(m.value)
+        assert set(v) == {"TIMESTAMP", "LEVEL", "MSG"}
+        assert m.key.decode() in {a for a, _, _, _ in FIRST}
+    # Each app on exactly one partition.
+    parts = {}
+    for m in by_app:
+        parts.setdefault(m.key, set()).add(m.partition)
+    assert all(len(p) == 1 for p in parts.values())
+
+    want = sorted([[a, m] for a, lv, m, _ in FIRST if lv == "ERROR"]
+                  + [[a, m.upper()] for a, lv, m, _ in FIRST if lv == "WARN"])
+    got = wait_for("all errors", lambda: (lambda v: v if len(v) >= len(want) else None)(
+        read_topic(s, "ALL_ERRORS")))
+    assert sorted([[json.loads(m.value)["APP"], json.loads(m.value)["MSG"]] for m in got]) == want
+
+    # A push query over a table with /close-query ending it.
+    ksql(s, "CREATE TABLE counts AS SELECT app, COUNT(*) AS n FROM logs_stream GROUP BY app;", earliest)
+    header, lines = {}, []
+
+    def push():
+        with requests.post(s.url("sql") + "/query-stream", stream=True, timeout=60, data=json.dumps(
+                {"sql": "SELECT * FROM counts EMIT CHANGES;",
+                 "properties": {"auto.offset.reset": "earliest"}})) as r:
+            for line in r.iter_lines():
+                if line:
+                    (lines.append if header else header.update)(json.loads(line))
+    t = threading.Thread(target=push, daemon=True)
+    t.start()
+    assert wait_for("rows", lambda: len(lines) >= 3), (header, lines)
+    assert header["columnNames"] == ["APP", "N"]
+    r = requests.post(s.url("sql") + "/close-query", data=json.dumps({"queryId": header["queryId"]}))
+    assert r.status_code == 200, r.text
+    t.join(10)
+    assert not t.is_alive(), "the push query did not end after /close-query"
+    final = {}
+    for app, n in lines:
+        final[app] = n
+    assert final == {a: sum(1 for x in FIRST if x[0] == a) for a in {x[0] for x in FIRST}}

@@ -1,6 +1,6 @@
 //! The SQL surface: the engine's [`StreamIo`] over Sluice's log (in-process reads and appends
 //! on the partitions, topics created in the store as the broker creates them) and ksqlDB's
-//! REST API on the SQL port (`POST /ksql`, `/query-stream`, `/query`, `GET /info`,
+//! REST API on the SQL port (`POST /ksql`, `/query-stream`, `/query`, `/close-query`, `GET /info`,
 //! `/healthcheck`, `/status`). It owns HTTP glue only: statements run in sluice-sql.
 
 use std::convert::Infallible;
@@ -128,6 +128,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/ksql", post(ksql))
         .route("/query-stream", post(query_stream))
         .route("/query", post(query))
+        .route("/close-query", post(close_query))
         .route("/info", get(info))
         .route("/healthcheck", get(healthcheck))
         .route("/status", get(status))
@@ -393,6 +394,27 @@ async fn query(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
         Shape::Legacy,
     )
     .await
+}
+
+async fn close_query(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
+    let o = match request(&body) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    let id = o.get("queryId").and_then(Json::as_str).unwrap_or_default();
+    if engine.close_query(id) {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            "",
+        )
+            .into_response()
+    } else {
+        respond(
+            StatusCode::BAD_REQUEST,
+            &entities::generic_error(40001, &format!("No query with id {id}")),
+        )
+    }
 }
 
 async fn info() -> Response {

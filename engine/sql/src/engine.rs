@@ -85,6 +85,8 @@ pub struct Engine {
     /// Serializes statements (command topic order = execution order).
     statements: Mutex<()>,
     transient: std::sync::atomic::AtomicU64,
+    /// Running push queries' stop flags, by query id (`/close-query`).
+    push_queries: Arc<Mutex<BTreeMap<String, Arc<AtomicBool>>>>,
 }
 
 /// A running push query: its columns and a channel of rows.
@@ -120,6 +122,7 @@ impl Engine {
             }),
             statements: Mutex::new(()),
             transient: Default::default(),
+            push_queries: Default::default(),
         });
         let mut offsets = BTreeMap::new();
         for rec in engine.read_all(OFFSETS_TOPIC)? {
@@ -201,6 +204,7 @@ impl Engine {
         match &stmt.statement {
             Statement::CreateSource(_)
             | Statement::CreateAsSelect(_)
+            | Statement::InsertInto { .. }
             | Statement::DropSource { .. }
             | Statement::Terminate(_) => {
                 let _serial = lock(&self.statements);
@@ -322,6 +326,16 @@ impl Engine {
                     }
                 }
             },
+            Statement::InsertInto { target, query, .. } => {
+                let sink = inner.catalog.get(&target.0)?;
+                if sink.kind != SourceKind::Stream {
+                    return Err(SqlError::statement(format!(
+                        "INSERT INTO can only be used to insert into a stream. {} is a table.",
+                        sink.name
+                    )));
+                }
+                check_insert(&plan::plan(query, &inner.catalog)?, sink)
+            }
             Statement::Terminate(QueryTarget::Id(id)) => {
                 if inner.queries.contains_key(id) || inner.queries.contains_key(&id.to_uppercase())
                 {
@@ -369,6 +383,9 @@ impl Engine {
                 Ok(entities::current_status(text, &cid, msg, None, seq))
             }
             Statement::CreateAsSelect(c) => self.create_as_select(c, text, props, seq),
+            Statement::InsertInto { target, query, .. } => {
+                self.insert_into(&target.0, query, text, props, seq)
+            }
             Statement::DropSource {
                 name,
                 delete_topic,
@@ -460,10 +477,85 @@ impl Engine {
             SourceKind::Table => "CTAS",
         };
         let id = format!("{prefix}_{}_{seq}", sink.name);
+        let cid = command_id(&Statement::CreateAsSelect(c.clone()));
+        self.start_query(
+            &id,
+            plan,
+            sink,
+            partitions,
+            source_partitions,
+            text,
+            props,
+            true,
+        );
+        Ok(entities::current_status(
+            text,
+            &cid,
+            &format!("Created query with ID {id}"),
+            Some(&id),
+            seq,
+        ))
+    }
+
+    /// `INSERT INTO target SELECT ...`: a persistent query writing into an existing stream.
+    fn insert_into(
+        &self,
+        target: &str,
+        query: &Query,
+        text: &str,
+        props: &Props,
+        seq: i64,
+    ) -> Result<Json, SqlError> {
+        let (mut plan, sink) = {
+            let inner = lock(&self.inner);
+            let sink = inner.catalog.get(target)?.clone();
+            (plan::plan(query, &inner.catalog)?, sink)
+        };
+        check_insert(&plan, &sink)?;
+        plan.source.statement.clear();
+        let source_partitions = self.io.partitions(&plan.source.topic)?.ok_or_else(|| {
+            SqlError::statement(format!("Topic '{}' does not exist.", plan.source.topic))
+        })?;
+        let partitions = self
+            .io
+            .partitions(&sink.topic)?
+            .unwrap_or(source_partitions);
+        let id = format!("INSERTQUERY_{seq}");
+        self.start_query(
+            &id,
+            plan,
+            sink,
+            partitions,
+            source_partitions,
+            text,
+            props,
+            false,
+        );
+        Ok(entities::current_status(
+            text,
+            &format!("stream/`{target}`/create"),
+            &format!("Created query with ID {id}"),
+            Some(&id),
+            seq,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_query(
+        &self,
+        id: &str,
+        plan: plan::Plan,
+        sink: Source,
+        sink_partitions: i32,
+        source_partitions: i32,
+        text: &str,
+        props: &Props,
+        register_sink: bool,
+    ) {
         let pipeline = Arc::new(Mutex::new(Pipeline::new(plan.clone())));
         let stop = Arc::new(AtomicBool::new(false));
-        let handle = QueryHandle {
-            id: id.clone(),
+        let mut handle = QueryHandle {
+            id: id.to_string(),
             statement: text.to_string(),
             sink: sink.name.clone(),
             sink_topic: sink.topic.clone(),
@@ -472,35 +564,28 @@ impl Engine {
             stop: Arc::clone(&stop),
             task: None,
         };
-        let cid = command_id(&Statement::CreateAsSelect(c.clone()));
         let mut inner = lock(&self.inner);
-        let offsets = inner.offsets.get(&id).cloned();
-        inner
-            .catalog
-            .sources
-            .insert(sink.name.clone(), sink.clone());
+        let offsets = inner.offsets.get(id).cloned();
+        if register_sink {
+            inner
+                .catalog
+                .sources
+                .insert(sink.name.clone(), sink.clone());
+        }
         let runner = QueryRunner {
             io: Arc::clone(&self.io),
-            id: id.clone(),
+            id: id.to_string(),
             source_topic: plan.source.topic.clone(),
             source_partitions,
             sink,
-            sink_partitions: partitions,
+            sink_partitions,
             pipeline,
             stop,
             earliest: earliest(props),
             offsets,
         };
-        let mut handle = handle;
         handle.task = Some(tokio::spawn(runner.run()));
-        inner.queries.insert(id.clone(), handle);
-        Ok(entities::current_status(
-            text,
-            &cid,
-            &format!("Created query with ID {id}"),
-            Some(&id),
-            seq,
-        ))
+        inner.queries.insert(id.to_string(), handle);
     }
 
     fn list(&self, text: &str, kind: &ListKind) -> Result<Json, SqlError> {
@@ -611,56 +696,39 @@ impl Engine {
         let from_start = earliest(props);
         let limit = plan.limit;
         let mut pipeline = Pipeline::new(plan);
+        let stop = Arc::new(AtomicBool::new(false));
+        lock(&self.push_queries).insert(id.clone(), Arc::clone(&stop));
+        let registry = Arc::clone(&self.push_queries);
+        let task_id = id.clone();
         tokio::spawn(async move {
-            let topic = pipeline.plan.source.topic.clone();
-            let mut next: Vec<i64> = (0..partitions)
-                .map(|p| {
-                    io.offsets(&topic, p)
-                        .map(|(s, e)| if from_start { s } else { e })
-                        .unwrap_or(0)
-                })
-                .collect();
-            let mut sent = 0u64;
-            loop {
-                let mut progressed = false;
-                for p in 0..partitions {
-                    let recs = match io.read(&topic, p, next[p as usize], READ_BYTES) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "push query read failed");
-                            return;
-                        }
-                    };
-                    for r in &recs {
-                        next[p as usize] = r.offset + 1;
-                        progressed = true;
-                        let Ok(rows) = pipeline.process(p, r) else {
-                            continue;
-                        };
-                        for row in rows.into_iter().filter(|r| !r.tombstone) {
-                            if tx.send(row.values).await.is_err() {
-                                return;
-                            }
-                            sent += 1;
-                            if limit.is_some_and(|l| sent >= l) {
-                                return;
-                            }
-                        }
-                    }
-                }
-                if tx.is_closed() {
-                    return;
-                }
-                if !progressed {
-                    tokio::time::sleep(IDLE).await;
-                }
-            }
+            push_loop(
+                &io,
+                &mut pipeline,
+                partitions,
+                from_start,
+                limit,
+                &tx,
+                &stop,
+            )
+            .await;
+            lock(&registry).remove(&task_id);
         });
         Ok(PushQuery {
             id,
             columns,
             rows: rx,
         })
+    }
+
+    /// Stops a push query (`POST /close-query`); false when no such query runs.
+    pub fn close_query(&self, id: &str) -> bool {
+        match lock(&self.push_queries).remove(id) {
+            Some(stop) => {
+                stop.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Runs a pull query: a materialized table's current rows, or a stream's retained records.
@@ -778,6 +846,7 @@ fn command_id(s: &Statement) -> String {
         Statement::DropSource { kind, name, .. } => {
             format!("{}/`{}`/drop", kind.to_string().to_lowercase(), name.0)
         }
+        Statement::InsertInto { target, .. } => format!("stream/`{}`/create", target.0),
         Statement::Terminate(QueryTarget::Id(id)) => format!("terminate/{id}/execute"),
         Statement::Terminate(QueryTarget::All) => "terminate/ALL/execute".into(),
         _ => "unknown".into(),
@@ -838,6 +907,40 @@ fn sink_for(
         statement: String::new(),
     };
     Ok((plan, sink, props.partitions))
+}
+
+/// INSERT INTO needs the query's result schema to be the target's.
+fn check_insert(plan: &plan::Plan, sink: &Source) -> Result<(), SqlError> {
+    if plan.is_aggregate() {
+        return Err(SqlError::statement(
+            "INSERT INTO can only be used with a query that produces a stream.",
+        ));
+    }
+    if plan.output != sink.columns {
+        let show = |cols: &[Column]| {
+            cols.iter()
+                .map(|c| {
+                    format!(
+                        "`{}` {}{}",
+                        c.name,
+                        crate::value::type_name(&c.ty),
+                        if c.kind == ColumnKind::Key {
+                            " KEY"
+                        } else {
+                            ""
+                        }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(SqlError::statement(format!(
+            "Incompatible schema between results and sink.\nResult schema is {}\nSink schema is {}",
+            show(&plan.output),
+            show(&sink.columns)
+        )));
+    }
+    Ok(())
 }
 
 pub fn now_ms() -> i64 {
@@ -970,5 +1073,61 @@ impl QueryRunner {
             }
         }
         Ok(())
+    }
+}
+
+/// A push query's loop: reads from the end (or the start) of every partition, sends rows
+/// until LIMIT, the client going away, or `/close-query`.
+async fn push_loop(
+    io: &Arc<dyn StreamIo>,
+    pipeline: &mut Pipeline,
+    partitions: i32,
+    from_start: bool,
+    limit: Option<u64>,
+    tx: &mpsc::Sender<Vec<Value>>,
+    stop: &AtomicBool,
+) {
+    let topic = pipeline.plan.source.topic.clone();
+    let mut next: Vec<i64> = (0..partitions)
+        .map(|p| {
+            io.offsets(&topic, p)
+                .map(|(s, e)| if from_start { s } else { e })
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut sent = 0u64;
+    while !stop.load(Ordering::SeqCst) {
+        let mut progressed = false;
+        for p in 0..partitions {
+            let recs = match io.read(&topic, p, next[p as usize], READ_BYTES) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %e, "push query read failed");
+                    return;
+                }
+            };
+            for r in &recs {
+                next[p as usize] = r.offset + 1;
+                progressed = true;
+                let Ok(rows) = pipeline.process(p, r) else {
+                    continue;
+                };
+                for row in rows.into_iter().filter(|r| !r.tombstone) {
+                    if tx.send(row.values).await.is_err() {
+                        return;
+                    }
+                    sent += 1;
+                    if limit.is_some_and(|l| sent >= l) {
+                        return;
+                    }
+                }
+            }
+        }
+        if tx.is_closed() {
+            return;
+        }
+        if !progressed {
+            tokio::time::sleep(IDLE).await;
+        }
     }
 }

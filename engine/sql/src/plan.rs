@@ -101,9 +101,6 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
     if !query.from.joins.is_empty() {
         return Err(SqlError::statement("Joins are not supported yet"));
     }
-    if !query.partition_by.is_empty() {
-        return Err(SqlError::statement("PARTITION BY is not supported yet"));
-    }
     let source = catalog.get(&query.from.source.name.0)?.clone();
     let windowed = source.window.is_some();
     let schema = source.columns.clone();
@@ -188,17 +185,52 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
             )));
         }
     }
+    if aggregate && !query.partition_by.is_empty() {
+        return Err(SqlError::statement(
+            "Queries only support one of PARTITION BY or GROUP BY.",
+        ));
+    }
     if !aggregate {
+        let partition = &query.partition_by;
+        // PARTITION BY NULL: no key at all.
+        let partition_null = matches!(
+            partition.as_slice(),
+            [Expr::Literal(crate::ast::Literal::Null)]
+        );
+        for p in partition {
+            type_of(p, &schema, windowed).map_err(|e| context("PARTITION BY", e))?;
+        }
+        let mut seen = vec![false; partition.len()];
         let mut keys = Vec::new();
         let mut values = Vec::new();
         for (e, n) in items {
             let ty = type_of(&e, &schema, windowed).map_err(|err| context("SELECT", err))?;
-            let is_key = matches!(&e, Expr::Column { name, .. }
-                if schema.iter().any(|c| c.name == name.0 && c.kind == ColumnKind::Key));
+            let is_key = if partition.is_empty() {
+                matches!(&e, Expr::Column { name, .. }
+                    if schema.iter().any(|c| c.name == name.0 && c.kind == ColumnKind::Key))
+            } else {
+                match partition.iter().position(|p| *p == e) {
+                    Some(i) if !seen[i] && !partition_null => {
+                        seen[i] = true;
+                        true
+                    }
+                    _ => false,
+                }
+            };
             if is_key {
                 keys.push((e, Column::new(n, ty, ColumnKind::Key)));
             } else {
                 values.push((e, Column::new(n, ty, ColumnKind::Value)));
+            }
+        }
+        if !partition_null {
+            // A PARTITION BY expression left out of the projection is still the key.
+            for (i, p) in partition.iter().enumerate() {
+                if !seen[i] {
+                    let name = column_name(p, &None, &mut unnamed);
+                    let ty = type_of(p, &schema, windowed)?;
+                    keys.push((p.clone(), Column::new(name, ty, ColumnKind::Key)));
+                }
             }
         }
         keys.extend(values);
