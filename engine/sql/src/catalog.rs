@@ -237,6 +237,25 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
             "Tables require a PRIMARY KEY. Please define the PRIMARY KEY.",
         ));
     }
+    if props.key_format == Format::Kafka {
+        for k in &keys {
+            if !matches!(
+                k.ty,
+                SqlType::String
+                    | SqlType::Int
+                    | SqlType::Bigint
+                    | SqlType::Double
+                    | SqlType::Boolean
+            ) {
+                return Err(SqlError::statement(format!(
+                    "Key format does not support schema.\nformat: KAFKA\nschema: Persistence{{columns=[`{}` {}], features=[]}}\nreason: The 'KAFKA' format does not support type '{}'",
+                    k.name,
+                    crate::value::type_name(&k.ty),
+                    crate::value::type_name(&k.ty).split('<').next().unwrap_or_default()
+                )));
+            }
+        }
+    }
     if keys.len() > 1 && props.key_format == Format::Kafka {
         return Err(SqlError::statement(
             "The 'KAFKA' format only supports a single field. Got: multiple key columns",

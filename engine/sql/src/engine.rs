@@ -859,6 +859,7 @@ fn sink_for(
     catalog: &Catalog,
 ) -> Result<(plan::Plan, Source, Option<i32>), SqlError> {
     let plan = plan::plan(&c.query, catalog)?;
+    plan.check_persistent(&c.name.0)?;
     let props = catalog::source_props(&c.properties)?;
     let aggregate = plan.is_aggregate();
     match (c.kind, aggregate) {
@@ -911,6 +912,7 @@ fn sink_for(
 
 /// INSERT INTO needs the query's result schema to be the target's.
 fn check_insert(plan: &plan::Plan, sink: &Source) -> Result<(), SqlError> {
+    plan.check_persistent(&sink.name)?;
     if plan.is_aggregate() {
         return Err(SqlError::statement(
             "INSERT INTO can only be used with a query that produces a stream.",

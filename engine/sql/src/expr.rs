@@ -469,6 +469,33 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
             let to = (start.saturating_add(len)).clamp(0, n) as usize;
             Value::String(chars[from..to.max(from)].iter().collect())
         }
+        "INSTR" => match (s(0), s(1)) {
+            (Some(x), Some(sub)) => Value::Int(
+                x.find(sub)
+                    .map_or(0, |byte| x[..byte].chars().count() as i32 + 1),
+            ),
+            _ => Value::Null,
+        },
+        "LPAD" | "RPAD" => {
+            arg_count(name, &args, |n| n == 3)?;
+            match (s(0), args[1].as_i64(), s(2)) {
+                (Some(x), Some(len), Some(pad)) if len >= 0 => {
+                    let len = len as usize;
+                    let chars: Vec<char> = x.chars().collect();
+                    if chars.len() >= len || pad.is_empty() {
+                        Value::String(chars[..len.min(chars.len())].iter().collect())
+                    } else {
+                        let fill: String = pad.chars().cycle().take(len - chars.len()).collect();
+                        Value::String(if name == "LPAD" {
+                            format!("{fill}{x}")
+                        } else {
+                            format!("{x}{fill}")
+                        })
+                    }
+                }
+                _ => Value::Null,
+            }
+        }
         "REPLACE" => match (s(0), s(1), s(2)) {
             (Some(x), Some(a), Some(b)) => Value::String(x.replace(a, b)),
             _ => Value::Null,
@@ -705,9 +732,9 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                     (Some(ty), _) => ty,
                     (None, _) => SqlType::Bigint,
                 },
-                "LEN" | "ARRAY_LENGTH" => SqlType::Int,
-                "UCASE" | "LCASE" | "INITCAP" | "TRIM" | "LTRIM" | "RTRIM" | "CONCAT"
-                | "SUBSTRING" | "REPLACE" => {
+                "LEN" | "ARRAY_LENGTH" | "INSTR" => SqlType::Int,
+                "UCASE" | "LCASE" | "INITCAP" | "LPAD" | "RPAD" | "TRIM" | "LTRIM" | "RTRIM"
+                | "CONCAT" | "SUBSTRING" | "REPLACE" => {
                     for a in args {
                         t(a)?;
                     }
@@ -917,5 +944,15 @@ mod tests {
             Value::String("big".into())
         );
         assert_eq!(eval_sql("IFNULL(MISSING, 3)"), Value::Int(3));
+        assert_eq!(eval_sql("INSTR(APP, 'serv')"), Value::Int(7));
+        assert_eq!(
+            eval_sql("LPAD('ab', 5, 'xy')"),
+            Value::String("xyxab".into())
+        );
+        assert_eq!(eval_sql("RPAD(APP, 3, 'z')"), Value::String("ord".into()));
+        assert_eq!(
+            eval_sql("INITCAP('hello wORLD')"),
+            Value::String("Hello World".into())
+        );
     }
 }

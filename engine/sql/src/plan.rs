@@ -45,6 +45,48 @@ pub struct Plan {
     /// Output columns (keys first), aligned with the body's expressions.
     pub output: Vec<Column>,
     pub limit: Option<u64>,
+    /// Key columns (or grouping expressions) the projection leaves out: a persistent query
+    /// must select them (ksqlDB's rule), a transient one need not.
+    pub missing_keys: Vec<String>,
+    /// True when the missing keys are grouping expressions rather than source key columns.
+    pub missing_are_grouping: bool,
+}
+
+/// `A`, `A and B`, `A, B and C`.
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+impl Plan {
+    /// ksqlDB's checks of a persistent query's projection, naming the sink.
+    pub fn check_persistent(&self, sink: &str) -> Result<(), SqlError> {
+        for c in &self.output {
+            if crate::expr::PSEUDO_COLUMNS.contains(&c.name.as_str()) {
+                return Err(SqlError::statement(format!(
+                    "Reserved column name in select: `{}`. Please remove or alias the column.",
+                    c.name
+                )));
+            }
+        }
+        if !self.missing_keys.is_empty() {
+            let what = match (self.missing_are_grouping, self.missing_keys.len()) {
+                (true, 1) => "grouping expression",
+                (true, _) => "grouping expressions",
+                (false, 1) => "key column",
+                (false, _) => "key columns",
+            };
+            return Err(SqlError::statement(format!(
+                "The query used to build `{sink}` must include the {what} {} in its projection (eg, SELECT {}...).",
+                and_list(&self.missing_keys),
+                self.missing_keys.join(", ")
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Plan {
@@ -204,6 +246,11 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
         let mut keys = Vec::new();
         let mut values = Vec::new();
         for (e, n) in items {
+            if matches!(e, Expr::Literal(crate::ast::Literal::Null)) {
+                return Err(SqlError::statement(
+                    "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).",
+                ));
+            }
             let ty = type_of(&e, &schema, windowed).map_err(|err| context("SELECT", err))?;
             let is_key = if partition.is_empty() {
                 matches!(&e, Expr::Column { name, .. }
@@ -233,6 +280,20 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
                 }
             }
         }
+        let missing_keys: Vec<String> = if partition.is_empty() {
+            schema
+                .iter()
+                .filter(|c| c.kind == ColumnKind::Key)
+                .filter(|c| {
+                    !keys
+                        .iter()
+                        .any(|(e, _)| matches!(e, Expr::Column { name, .. } if name.0 == c.name))
+                })
+                .map(|c| c.name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         keys.extend(values);
         let (exprs, output): (Vec<_>, Vec<_>) = keys.into_iter().unzip();
         return Ok(Plan {
@@ -241,6 +302,8 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
             body: Body::Project(exprs),
             output,
             limit: query.limit,
+            missing_keys,
+            missing_are_grouping: false,
         });
     }
     if query.group_by.is_empty() {
@@ -307,12 +370,12 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
     for (e, c) in values.iter_mut() {
         c.ty = type_of(e, &inter, query.window.is_some())?;
     }
-    if let Some(missing) = key_seen.iter().position(|s| !s) {
-        return Err(SqlError::statement(format!(
-            "Key missing from projection (ie, SELECT).\nThe query used to build `{}` must include the grouping expression {} in its projection (eg, SELECT {}...).",
-            source.name, query.group_by[missing], query.group_by[missing]
-        )));
-    }
+    let missing_keys: Vec<String> = key_seen
+        .iter()
+        .zip(&query.group_by)
+        .filter(|(seen, _)| !**seen)
+        .map(|(_, g)| g.to_string())
+        .collect();
     keys.extend(values);
     let (exprs, output): (Vec<_>, Vec<_>) = keys.into_iter().unzip();
     Ok(Plan {
@@ -330,6 +393,8 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
         ),
         output,
         limit: query.limit,
+        missing_keys,
+        missing_are_grouping: true,
     })
 }
 
