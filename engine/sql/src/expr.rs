@@ -274,6 +274,19 @@ fn binary(op: BinaryOp, l: Value, r: Value) -> Value {
     if l.is_null() || r.is_null() {
         return Value::Null;
     }
+    // A BIGINT time compared with a string: the string is a timestamp (typing allowed it
+    // only for ROWTIME and window bounds).
+    let (l, r) = match (&l, &r) {
+        (Value::Bigint(_), Value::String(t)) if is_comparison(op) => match parse_timestamp(t) {
+            Some(ms) => (l, Value::Bigint(ms)),
+            None => return Value::Null,
+        },
+        (Value::String(t), Value::Bigint(_)) if is_comparison(op) => match parse_timestamp(t) {
+            Some(ms) => (Value::Bigint(ms), r),
+            None => return Value::Null,
+        },
+        _ => (l, r),
+    };
     let cmp = |f: fn(Ordering) -> bool| match l.sql_cmp(&r) {
         Some(o) => Value::Bool(f(o)),
         None => Value::Null,
@@ -291,6 +304,84 @@ fn binary(op: BinaryOp, l: Value, r: Value) -> Value {
         }
         _ => arithmetic(op, &l, &r),
     }
+}
+
+fn is_comparison(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Eq
+            | BinaryOp::NotEq
+            | BinaryOp::Lt
+            | BinaryOp::LtEq
+            | BinaryOp::Gt
+            | BinaryOp::GtEq
+    )
+}
+
+/// `yyyy-MM-dd['T'HH[:mm[:ss[.SSS]]]][Z|±HH[:]mm]` as epoch milliseconds (UTC by default),
+/// the forms ksqlDB accepts when a string is compared with ROWTIME.
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let num = |t: &str| -> Option<i64> {
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok()
+    };
+    let (date, rest) = match s.find('T') {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, ""),
+    };
+    let mut d = date.splitn(3, '-');
+    let (y, m, day) = (
+        num(d.next()?)?,
+        num(d.next().unwrap_or("1"))?,
+        num(d.next().unwrap_or("1"))?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Offset suffix.
+    let (time, offset_ms) = if let Some(t) = rest.strip_suffix('Z') {
+        (t, 0)
+    } else if let Some(i) = rest.rfind(['+', '-']) {
+        let (t, off) = rest.split_at(i);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let digits: String = off[1..].chars().filter(|c| *c != ':').collect();
+        if digits.len() != 4 {
+            return None;
+        }
+        let (hh, mm) = (num(&digits[..2])?, num(&digits[2..])?);
+        (t, sign * (hh * 3_600_000 + mm * 60_000))
+    } else {
+        (rest, 0)
+    };
+    let (hms, frac) = match time.split_once('.') {
+        Some((a, b)) => (a, b),
+        None => (time, ""),
+    };
+    let mut parts = hms.split(':');
+    let h = parts
+        .next()
+        .filter(|p| !p.is_empty())
+        .map_or(Some(0), num)?;
+    let mi = parts.next().map_or(Some(0), num)?;
+    let sec = parts.next().map_or(Some(0), num)?;
+    let millis = if frac.is_empty() {
+        0
+    } else {
+        let f: String = frac.chars().chain("000".chars()).take(3).collect();
+        num(&f)?
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1_000 + millis - offset_ms)
 }
 
 fn arithmetic(op: BinaryOp, l: &Value, r: &Value) -> Value {
@@ -663,7 +754,14 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                                 | SqlType::Decimal { .. }
                         )
                     };
-                    if l != r && !(numeric(&l) && numeric(&r)) {
+                    // ROWTIME and window bounds compare with timestamp strings.
+                    let time_col = |e: &Expr| {
+                        matches!(e, Expr::Column { name, .. }
+                            if matches!(name.as_str(), "ROWTIME" | "WINDOWSTART" | "WINDOWEND"))
+                    };
+                    let time_vs_string = (time_col(left) && r == SqlType::String)
+                        || (time_col(right) && l == SqlType::String);
+                    if l != r && !(numeric(&l) && numeric(&r)) && !time_vs_string {
                         return Err(SqlError::statement(format!(
                             "Cannot compare {} ({}) to {} ({}) with {}.",
                             left,
@@ -914,6 +1012,20 @@ mod tests {
         assert_eq!(eval_sql("APP LIKE '%-serv_ce'"), Value::Bool(true));
         assert_eq!(eval_sql("APP LIKE 'x%'"), Value::Bool(false));
         assert_eq!(eval_sql("ROWTIME"), Value::Bigint(42));
+        assert_eq!(
+            eval_sql("ROWTIME > '1970-01-01T00:00:00.041'"),
+            Value::Bool(true)
+        );
+        assert_eq!(eval_sql("ROWTIME < '1970-01-01'"), Value::Bool(false));
+        assert_eq!(
+            parse_timestamp("2020-02-29T12:30:00Z"),
+            Some(1_582_979_400_000)
+        );
+        assert_eq!(
+            parse_timestamp("2020-02-29T13:30:00+01:00"),
+            Some(1_582_979_400_000)
+        );
+        assert_eq!(parse_timestamp("nope"), None);
     }
 
     #[test]
