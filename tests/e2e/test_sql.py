@@ -179,6 +179,16 @@ def test_talk_statements_end_to_end(sluice):
                    ("push-app", "ERROR", "p2", 9_200), ("push-app", "ERROR", "p3", 9_300)]
     check_counts(s, fed)
 
+    # Records that do not deserialize are logged, counted and skipped; the queries go on.
+    raw = KafkaProducer(bootstrap_servers=s.bootstrap)
+    raw.send("logs", b"not json", timestamp_ms=BASE + 9_400)
+    raw.send("logs", b'{"app": "x", "level": "ERROR", "msg": {"nested": true}', timestamp_ms=BASE + 9_500)
+    raw.flush()
+    raw.close()
+    produce(s, [("push-app", "ERROR", "p4", 9_600)])
+    fed.append(("push-app", "ERROR", "p4", 9_600))
+    check_counts(s, fed)
+
     # The older /query endpoint: header, rows, one JSON array.
     r = requests.post(s.url("sql") + "/query", headers=KSQL, timeout=30,
                       data=json.dumps({"ksql": "SELECT * FROM error_counts WHERE app='payment-service';"}))
@@ -192,9 +202,12 @@ def test_talk_statements_end_to_end(sluice):
     assert err["message"].startswith("line 2:"), err
     assert err["statementText"] == "CREATE STREAM bad AS SELEKT * FROM logs_stream;"
     code, err = ksql(s, "CREATE STREAM bad AS SELECT nope FROM logs_stream;", ok=False)
-    assert code == 400 and "NOPE" in err["message"] and "cannot be resolved" in err["message"]
-    code, err = ksql(s, "CREATE STREAM bad AS SELECT * FROM nowhere;", ok=False)
-    assert code == 400 and "NOWHERE does not exist" in err["message"]
+    assert code == 400 and err["message"] == "Line: 1, Col: 29: SELECT column 'NOPE' cannot be resolved.", err
+    code, err = ksql(s, "SHOW TABLES;\n  CREATE STREAM bad AS SELECT * FROM nowhere;", ok=False)
+    assert code == 400 and err["message"] == "Line: 2, Col: 38: NOWHERE does not exist.", err
+    assert [e["@type"] for e in err["entities"]] == ["tables"]
+    code, err = ksql(s, "CREATE STREAM bad AS SELECT app FROM logs_stream WHERE app = 1;", ok=False)
+    assert code == 400 and "Cannot compare" in err["message"], err
     code, err = ksql(s, "CREATE STREAM logs_stream (a INT) WITH (KAFKA_TOPIC='logs', VALUE_FORMAT='JSON');", ok=False)
     assert code == 400 and "already exists" in err["message"]
     code, err = ksql(s, "CREATE STREAM s2 (a INT) WITH (KAFKA_TOPIC='logs', VALUE_FORMAT='JSON', BOGUS=1);", ok=False)

@@ -199,6 +199,11 @@ impl Engine {
 
     /// Runs one statement of `POST /ksql` and returns its entity.
     pub fn execute(&self, stmt: &ParsedStatement, props: &Props) -> Result<Json, SqlError> {
+        self.execute_inner(stmt, props)
+            .map_err(|e| with_position(e, stmt))
+    }
+
+    fn execute_inner(&self, stmt: &ParsedStatement, props: &Props) -> Result<Json, SqlError> {
         let text = stmt.text.as_str();
         let err = |e: SqlError| e.in_statement(text);
         match &stmt.statement {
@@ -908,6 +913,74 @@ fn sink_for(
         statement: String::new(),
     };
     Ok((plan, sink, props.partitions))
+}
+
+/// Prefixes ksqlDB's `Line: L, Col: C: ` to an error naming an unknown column or source, at
+/// the name's first occurrence in the statement (as a whole word, outside string literals),
+/// in the request's own lines and columns.
+pub fn with_position(e: SqlError, stmt: &ParsedStatement) -> SqlError {
+    let SqlError::Statement { message, statement } = e else {
+        return e;
+    };
+    let name = if let Some(rest) = message.split_once("column '").map(|(_, r)| r) {
+        rest.split('\'').next().map(str::to_string)
+    } else {
+        message
+            .strip_suffix(" does not exist.")
+            .filter(|n| !n.contains(' '))
+            .map(str::to_string)
+    };
+    let position = name
+        .and_then(|n| locate(&stmt.text, &n))
+        .map(|(line, col)| {
+            if line == 1 {
+                (stmt.line, stmt.column + col - 1)
+            } else {
+                (stmt.line + line - 1, col)
+            }
+        });
+    match position {
+        Some((line, col)) if !message.starts_with("Line: ") => SqlError::Statement {
+            message: format!("Line: {line}, Col: {col}: {message}"),
+            statement,
+        },
+        _ => SqlError::Statement { message, statement },
+    }
+}
+
+/// 1-based (line, column) of `name` as a whole identifier in `text`, ignoring case and quoted
+/// strings.
+fn locate(text: &str, name: &str) -> Option<(u64, u64)> {
+    let chars: Vec<char> = text.chars().collect();
+    let target: Vec<char> = name.chars().collect();
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let (mut line, mut col) = (1u64, 1u64);
+    let mut in_string = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            in_string = !in_string;
+        } else if !in_string
+            && (i == 0 || !ident(chars[i - 1]))
+            && chars.len() - i >= target.len()
+            && chars[i..i + target.len()]
+                .iter()
+                .zip(&target)
+                .all(|(a, b)| a.to_uppercase().eq(b.to_uppercase()))
+            && chars.get(i + target.len()).is_none_or(|n| !ident(*n))
+        {
+            return Some((line, col));
+        }
+        if c == '\n' {
+            line += 1;
+            col = 1;
+        } else {
+            col += 1;
+        }
+        i += 1;
+    }
+    None
 }
 
 /// INSERT INTO needs the query's result schema to be the target's.
