@@ -27,6 +27,8 @@ pub struct AggregatePlan {
     pub inter_schema: Vec<Column>,
     pub window: Option<WindowExpr>,
     pub having: Option<Expr>,
+    /// `EMIT FINAL`: a window's row is emitted once, when the window closes.
+    pub emit_final: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -216,6 +218,11 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
             "WINDOW clause requires a GROUP BY clause.",
         ));
     }
+    if query.emit == Some(crate::ast::Emit::Final) && query.window.is_none() {
+        return Err(SqlError::statement(
+            "EMIT FINAL is only supported for windowed aggregations.",
+        ));
+    }
     if query.having.is_some() && !aggregate {
         return Err(SqlError::statement("HAVING requires a GROUP BY clause."));
     }
@@ -388,6 +395,7 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
                 inter_schema: inter,
                 window: query.window,
                 having,
+                emit_final: query.emit == Some(crate::ast::Emit::Final),
             },
             exprs,
         ),

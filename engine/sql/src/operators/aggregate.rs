@@ -1,7 +1,8 @@
 //! The grouped (optionally windowed) aggregation: per group key and window, the accumulators
 //! of COUNT, SUM, AVG, MIN, MAX, COLLECT_LIST, COLLECT_SET, EARLIEST_BY_OFFSET,
 //! LATEST_BY_OFFSET and COUNT_DISTINCT, updated per input row; every update emits the
-//! group's new row (as ksqlDB does with `cache.max.bytes.buffering=0`), stamped with the
+//! group's new row (as ksqlDB does with `cache.max.bytes.buffering=0`; with EMIT FINAL, a
+//! window's last row once it closes), stamped with the
 //! largest input ROWTIME of the group. Rows with a NULL grouping key are skipped, records
 //! later than window end + grace are dropped, HAVING turning false emits a tombstone. The
 //! state is in memory and doubles as the materialization pull queries read.
@@ -138,6 +139,8 @@ struct Entry {
     accs: Vec<Acc>,
     rowtime: i64,
     last: Option<OutRow>,
+    /// EMIT FINAL: the window's row went out already.
+    closed: bool,
 }
 
 pub struct Aggregate {
@@ -242,6 +245,7 @@ impl Aggregate {
                 accs: calls.iter().map(init).collect(),
                 rowtime: i64::MIN,
                 last: None,
+                closed: false,
             });
             for ((call, acc), arg) in calls.iter().zip(entry.accs.iter_mut()).zip(&args) {
                 if retract {
@@ -292,9 +296,41 @@ impl Aggregate {
                 tombstone: !keep,
             };
             entry.last = if keep { Some(row.clone()) } else { None };
-            out.push(row);
+            if !self.plan.emit_final {
+                out.push(row);
+            }
+        }
+        if self.plan.emit_final {
+            out.extend(self.close_windows());
         }
         Ok(out)
+    }
+
+    /// EMIT FINAL: the rows of windows that closed (end + grace ≤ stream time), once each,
+    /// in window order.
+    fn close_windows(&mut self) -> Vec<OutRow> {
+        let Some(w) = &self.plan.window else {
+            return vec![];
+        };
+        let grace = window::grace_ms(w);
+        let now = self.stream_time;
+        let mut closed: Vec<&mut Entry> = self
+            .groups
+            .values_mut()
+            .filter(|e| {
+                !e.closed
+                    && e.window
+                        .is_some_and(|(_, end)| end.saturating_add(grace) <= now)
+            })
+            .collect();
+        closed.sort_by_key(|e| e.window.map(|w| w.0));
+        closed
+            .into_iter()
+            .filter_map(|e| {
+                e.closed = true;
+                e.last.clone()
+            })
+            .collect()
     }
 
     /// The current row of every group (and window) that has one, in key order.

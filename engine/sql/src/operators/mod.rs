@@ -233,6 +233,27 @@ mod tests {
     }
 
     #[test]
+    fn emit_final_emits_each_window_once_when_it_closes() {
+        let mut p = pipeline(
+            "CREATE STREAM S (APP STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "SELECT APP, COUNT(*) AS N FROM S WINDOW TUMBLING (SIZE 1 SECOND, GRACE PERIOD 0 SECONDS) GROUP BY APP EMIT FINAL;",
+        );
+        let mk = |offset: i64, ts: i64| InRecord {
+            offset,
+            timestamp: ts,
+            key: None,
+            value: Some(br#"{"APP":"a"}"#.to_vec()),
+        };
+        assert!(p.process(0, &mk(0, 1_100)).unwrap().is_empty());
+        assert!(p.process(0, &mk(1, 1_900)).unwrap().is_empty());
+        let closed = p.process(0, &mk(2, 2_000)).unwrap();
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].meta.window, Some((1_000, 2_000)));
+        assert_eq!(closed[0].values[1], Value::Bigint(2));
+        assert!(p.process(0, &mk(3, 2_500)).unwrap().is_empty());
+    }
+
+    #[test]
     fn windowed_counts_and_late_records() {
         let mut p = pipeline(
             "CREATE STREAM S (APP STRING, LEVEL STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
