@@ -196,6 +196,11 @@ def test_talk_statements_end_to_end(sluice):
     assert body[0]["header"]["schema"].startswith("`APP` STRING, `WINDOWSTART` BIGINT")
     assert body[1]["row"]["columns"][3:] == [1, ["card declined"]]
 
+    r = requests.post(s.url("sql") + "/query-stream", timeout=30,
+                      data=json.dumps({"sql": "SELECT nope FROM error_counts;"}))
+    assert r.status_code == 400 and r.json()["@type"] == "statement_error"
+    assert r.json()["message"] == "Line: 1, Col: 8: SELECT column 'NOPE' cannot be resolved."
+
     # Bad statements: ksqlDB's statement_error with the statement and the position.
     code, err = ksql(s, "SHOW STREAMS;\nCREATE STREAM bad AS SELEKT * FROM logs_stream;", ok=False)
     assert code == 400 and err["@type"] == "statement_error" and err["error_code"] == 40001

@@ -18,7 +18,7 @@ use sluice_log::{LogError, LogStore, TopicConfig};
 use sluice_sql::engine::{Engine, Props};
 use sluice_sql::entities;
 use sluice_sql::io::{InRecord, OutRecord, StreamIo};
-use sluice_sql::{KsqlParser, SqlError, Statement};
+use sluice_sql::{KsqlParser, ParsedStatement, SqlError, Statement};
 
 const KSQL_JSON: &str = "application/vnd.ksql.v1+json";
 const DELIMITED: &str = "application/vnd.ksqlapi.delimited.v1";
@@ -216,7 +216,7 @@ async fn ksql(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
 }
 
 /// A parsed SELECT, or the error response.
-fn select_of(sql: &str) -> Result<Box<sluice_sql::Query>, Box<Response>> {
+fn select_of(sql: &str) -> Result<(Box<sluice_sql::Query>, ParsedStatement), Box<Response>> {
     let bad = |e: &SqlError| {
         Box::new(respond(
             StatusCode::BAD_REQUEST,
@@ -229,8 +229,9 @@ fn select_of(sql: &str) -> Result<Box<sluice_sql::Query>, Box<Response>> {
             "Expected exactly one statement: a SELECT",
         )));
     }
-    match parsed.remove(0).statement {
-        Statement::Query(q) => Ok(q),
+    let stmt = parsed.remove(0);
+    match stmt.statement.clone() {
+        Statement::Query(q) => Ok((q, stmt)),
         _ => Err(bad(&SqlError::statement(
             "The /query-stream and /query endpoints only run SELECT queries; use /ksql",
         ))),
@@ -270,7 +271,7 @@ fn row_line(shape: &Shape, row: Vec<sluice_sql::value::Value>) -> String {
 }
 
 async fn run_select(engine: Arc<Engine>, sql: String, props: Props, shape: Shape) -> Response {
-    let q = match select_of(&sql) {
+    let (q, stmt) = match select_of(&sql) {
         Ok(q) => q,
         Err(r) => return *r,
     };
@@ -281,6 +282,7 @@ async fn run_select(engine: Arc<Engine>, sql: String, props: Props, shape: Shape
         Shape::Legacy => ("[", ",\n", "", "]", KSQL_JSON),
     };
     let bad = |e: SqlError| {
+        let e = sluice_sql::engine::with_position(e.in_statement(&stmt.text), &stmt);
         respond(
             StatusCode::BAD_REQUEST,
             &entities::statement_error(&e, &sql),
