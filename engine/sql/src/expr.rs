@@ -560,13 +560,18 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
             let to = (start.saturating_add(len)).clamp(0, n) as usize;
             Value::String(chars[from..to.max(from)].iter().collect())
         }
-        "INSTR" => match (s(0), s(1)) {
-            (Some(x), Some(sub)) => Value::Int(
-                x.find(sub)
-                    .map_or(0, |byte| x[..byte].chars().count() as i32 + 1),
-            ),
-            _ => Value::Null,
-        },
+        "INSTR" => {
+            arg_count(name, &args, |n| (2..=4).contains(&n))?;
+            let (Some(x), Some(sub)) = (s(0), s(1)) else {
+                return Ok(Value::Null);
+            };
+            let position = args.get(2).map_or(Some(1), Value::as_i64);
+            let occurrence = args.get(3).map_or(Some(1), Value::as_i64);
+            match (position, occurrence) {
+                (Some(p), Some(o)) if p != 0 && o > 0 => Value::Int(instr(x, sub, p, o)),
+                _ => Value::Int(0),
+            }
+        }
         "LPAD" | "RPAD" => {
             arg_count(name, &args, |n| n == 3)?;
             match (s(0), args[1].as_i64(), s(2)) {
@@ -657,6 +662,44 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
             )))
         }
     })
+}
+
+/// ksqlDB's INSTR: the 1-based character position of the `occurrence`-th `sub` searching
+/// forward from `position`, or backward from `-position` characters before the end; 0 if none.
+fn instr(x: &str, sub: &str, position: i64, occurrence: i64) -> i32 {
+    let chars: Vec<char> = x.chars().collect();
+    let needle: Vec<char> = sub.chars().collect();
+    let n = chars.len() as i64;
+    let at = |i: i64| {
+        i >= 0
+            && i + needle.len() as i64 <= n
+            && chars[i as usize..i as usize + needle.len()] == needle[..]
+    };
+    let mut found = 0;
+    if position > 0 {
+        let mut i = position - 1;
+        while i < n {
+            if at(i) {
+                found += 1;
+                if found == occurrence {
+                    return (i + 1) as i32;
+                }
+            }
+            i += 1;
+        }
+    } else {
+        let mut i = n + position;
+        while i >= 0 {
+            if at(i) {
+                found += 1;
+                if found == occurrence {
+                    return (i + 1) as i32;
+                }
+            }
+            i -= 1;
+        }
+    }
+    0
 }
 
 /// Upper-cases the first letter of each space-separated word, lower-cases the rest.
@@ -1057,6 +1100,12 @@ mod tests {
         );
         assert_eq!(eval_sql("IFNULL(MISSING, 3)"), Value::Int(3));
         assert_eq!(eval_sql("INSTR(APP, 'serv')"), Value::Int(7));
+        assert_eq!(eval_sql("INSTR('corporate floor', 'or', 4)"), Value::Int(5));
+        assert_eq!(
+            eval_sql("INSTR('corporate floor', 'or', -3, 2)"),
+            Value::Int(2)
+        );
+        assert_eq!(eval_sql("INSTR('short', 'or', 4)"), Value::Int(0));
         assert_eq!(
             eval_sql("LPAD('ab', 5, 'xy')"),
             Value::String("xyxab".into())

@@ -101,6 +101,19 @@ impl Pipeline {
         }
         match self.process_row(values, meta) {
             Ok(rows) => {
+                // A row that stays in its group updates it once (Kafka Streams since KIP-904):
+                // drop the retraction's intermediate output for groups the new row also hits.
+                let output = &self.plan.output;
+                let group_of = |r: &OutRow| {
+                    let keys: Vec<&Value> = output
+                        .iter()
+                        .zip(&r.values)
+                        .filter(|(c, _)| c.kind == crate::catalog::ColumnKind::Key)
+                        .map(|(_, v)| v)
+                        .collect();
+                    (format!("{keys:?}"), r.meta.window)
+                };
+                retracted.retain(|old| !rows.iter().any(|new| group_of(new) == group_of(old)));
                 retracted.extend(rows);
                 Ok(retracted)
             }
@@ -189,6 +202,17 @@ mod tests {
             vec![(vec![s("a"), Value::Bigint(1), Value::Int(10)], false)]
         );
         p.process(0, &rec(1, Some("2"), Some(r#"{"APP":"a","V":5}"#)))
+            .unwrap();
+        // Row 2 changes within group a: one update.
+        let same = values(
+            p.process(0, &rec(2, Some("2"), Some(r#"{"APP":"a","V":6}"#)))
+                .unwrap(),
+        );
+        assert_eq!(
+            same,
+            vec![(vec![s("a"), Value::Bigint(2), Value::Int(16)], false)]
+        );
+        p.process(0, &rec(2, Some("2"), Some(r#"{"APP":"a","V":5}"#)))
             .unwrap();
         // Row 1 moves from group a to group b: a loses it, b gets it.
         let moved = values(
