@@ -575,10 +575,12 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
         "LPAD" | "RPAD" => {
             arg_count(name, &args, |n| n == 3)?;
             match (s(0), args[1].as_i64(), s(2)) {
+                // ksqlDB: an empty padding string gives NULL.
+                (Some(_), Some(_), Some("")) => Value::Null,
                 (Some(x), Some(len), Some(pad)) if len >= 0 => {
                     let len = len as usize;
                     let chars: Vec<char> = x.chars().collect();
-                    if chars.len() >= len || pad.is_empty() {
+                    if chars.len() >= len {
                         Value::String(chars[..len.min(chars.len())].iter().collect())
                     } else {
                         let fill: String = pad.chars().cycle().take(len - chars.len()).collect();
@@ -1111,6 +1113,7 @@ mod tests {
             Value::String("xyxab".into())
         );
         assert_eq!(eval_sql("RPAD(APP, 3, 'z')"), Value::String("ord".into()));
+        assert_eq!(eval_sql("LPAD('ab', 5, '')"), Value::Null);
         assert_eq!(
             eval_sql("INITCAP('hello wORLD')"),
             Value::String("Hello World".into())
