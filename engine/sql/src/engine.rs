@@ -786,7 +786,7 @@ impl Engine {
                 };
                 next = last + 1;
                 for r in recs.iter().filter(|r| r.offset < end) {
-                    for row in pipeline.process(p, r)? {
+                    for row in pipeline.process(p, r)?.into_iter().filter(|r| !r.tombstone) {
                         if out.len() < limit {
                             out.push(row.values);
                         }

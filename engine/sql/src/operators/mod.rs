@@ -87,9 +87,51 @@ impl Pipeline {
                 }
             }
         }
+        let table = self.plan.source.kind == crate::ast::SourceKind::Table;
+        if table && rec.key.is_none() && self.plan.source.key_columns().next().is_some() {
+            // ksqlDB drops table rows without a key.
+            return Ok(retracted);
+        }
         let (values, meta) = match source::decode(&self.plan.source, partition, rec) {
-            Ok(Some(d)) => d,
-            Ok(None) => return Ok(retracted),
+            Ok((values, meta, true)) => {
+                // A null value: a table's tombstone passes through a projection as a
+                // tombstone; a stream's null passes through a projection without WHERE.
+                let passes = match &self.stage {
+                    Stage::Project(_) => table || self.plan.filter.is_none(),
+                    Stage::Aggregate(_) => false,
+                };
+                if !passes {
+                    return Ok(retracted);
+                }
+                let schema = &self.plan.source.columns;
+                let Stage::Project(p) = &self.stage else {
+                    return Ok(retracted);
+                };
+                let projected = match p.apply(schema, &values, meta) {
+                    Ok(v) => v,
+                    Err(_) => return Ok(retracted),
+                };
+                let values = self
+                    .plan
+                    .output
+                    .iter()
+                    .zip(projected)
+                    .map(|(c, v)| {
+                        if c.kind == crate::catalog::ColumnKind::Key {
+                            v
+                        } else {
+                            Value::Null
+                        }
+                    })
+                    .collect();
+                retracted.push(OutRow {
+                    values,
+                    meta,
+                    tombstone: true,
+                });
+                return Ok(retracted);
+            }
+            Ok((values, meta, false)) => (values, meta),
             Err(why) => {
                 self.skipped += 1;
                 tracing::warn!(topic = %self.plan.source.topic, partition, offset = rec.offset, error = %why, "skipping a record that does not deserialize");
@@ -232,6 +274,41 @@ mod tests {
             deleted,
             vec![(vec![s("a"), Value::Bigint(0), Value::Int(0)], false)]
         );
+    }
+
+    #[test]
+    fn null_values_pass_through_projections_as_ksqldb_does() {
+        let mut p = pipeline(
+            "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "SELECT ID, NAME FROM S EMIT CHANGES;",
+        );
+        let key = 3i32.to_be_bytes().to_vec();
+        let rec = InRecord {
+            offset: 0,
+            timestamp: 5,
+            key: Some(key.clone()),
+            value: None,
+        };
+        let out = p.process(0, &rec).unwrap();
+        assert_eq!(values(out), vec![(vec![Value::Int(3), Value::Null], true)]);
+        let mut filtered = pipeline(
+            "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "SELECT ID, NAME FROM S WHERE NAME = 'x' EMIT CHANGES;",
+        );
+        assert!(filtered.process(0, &rec).unwrap().is_empty());
+        let mut table = pipeline(
+            "CREATE TABLE T (ID INT PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+            "SELECT * FROM T WHERE NAME = 'x' EMIT CHANGES;",
+        );
+        let out = table.process(0, &rec).unwrap();
+        assert_eq!(values(out), vec![(vec![Value::Int(3), Value::Null], true)]);
+        // A table row without a key is dropped.
+        let keyless = InRecord {
+            key: None,
+            value: Some(br#"{"NAME":"x"}"#.to_vec()),
+            ..rec
+        };
+        assert!(table.process(0, &keyless).unwrap().is_empty());
     }
 
     #[test]

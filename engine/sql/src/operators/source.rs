@@ -46,15 +46,13 @@ pub fn kafka_key(bytes: &[u8], ty: &SqlType) -> Result<Value, String> {
     })
 }
 
-/// The row of `rec`, or None for a record a stream ignores (a null value).
-pub fn decode(
-    source: &Source,
-    partition: i32,
-    rec: &InRecord,
-) -> Result<Option<(Vec<Value>, RowMeta)>, String> {
-    let Some(value) = rec.value.as_deref() else {
-        return Ok(None);
-    };
+/// A decoded record: key and value columns (value columns NULL for a null value), its
+/// pseudo columns, and whether the value was null (a stream's null or a table's tombstone).
+pub type Decoded = (Vec<Value>, RowMeta, bool);
+
+/// The row of `rec`.
+pub fn decode(source: &Source, partition: i32, rec: &InRecord) -> Result<Decoded, String> {
+    let value = rec.value.as_deref();
     let mut meta = RowMeta {
         rowtime: rec.timestamp,
         partition,
@@ -101,8 +99,10 @@ pub fn decode(
         }
         (Some(_), Format::None) => key_values.extend(keys.iter().map(|_| Value::Null)),
     }
-    let json: Json =
-        serde_json::from_slice(value).map_err(|e| format!("value is not JSON: {e}"))?;
+    let json: Json = match value {
+        Some(v) => serde_json::from_slice(v).map_err(|e| format!("value is not JSON: {e}"))?,
+        None => Json::Null,
+    };
     let mut values = key_values;
     let value_columns: Vec<&crate::catalog::Column> = source
         .columns
@@ -118,7 +118,10 @@ pub fn decode(
                 )?);
             }
         }
-        Json::Null => return Ok(None),
+        Json::Null => {
+            values.extend(value_columns.iter().map(|_| Value::Null));
+            return Ok((values, meta, true));
+        }
         other if value_columns.len() == 1 => values.push(from_json(other, &value_columns[0].ty)?),
         _ => return Err("value is not a JSON object".into()),
     }
@@ -130,5 +133,5 @@ pub fn decode(
             }
         }
     }
-    Ok(Some((values, meta)))
+    Ok((values, meta, false))
 }
