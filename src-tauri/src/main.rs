@@ -8,7 +8,7 @@
 //! Closing the window, SIGINT or SIGTERM stop the engine cleanly (final fsync).
 //!
 //! It takes the same flags as `sluice serve` for what it has (`--data-dir`, `--host`,
-//! `--kafka-port`, `--registry-port`, `--ui-port`, `--ui-dir`), each also read from the environment, so tests and
+//! `--kafka-port`, `--registry-port`, `--sql-port`, `--ui-port`, `--ui-dir`), each also read from the environment, so tests and
 //! scripts can isolate an instance:
 //!
 //! | flag / variable                  | default                                              |
@@ -17,6 +17,7 @@
 //! | `--host` / `SLUICE_HOST`         | `127.0.0.1`                                          |
 //! | `--kafka-port` / `SLUICE_KAFKA_PORT` | 9092, or a free port if 9092 is taken (0 = free)  |
 //! | `--registry-port` / `SLUICE_REGISTRY_PORT` | 8081, or a free port if 8081 is taken (0 = free) |
+//! | `--sql-port` / `SLUICE_SQL_PORT` | 8088, or a free port if 8088 is taken (0 = free)     |
 //! | `--ui-port` / `SLUICE_UI_PORT`   | 9000, or a free port if 9000 is taken (0 = free)     |
 //! | `--ui-dir` / `SLUICE_UI_DIR`     | `ui/dist` of the source tree, else resources/ui      |
 //! | `--ui-path` / `SLUICE_UI_PATH`   | `/`: the route the window opens (e.g. `/topics`)     |
@@ -34,6 +35,7 @@ use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 
 const DEFAULT_KAFKA_PORT: u16 = 9092;
 const DEFAULT_REGISTRY_PORT: u16 = 8081;
+const DEFAULT_SQL_PORT: u16 = 8088;
 const DEFAULT_UI_PORT: u16 = 9000;
 
 /// The UI built in the source tree this binary was built from (`./x run` builds it first).
@@ -58,6 +60,9 @@ struct Cli {
     /// Schema registry port (0 picks a free one; default 8081, or a free one if it is taken).
     #[arg(long, env = "SLUICE_REGISTRY_PORT")]
     registry_port: Option<u16>,
+    /// ksqlDB REST port (0 picks a free one; default 8088, or a free one if it is taken).
+    #[arg(long, env = "SLUICE_SQL_PORT")]
+    sql_port: Option<u16>,
     /// Workbench port (0 picks a free one; default 9000, or a free one if it is taken).
     #[arg(long, env = "SLUICE_UI_PORT")]
     ui_port: Option<u16>,
@@ -74,6 +79,7 @@ struct Settings {
     host: String,
     kafka_port: u16,
     registry_port: u16,
+    sql_port: u16,
     ui_port: u16,
     ui_dir: Option<PathBuf>,
     ui_path: String,
@@ -92,6 +98,9 @@ impl Settings {
         let registry_port = cli
             .registry_port
             .unwrap_or_else(|| default_port(&cli.host, DEFAULT_REGISTRY_PORT));
+        let sql_port = cli
+            .sql_port
+            .unwrap_or_else(|| default_port(&cli.host, DEFAULT_SQL_PORT));
         let ui_port = cli
             .ui_port
             .unwrap_or_else(|| default_port(&cli.host, DEFAULT_UI_PORT));
@@ -107,6 +116,7 @@ impl Settings {
             host: cli.host,
             kafka_port,
             registry_port,
+            sql_port,
             ui_port,
             ui_dir,
             ui_path,
@@ -260,6 +270,7 @@ async fn start_engine(settings: &Settings, ui_dir: Option<PathBuf>) -> anyhow::R
         host: settings.host.clone(),
         kafka_port: settings.kafka_port,
         registry_port: settings.registry_port,
+        sql_port: settings.sql_port,
         ui_port: settings.ui_port,
         ui_dir,
         ..SandboxOptions::new(&settings.data_dir)

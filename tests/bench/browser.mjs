@@ -74,9 +74,9 @@ function freePort() {
 /// Spawns `sluice serve`; resolves at `ready` with the time it took and the UI's URL.
 async function startSluice(dataDir, logPath) {
     const ports = {};
-    for (const k of ["kafka", "registry", "ui"]) ports[k] = await freePort();
+    for (const k of ["kafka", "registry", "sql", "ui"]) ports[k] = await freePort();
     const args = ["serve", "--data-dir", dataDir, "--ui-dir", UI_DIR, "--kafka-port", ports.kafka,
-        "--registry-port", ports.registry, "--ui-port", ports.ui].map(String);
+        "--registry-port", ports.registry, "--sql-port", ports.sql, "--ui-port", ports.ui].map(String);
     const t0 = performance.now();
     const proc = spawn(SLUICE_BIN, args, { stdio: ["ignore", "pipe", fs.openSync(logPath, "w")], env: { ...process.env, NO_COLOR: "1" } });
     const endpoints = {};

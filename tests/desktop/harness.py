@@ -80,6 +80,7 @@ class Desktop:
             SLUICE_DATA_DIR=str(self.data_dir),
             SLUICE_KAFKA_PORT="0",
             SLUICE_REGISTRY_PORT="0",
+            SLUICE_SQL_PORT="0",
             SLUICE_UI_PORT="0",
             SLUICE_UI_DIR=str(UI_DIR),
             SLUICE_UI_PATH=self.ui_path,

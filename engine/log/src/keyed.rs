@@ -82,6 +82,93 @@ pub fn append_keyed(
     Ok(info.base_offset)
 }
 
+/// One record with its timestamp, as the SQL engine reads topics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimedRecord {
+    pub offset: i64,
+    pub timestamp: i64,
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+}
+
+/// Appends records with their own timestamps and optional keys in one write; returns the
+/// first offset.
+pub fn append_timed(
+    partition: &SharedPartition,
+    records: &[(Option<Bytes>, Option<Bytes>, i64)],
+) -> Result<i64> {
+    let now = now_ms();
+    let mut buf = BytesMut::new();
+    for chunk in records.chunks(RECORDS_PER_BATCH) {
+        let mut batch: Vec<Record> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, (key, value, ts))| Record {
+                transactional: false,
+                control: false,
+                delete_horizon: false,
+                partition_leader_epoch: -1,
+                producer_id: -1,
+                producer_epoch: -1,
+                timestamp_type: TimestampType::Creation,
+                offset: i as i64,
+                sequence: -1,
+                timestamp: *ts,
+                key: key.clone(),
+                value: value.clone(),
+                headers: Default::default(),
+            })
+            .collect();
+        crate::batch::encode_records(&mut buf, &mut batch, Compression::None)?;
+    }
+    let info = partition.lock().append(&mut buf, now)?;
+    Ok(info.base_offset)
+}
+
+/// The data records at offsets ≥ `from`, reading about `max_bytes` (whole batches; at least
+/// one when there is any). Empty at the log end. Control records are skipped.
+pub fn read_timed(
+    partition: &SharedPartition,
+    from: i64,
+    max_bytes: usize,
+) -> Result<Vec<TimedRecord>> {
+    let chunk = partition.lock().read(from, max_bytes)?;
+    if chunk.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut buf = chunk.clone();
+    let mut out = Vec::new();
+    match RecordBatchDecoder::decode_all(&mut buf) {
+        Ok(sets) => {
+            for record in sets.into_iter().flat_map(|s| s.records) {
+                if record.control || record.offset < from {
+                    continue;
+                }
+                out.push(TimedRecord {
+                    offset: record.offset,
+                    timestamp: record.timestamp,
+                    key: record.key,
+                    value: record.value,
+                });
+            }
+        }
+        Err(e) => {
+            // Skip past what does not decode, so a reader is never stuck on it.
+            let headers = crate::batch::split_batches(&chunk)?;
+            tracing::warn!(offset = from, error = %e, "skipping undecodable batches");
+            if let Some((_, h)) = headers.last() {
+                out.push(TimedRecord {
+                    offset: h.last_offset(),
+                    timestamp: -1,
+                    key: None,
+                    value: None,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Every data record of the partition from its log start, in offset order. Batches that do
 /// not decode are skipped with a warning (they cannot have come from this module).
 pub fn replay_keyed(partition: &SharedPartition) -> Result<Vec<KeyedRecord>> {

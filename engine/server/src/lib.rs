@@ -1,9 +1,11 @@
 //! sluice-server: the whole sandbox in one value. [`Sandbox::start`] opens the log, starts the
 //! broker, the background flusher, the schema registry (on the same log) and the workbench
-//! (HTTP API + UI, talking to the broker through a real Kafka client), and binds every
-//! listener; the `sluice` binary and the desktop
+//! (HTTP API + UI, talking to the broker through a real Kafka client), the SQL engine with
+//! ksqlDB's REST API (on the same log, see [`sql`]), and binds every listener; the `sluice` binary and the desktop
 //! shell both run the engine through it, in-process. It owns process-level wiring only: no
 //! protocol logic lives here.
+
+pub mod sql;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +38,8 @@ pub struct SandboxOptions {
     pub registry_port: u16,
     /// Workbench (HTTP API and UI) port; 0 picks a free port.
     pub ui_port: u16,
+    /// ksqlDB-compatible REST port; 0 picks a free port.
+    pub sql_port: u16,
     /// The built UI to serve on the workbench port; None serves a "UI not built" page.
     pub ui_dir: Option<PathBuf>,
 }
@@ -53,6 +57,7 @@ impl SandboxOptions {
             retention_check_interval: Duration::from_secs(30),
             registry_port: 8081,
             ui_port: 9000,
+            sql_port: 8088,
             ui_dir: None,
         }
     }
@@ -90,6 +95,10 @@ pub struct Sandbox {
     registry: Option<JoinHandle<()>>,
     registry_stop: Option<oneshot::Sender<()>>,
     background: Option<BackgroundTasks>,
+    /// The SQL engine and its REST server, stopped through `sql_stop`.
+    pub sql_engine: Option<Arc<sluice_sql::engine::Engine>>,
+    sql: Option<JoinHandle<()>>,
+    sql_stop: Option<oneshot::Sender<()>>,
 }
 
 impl Sandbox {
@@ -159,6 +168,9 @@ impl Sandbox {
             registry: None,
             registry_stop: None,
             background: Some(background),
+            sql_engine: None,
+            sql: None,
+            sql_stop: None,
         };
         let registry_store = Arc::clone(&store);
         let registry = tokio::task::spawn_blocking(move || SchemaRegistry::open(registry_store))
@@ -190,6 +202,51 @@ impl Sandbox {
         };
         let embedded_registry_url = registry_endpoint.display_address();
         sandbox.endpoints.push(registry_endpoint);
+        let sql_addr: SocketAddr = format!("{}:{}", opts.host, opts.sql_port)
+            .parse()
+            .with_context(|| format!("bad host {}", opts.host))?;
+        let sql_listener = match TcpListener::bind(sql_addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                sandbox.shutdown().await?;
+                return Err(e).with_context(|| format!("binding the SQL listener on {sql_addr}"));
+            }
+        };
+        let sql_bound = sql_listener.local_addr()?;
+        let io = Arc::new(sql::LogIo {
+            store: Arc::clone(&store),
+        });
+        let engine = tokio::task::spawn_blocking(move || {
+            let handle = tokio::runtime::Handle::current();
+            let _guard = handle.enter();
+            sluice_sql::engine::Engine::open(io)
+        })
+        .await?;
+        let engine = match engine {
+            Ok(e) => e,
+            Err(e) => {
+                sandbox.shutdown().await?;
+                return Err(anyhow::anyhow!("opening the SQL engine: {e}"));
+            }
+        };
+        sandbox.sql_engine = Some(Arc::clone(&engine));
+        let (sql_stop, sql_stopped) = oneshot::channel::<()>();
+        sandbox.sql_stop = Some(sql_stop);
+        sandbox.sql = Some(tokio::spawn(async move {
+            let served = axum::serve(sql_listener, sql::router(engine))
+                .with_graceful_shutdown(async move {
+                    let _ = sql_stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "SQL server failed");
+            }
+        }));
+        sandbox.endpoints.push(Endpoint {
+            name: "sql",
+            address: format!("{advertised_host}:{}", sql_bound.port()),
+            http: true,
+        });
         let workbench = Workbench::start(
             ui_listener,
             WorkbenchConfig {
@@ -243,6 +300,16 @@ impl Sandbox {
         // The workbench is a Kafka client of the broker: it goes first.
         if let Some(workbench) = self.workbench.take() {
             workbench.shutdown().await;
+        }
+        if let Some(engine) = self.sql_engine.take() {
+            engine.shutdown();
+        }
+        if let Some(stop) = self.sql_stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(sql) = self.sql.take() {
+            // Push queries keep connections open: give them a moment, then stop serving.
+            let _ = tokio::time::timeout(Duration::from_secs(2), sql).await;
         }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

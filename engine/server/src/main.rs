@@ -46,7 +46,7 @@ struct ServeArgs {
     /// Kafka Connect REST port (reserved: that surface is not in this build yet).
     #[arg(long, default_value_t = 8083)]
     connect_port: u16,
-    /// ksqlDB REST port (reserved: that surface is not in this build yet).
+    /// ksqlDB-compatible REST port: `/ksql`, `/query-stream`, `/query` (0 picks a free one).
     #[arg(long, default_value_t = 8088)]
     sql_port: u16,
     /// Workbench port: the HTTP/WebSocket API and the UI (0 picks a free one).
@@ -96,6 +96,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         advertised_host: args.advertised_host,
         kafka_port: args.kafka_port,
         registry_port: args.registry_port,
+        sql_port: args.sql_port,
         auto_create_topics: !args.no_auto_create_topics,
         num_partitions: args.num_partitions,
         flush_interval: Duration::from_millis(args.flush_interval_ms.max(1)),

@@ -31,6 +31,7 @@ async fn start(dir: &Path) -> Result<Sandbox> {
         kafka_port: 0,
         ui_port: 0,
         registry_port: 0,
+        sql_port: 0,
         ..SandboxOptions::new(dir)
     })
     .await

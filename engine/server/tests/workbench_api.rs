@@ -30,6 +30,7 @@ async fn start(dir: &Path) -> Result<Sandbox> {
     Sandbox::start(SandboxOptions {
         kafka_port: 0,
         registry_port: 0,
+        sql_port: 0,
         ui_port: 0,
         ..SandboxOptions::new(dir)
     })
@@ -673,6 +674,7 @@ async fn serves_the_built_ui_with_client_side_routes() -> Result<()> {
     let sandbox = Sandbox::start(SandboxOptions {
         kafka_port: 0,
         registry_port: 0,
+        sql_port: 0,
         ui_port: 0,
         ui_dir: Some(ui.path().to_path_buf()),
         ..SandboxOptions::new(dir.path())

@@ -24,31 +24,64 @@ pub enum SqlError {
         message: String,
         statement: String,
     },
+    /// ksqlDB's `KsqlStatementException`: the statement parses but cannot run (unknown
+    /// source or column, type error, bad WITH property, ...).
+    #[error("{message}")]
+    Statement { message: String, statement: String },
+    /// Reading or writing a topic failed (the `StreamIo` said why).
+    #[error("{0}")]
+    Io(String),
 }
 
 impl SqlError {
     pub fn line(&self) -> u64 {
         match self {
             SqlError::Syntax { line, .. } | SqlError::IllegalArgument { line, .. } => *line,
+            SqlError::Statement { .. } | SqlError::Io(_) => 0,
         }
     }
     pub fn column(&self) -> u64 {
         match self {
             SqlError::Syntax { column, .. } | SqlError::IllegalArgument { column, .. } => *column,
+            SqlError::Statement { .. } | SqlError::Io(_) => 0,
         }
     }
     /// The detail after `Syntax Error\n` (or the whole message of an illegal argument).
     pub fn message(&self) -> &str {
         match self {
-            SqlError::Syntax { message, .. } | SqlError::IllegalArgument { message, .. } => message,
+            SqlError::Syntax { message, .. }
+            | SqlError::IllegalArgument { message, .. }
+            | SqlError::Statement { message, .. }
+            | SqlError::Io(message) => message,
         }
     }
     /// The text of the statement that failed (ksqlDB's `statementText`).
     pub fn statement_text(&self) -> &str {
         match self {
-            SqlError::Syntax { statement, .. } | SqlError::IllegalArgument { statement, .. } => {
-                statement
-            }
+            SqlError::Syntax { statement, .. }
+            | SqlError::IllegalArgument { statement, .. }
+            | SqlError::Statement { statement, .. } => statement,
+            SqlError::Io(_) => "",
+        }
+    }
+}
+
+impl SqlError {
+    /// A statement error whose text the caller fills in with [`SqlError::in_statement`].
+    pub fn statement(message: impl Into<String>) -> Self {
+        SqlError::Statement {
+            message: message.into(),
+            statement: String::new(),
+        }
+    }
+    /// Names the statement text an error belongs to (for `statementText`).
+    pub fn in_statement(self, text: &str) -> Self {
+        match self {
+            SqlError::Statement { message, .. } => SqlError::Statement {
+                message,
+                statement: text.to_string(),
+            },
+            other => other,
         }
     }
 }

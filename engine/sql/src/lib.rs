@@ -13,12 +13,20 @@
 //! ```
 
 pub mod ast;
+pub mod catalog;
 mod dialect;
 mod display;
+pub mod engine;
+pub mod entities;
 pub mod error;
+pub mod expr;
+pub mod io;
 pub mod keywords;
+pub mod operators;
 mod parser;
+pub mod plan;
 mod split;
+pub mod value;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,447 @@
+//! The SQL surface: the engine's [`StreamIo`] over Sluice's log (in-process reads and appends
+//! on the partitions, topics created in the store as the broker creates them) and ksqlDB's
+//! REST API on the SQL port (`POST /ksql`, `/query-stream`, `/query`, `/close-query`, `GET /info`,
+//! `/healthcheck`, `/status`). It owns HTTP glue only: statements run in sluice-sql.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value as Json};
+use sluice_log::keyed;
+use sluice_log::{LogError, LogStore, TopicConfig};
+use sluice_sql::engine::{Engine, Props};
+use sluice_sql::entities;
+use sluice_sql::io::{InRecord, OutRecord, StreamIo};
+use sluice_sql::{KsqlParser, ParsedStatement, SqlError, Statement};
+
+const KSQL_JSON: &str = "application/vnd.ksql.v1+json";
+const DELIMITED: &str = "application/vnd.ksqlapi.delimited.v1";
+
+/// Topics of the embedded log, for the SQL engine.
+pub struct LogIo {
+    pub store: Arc<LogStore>,
+}
+
+fn io_err(e: LogError) -> SqlError {
+    SqlError::Io(e.to_string())
+}
+
+impl LogIo {
+    fn partition(&self, topic: &str, p: i32) -> Result<sluice_log::SharedPartition, SqlError> {
+        self.store
+            .topic(topic)
+            .and_then(|t| t.partition(p))
+            .ok_or_else(|| SqlError::Io(format!("topic {topic} partition {p} does not exist")))
+    }
+}
+
+impl StreamIo for LogIo {
+    fn partitions(&self, topic: &str) -> Result<Option<i32>, SqlError> {
+        Ok(self.store.topic(topic).map(|t| t.partition_count()))
+    }
+
+    fn create_topic(&self, topic: &str, partitions: i32, compact: bool) -> Result<(), SqlError> {
+        if self.store.topic(topic).is_some() {
+            return Ok(());
+        }
+        let overrides: &[(&str, &str)] = if compact {
+            &[("cleanup.policy", "compact")]
+        } else if topic == sluice_sql::engine::COMMAND_TOPIC {
+            &[("retention.ms", "-1")]
+        } else {
+            &[]
+        };
+        let config = TopicConfig::from_overrides(overrides.iter().copied()).map_err(io_err)?;
+        match self.store.create_topic(topic, partitions, config, false) {
+            Ok(_) | Err(LogError::TopicExists(_)) => Ok(()),
+            Err(e) => Err(io_err(e)),
+        }
+    }
+
+    fn delete_topic(&self, topic: &str) -> Result<(), SqlError> {
+        self.store.delete_topic(topic).map_err(io_err)
+    }
+
+    fn topics(&self) -> Result<Vec<(String, i32)>, SqlError> {
+        Ok(self
+            .store
+            .topics()
+            .iter()
+            .map(|t| (t.name.clone(), t.partition_count()))
+            .collect())
+    }
+
+    fn offsets(&self, topic: &str, partition: i32) -> Result<(i64, i64), SqlError> {
+        let p = self.partition(topic, partition)?;
+        let log = p.lock();
+        Ok((log.log_start_offset(), log.log_end_offset()))
+    }
+
+    fn read(
+        &self,
+        topic: &str,
+        partition: i32,
+        from: i64,
+        max_bytes: usize,
+    ) -> Result<Vec<InRecord>, SqlError> {
+        let p = self.partition(topic, partition)?;
+        Ok(keyed::read_timed(&p, from, max_bytes)
+            .map_err(io_err)?
+            .into_iter()
+            .map(|r| InRecord {
+                offset: r.offset,
+                timestamp: r.timestamp,
+                key: r.key.map(|k| k.to_vec()),
+                value: r.value.map(|v| v.to_vec()),
+            })
+            .collect())
+    }
+
+    fn append(&self, topic: &str, partition: i32, records: &[OutRecord]) -> Result<(), SqlError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let p = self.partition(topic, partition)?;
+        let recs: Vec<_> = records
+            .iter()
+            .map(|r| {
+                (
+                    r.key.clone().map(Bytes::from),
+                    r.value.clone().map(Bytes::from),
+                    r.timestamp,
+                )
+            })
+            .collect();
+        keyed::append_timed(&p, &recs).map_err(io_err)?;
+        Ok(())
+    }
+}
+
+pub fn router(engine: Arc<Engine>) -> Router {
+    Router::new()
+        .route("/ksql", post(ksql))
+        .route("/query-stream", post(query_stream))
+        .route("/query", post(query))
+        .route("/close-query", post(close_query))
+        .route("/info", get(info))
+        .route("/healthcheck", get(healthcheck))
+        .route("/status", get(status))
+        .with_state(engine)
+}
+
+fn respond(status: StatusCode, body: &Json) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, KSQL_JSON)],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The request body as a JSON object, or ksqlDB's 400 `generic_error`.
+fn request(body: &Bytes) -> Result<serde_json::Map<String, Json>, Box<Response>> {
+    match serde_json::from_slice::<Json>(body) {
+        Ok(Json::Object(o)) => Ok(o),
+        Ok(_) | Err(_) => Err(Box::new(respond(
+            StatusCode::BAD_REQUEST,
+            &entities::generic_error(
+                40000,
+                "Error parsing request: the body is not a JSON object",
+            ),
+        ))),
+    }
+}
+
+fn props_of(o: &serde_json::Map<String, Json>, key: &str) -> Props {
+    o.get(key)
+        .and_then(Json::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn ksql(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
+    let o = match request(&body) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    let Some(sql) = o.get("ksql").and_then(Json::as_str).map(str::to_string) else {
+        return respond(
+            StatusCode::BAD_REQUEST,
+            &entities::generic_error(40000, "Error parsing request: missing field 'ksql'"),
+        );
+    };
+    let props = props_of(&o, "streamsProperties");
+    let run = tokio::task::spawn_blocking(move || {
+        let mut parser = KsqlParser::new();
+        if let Some(vars) = o.get("sessionVariables").and_then(Json::as_object) {
+            for (k, v) in vars {
+                parser
+                    .variables
+                    .insert(k.clone(), v.as_str().map_or(v.to_string(), str::to_string));
+            }
+        }
+        let statements = match parser.parse(&sql) {
+            Ok(s) => s,
+            Err(e) => return Err(entities::statement_error(&e, &sql)),
+        };
+        let mut out = Vec::new();
+        for stmt in &statements {
+            match engine.execute(stmt, &props) {
+                Ok(Json::Null) => {}
+                Ok(entity) => out.push(entity),
+                Err(e) => {
+                    let mut err = entities::statement_error(&e, &stmt.text);
+                    err["entities"] = Json::Array(out);
+                    return Err(err);
+                }
+            }
+        }
+        Ok(Json::Array(out))
+    })
+    .await;
+    match run {
+        Ok(Ok(body)) => respond(StatusCode::OK, &body),
+        Ok(Err(err)) => respond(StatusCode::BAD_REQUEST, &err),
+        Err(e) => respond(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &entities::generic_error(50000, &format!("statement failed: {e}")),
+        ),
+    }
+}
+
+/// A parsed SELECT, or the error response.
+fn select_of(sql: &str) -> Result<(Box<sluice_sql::Query>, ParsedStatement), Box<Response>> {
+    let bad = |e: &SqlError| {
+        Box::new(respond(
+            StatusCode::BAD_REQUEST,
+            &entities::statement_error(e, sql),
+        ))
+    };
+    let mut parsed = KsqlParser::new().parse(sql).map_err(|e| bad(&e))?;
+    if parsed.len() != 1 {
+        return Err(bad(&SqlError::statement(
+            "Expected exactly one statement: a SELECT",
+        )));
+    }
+    let stmt = parsed.remove(0);
+    match stmt.statement.clone() {
+        Statement::Query(q) => Ok((q, stmt)),
+        _ => Err(bad(&SqlError::statement(
+            "The /query-stream and /query endpoints only run SELECT queries; use /ksql",
+        ))),
+    }
+}
+
+/// Rows as `(header, rows)` streams in one of the two result formats.
+enum Shape {
+    /// `/query-stream`: header object, then one array per row (delimited lines or a JSON array).
+    Stream { json_array: bool },
+    /// `/query`: `[{"header":...},{"row":{"columns":[...]}},...]`.
+    Legacy,
+}
+
+fn header_line(shape: &Shape, id: &str, columns: &[sluice_sql::catalog::Column]) -> String {
+    match shape {
+        Shape::Stream { .. } => json!({
+            "queryId": id,
+            "columnNames": columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+            "columnTypes": entities::column_types(columns),
+        })
+        .to_string(),
+        Shape::Legacy => json!({"header": {
+            "queryId": id,
+            "schema": columns.iter().map(|c| format!("`{}` {}", c.name, sluice_sql::value::type_name(&c.ty))).collect::<Vec<_>>().join(", "),
+        }})
+        .to_string(),
+    }
+}
+
+fn row_line(shape: &Shape, row: Vec<sluice_sql::value::Value>) -> String {
+    let arr = Json::Array(row.iter().map(|v| v.to_json()).collect());
+    match shape {
+        Shape::Stream { .. } => arr.to_string(),
+        Shape::Legacy => json!({"row": {"columns": arr}}).to_string(),
+    }
+}
+
+async fn run_select(engine: Arc<Engine>, sql: String, props: Props, shape: Shape) -> Response {
+    let (q, stmt) = match select_of(&sql) {
+        Ok(q) => q,
+        Err(r) => return *r,
+    };
+    // Delimited: every line ends with a newline. JSON arrays: elements joined by ",\n".
+    let (open, lead, trail, close, content_type) = match shape {
+        Shape::Stream { json_array: false } => ("", "", "\n", "", DELIMITED),
+        Shape::Stream { json_array: true } => ("[", ",\n", "", "]", "application/json"),
+        Shape::Legacy => ("[", ",\n", "", "]", KSQL_JSON),
+    };
+    let bad = |e: SqlError| {
+        let e = sluice_sql::engine::with_position(e.in_statement(&stmt.text), &stmt);
+        respond(
+            StatusCode::BAD_REQUEST,
+            &entities::statement_error(&e, &sql),
+        )
+    };
+    if !q.is_push() {
+        let e2 = Arc::clone(&engine);
+        let result = tokio::task::spawn_blocking(move || e2.pull_query(&q)).await;
+        let result = match result {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return bad(e),
+            Err(e) => return bad(SqlError::Io(e.to_string())),
+        };
+        let mut body = String::from(open);
+        body.push_str(&header_line(&shape, &result.id, &result.columns));
+        body.push_str(trail);
+        for row in result.rows {
+            body.push_str(lead);
+            body.push_str(&row_line(&shape, row));
+            body.push_str(trail);
+        }
+        body.push_str(close);
+        return ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    }
+    let push = match engine.push_query(&q, &props) {
+        Ok(p) => p,
+        Err(e) => return bad(e),
+    };
+    let first = format!(
+        "{open}{}{trail}",
+        header_line(&shape, &push.id, &push.columns)
+    );
+    let legacy = matches!(shape, Shape::Legacy);
+    let state = (Some(first), push.rows, shape, false);
+    let stream =
+        futures_util::stream::unfold(state, move |(first, mut rows, shape, done)| async move {
+            if let Some(f) = first {
+                return Some((
+                    Ok::<_, Infallible>(Bytes::from(f)),
+                    (None, rows, shape, false),
+                ));
+            }
+            if done {
+                return None;
+            }
+            match rows.recv().await {
+                Some(row) => {
+                    let line = format!("{lead}{}{trail}", row_line(&shape, row));
+                    Some((Ok(Bytes::from(line)), (None, rows, shape, false)))
+                }
+                None => {
+                    let end = if legacy {
+                        format!("{lead}{}{close}", json!({"finalMessage": "Limit Reached"}))
+                    } else {
+                        close.to_string()
+                    };
+                    Some((Ok(Bytes::from(end)), (None, rows, shape, true)))
+                }
+            }
+        });
+    (
+        [(header::CONTENT_TYPE, content_type)],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+async fn query_stream(
+    State(engine): State<Arc<Engine>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let o = match request(&body) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    let Some(sql) = o.get("sql").and_then(Json::as_str).map(str::to_string) else {
+        return respond(
+            StatusCode::BAD_REQUEST,
+            &entities::generic_error(40000, "Error parsing request: missing field 'sql'"),
+        );
+    };
+    let json_array = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    run_select(
+        engine,
+        sql,
+        props_of(&o, "properties"),
+        Shape::Stream { json_array },
+    )
+    .await
+}
+
+async fn query(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
+    let o = match request(&body) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    let Some(sql) = o.get("ksql").and_then(Json::as_str).map(str::to_string) else {
+        return respond(
+            StatusCode::BAD_REQUEST,
+            &entities::generic_error(40000, "Error parsing request: missing field 'ksql'"),
+        );
+    };
+    run_select(
+        engine,
+        sql,
+        props_of(&o, "streamsProperties"),
+        Shape::Legacy,
+    )
+    .await
+}
+
+async fn close_query(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
+    let o = match request(&body) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    let id = o.get("queryId").and_then(Json::as_str).unwrap_or_default();
+    if engine.close_query(id) {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            "",
+        )
+            .into_response()
+    } else {
+        respond(
+            StatusCode::BAD_REQUEST,
+            &entities::generic_error(40001, &format!("No query with id {id}")),
+        )
+    }
+}
+
+async fn info() -> Response {
+    respond(
+        StatusCode::OK,
+        &json!({"KsqlServerInfo": {
+            "version": "0.29.0",
+            "kafkaClusterId": "sluice",
+            "ksqlServiceId": "default_",
+            "serverStatus": "RUNNING",
+        }}),
+    )
+}
+
+async fn healthcheck() -> Response {
+    respond(
+        StatusCode::OK,
+        &json!({"isHealthy": true, "details": {
+            "metastore": {"isHealthy": true},
+            "kafka": {"isHealthy": true},
+            "commandRunner": {"isHealthy": true},
+        }}),
+    )
+}
+
+async fn status() -> Response {
+    respond(StatusCode::OK, &json!({"commandStatuses": {}}))
+}

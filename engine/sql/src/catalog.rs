@@ -1,0 +1,294 @@
+//! The metastore: streams and tables with their columns, topic, formats and window, and the
+//! checks of a `CREATE STREAM|TABLE` (column constraints, WITH properties). It is rebuilt from
+//! the command topic on start by replaying statements; it never reads topics itself.
+
+use std::collections::BTreeMap;
+
+use crate::ast::{ColumnConstraint, CreateSource, Literal, SourceKind, SqlType, WindowKind};
+use crate::error::SqlError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Key,
+    Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub ty: SqlType,
+    pub kind: ColumnKind,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, ty: SqlType, kind: ColumnKind) -> Self {
+        Column {
+            name: name.into(),
+            ty,
+            kind,
+        }
+    }
+}
+
+/// Key or value serialization format of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Kafka,
+    Json,
+    None,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Result<Self, SqlError> {
+        match s.to_ascii_uppercase().as_str() {
+            "KAFKA" => Ok(Format::Kafka),
+            "JSON" => Ok(Format::Json),
+            "NONE" => Ok(Format::None),
+            other => Err(SqlError::statement(format!(
+                "Unknown format: {other}. Supported formats so far: KAFKA, JSON, NONE"
+            ))),
+        }
+    }
+    pub fn name(&self) -> &'static str {
+        match self {
+            Format::Kafka => "KAFKA",
+            Format::Json => "JSON",
+            Format::None => "NONE",
+        }
+    }
+}
+
+/// A stream or table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub name: String,
+    pub kind: SourceKind,
+    pub topic: String,
+    pub key_format: Format,
+    pub value_format: Format,
+    /// Key columns first, then value columns, as declared.
+    pub columns: Vec<Column>,
+    /// Windowed sources (a windowed aggregation's table) have windowed keys.
+    pub window: Option<WindowKind>,
+    /// `TIMESTAMP='col'`: the column that gives ROWTIME instead of the record timestamp.
+    pub timestamp_column: Option<String>,
+    /// The statement that created it (DESCRIBE's `statement`).
+    pub statement: String,
+}
+
+impl Source {
+    pub fn key_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(|c| c.kind == ColumnKind::Key)
+    }
+    pub fn value_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(|c| c.kind == ColumnKind::Value)
+    }
+}
+
+/// Streams and tables by name.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub sources: BTreeMap<String, Source>,
+}
+
+impl Catalog {
+    pub fn get(&self, name: &str) -> Result<&Source, SqlError> {
+        self.sources
+            .get(name)
+            .ok_or_else(|| SqlError::statement(format!("{name} does not exist.")))
+    }
+}
+
+/// A WITH property as a string (numbers and booleans as written).
+pub fn prop_string(l: &Literal) -> String {
+    match l {
+        Literal::String(s) | Literal::Decimal(s) | Literal::Double(s) => s.clone(),
+        Literal::Integer(i) => i.to_string(),
+        Literal::Boolean(b) => b.to_string(),
+        Literal::Null => "null".into(),
+    }
+}
+
+const KNOWN_PROPERTIES: [&str; 13] = [
+    "KAFKA_TOPIC",
+    "KEY_FORMAT",
+    "VALUE_FORMAT",
+    "FORMAT",
+    "PARTITIONS",
+    "REPLICAS",
+    "TIMESTAMP",
+    "TIMESTAMP_FORMAT",
+    "VALUE_SCHEMA_ID",
+    "KEY_SCHEMA_ID",
+    "WRAP_SINGLE_VALUE",
+    "VALUE_DELIMITER",
+    "RETENTION_MS",
+];
+
+/// Formats and options shared by CREATE and CREATE AS SELECT.
+pub struct SourceProps {
+    pub topic: Option<String>,
+    pub key_format: Format,
+    pub value_format: Option<Format>,
+    pub partitions: Option<i32>,
+    pub timestamp: Option<String>,
+}
+
+pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlError> {
+    for p in &props.0 {
+        if !KNOWN_PROPERTIES
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&p.key))
+        {
+            return Err(SqlError::statement(format!(
+                "Invalid config variable(s) in the WITH clause: {}",
+                p.key.to_ascii_uppercase()
+            )));
+        }
+    }
+    let get = |k: &str| props.get(k).map(prop_string);
+    let format = get("FORMAT").map(|f| Format::parse(&f)).transpose()?;
+    let key_format = match get("KEY_FORMAT") {
+        Some(f) => Format::parse(&f)?,
+        None => format.unwrap_or(Format::Kafka),
+    };
+    let value_format = match get("VALUE_FORMAT") {
+        Some(f) => Some(Format::parse(&f)?),
+        None => format,
+    };
+    if value_format == Some(Format::Kafka) {
+        return Err(SqlError::statement(
+            "The 'KAFKA' format is only supported for keys so far; use JSON for values",
+        ));
+    }
+    let partitions =
+        match get("PARTITIONS") {
+            Some(p) => Some(p.parse::<i32>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                SqlError::statement(format!("Invalid number of partitions: {p}"))
+            })?),
+            None => None,
+        };
+    Ok(SourceProps {
+        topic: get("KAFKA_TOPIC"),
+        key_format,
+        value_format,
+        partitions,
+        timestamp: get("TIMESTAMP").map(|t| t.to_ascii_uppercase()),
+    })
+}
+
+/// The source a `CREATE STREAM|TABLE (...)` declares (the topic is checked by the engine).
+pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i32>), SqlError> {
+    let props = source_props(&c.properties)?;
+    let topic = props.topic.ok_or_else(|| {
+        SqlError::statement("Missing required property \"KAFKA_TOPIC\" which has no default value.")
+    })?;
+    let value_format = props.value_format.ok_or_else(|| {
+        SqlError::statement(
+            "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either provide one or set a default via the 'ksql.persistence.default.format.value' config.",
+        )
+    })?;
+    if c.columns.is_empty() {
+        return Err(SqlError::statement(
+            "The statement does not define any columns (column inference from the schema registry is not supported yet).",
+        ));
+    }
+    let mut keys = Vec::new();
+    let mut values = Vec::new();
+    for col in &c.columns {
+        let name = col.name.0.clone();
+        if crate::expr::PSEUDO_COLUMNS.contains(&name.as_str()) {
+            return Err(SqlError::statement(format!(
+                "'{name}' is a reserved column name. You cannot use it as a name for a column."
+            )));
+        }
+        if keys
+            .iter()
+            .chain(values.iter())
+            .any(|k: &Column| k.name == name)
+        {
+            return Err(SqlError::statement(format!(
+                "Duplicate column names: {name}"
+            )));
+        }
+        match (&col.constraint, c.kind) {
+            (Some(ColumnConstraint::Key), SourceKind::Stream)
+            | (Some(ColumnConstraint::PrimaryKey), SourceKind::Table) => {
+                keys.push(Column::new(name, col.ty.clone(), ColumnKind::Key))
+            }
+            (Some(ColumnConstraint::Key), SourceKind::Table) => {
+                return Err(SqlError::statement(format!(
+                    "Column {name} is a 'KEY' column: please use 'PRIMARY KEY' for tables."
+                )))
+            }
+            (Some(ColumnConstraint::PrimaryKey), SourceKind::Stream) => {
+                return Err(SqlError::statement(format!(
+                    "Column {name} is a 'PRIMARY KEY' column: please use 'KEY' for streams."
+                )))
+            }
+            (Some(_), _) => {
+                return Err(SqlError::statement("HEADER columns are not supported yet"))
+            }
+            (None, _) => values.push(Column::new(name, col.ty.clone(), ColumnKind::Value)),
+        }
+    }
+    if c.kind == SourceKind::Table && keys.is_empty() {
+        return Err(SqlError::statement(
+            "Tables require a PRIMARY KEY. Please define the PRIMARY KEY.",
+        ));
+    }
+    if props.key_format == Format::Kafka {
+        for k in &keys {
+            if !matches!(
+                k.ty,
+                SqlType::String
+                    | SqlType::Int
+                    | SqlType::Bigint
+                    | SqlType::Double
+                    | SqlType::Boolean
+            ) {
+                return Err(SqlError::statement(format!(
+                    "Key format does not support schema.\nformat: KAFKA\nschema: Persistence{{columns=[`{}` {}], features=[]}}\nreason: The 'KAFKA' format does not support type '{}'",
+                    k.name,
+                    crate::value::type_name(&k.ty),
+                    crate::value::type_name(&k.ty).split('<').next().unwrap_or_default()
+                )));
+            }
+        }
+    }
+    if keys.len() > 1 && props.key_format == Format::Kafka {
+        return Err(SqlError::statement(
+            "The 'KAFKA' format only supports a single field. Got: multiple key columns",
+        ));
+    }
+    if let Some(ts) = &props.timestamp {
+        match values.iter().chain(keys.iter()).find(|c| &c.name == ts) {
+            Some(c) if c.ty == SqlType::Bigint || c.ty == SqlType::Timestamp => {}
+            Some(_) => {
+                return Err(SqlError::statement(format!(
+                    "Timestamp column, `{ts}`, should be BIGINT or TIMESTAMP (string timestamps need TIMESTAMP_FORMAT, not supported yet)"
+                )))
+            }
+            None => {
+                return Err(SqlError::statement(format!(
+                    "The TIMESTAMP column set in the WITH clause does not exist in the schema: '{ts}'"
+                )))
+            }
+        }
+    }
+    keys.extend(values);
+    Ok((
+        Source {
+            name: c.name.0.clone(),
+            kind: c.kind,
+            topic,
+            key_format: props.key_format,
+            value_format,
+            columns: keys,
+            window: None,
+            timestamp_column: props.timestamp,
+            statement: text.to_string(),
+        },
+        props.partitions,
+    ))
+}

@@ -1,0 +1,1208 @@
+//! The engine: runs statements against the catalog, keeps the command topic (every statement
+//! that changed the metastore, replayed in order on start so streams, tables and persistent
+//! queries come back), runs persistent queries (CSAS/CTAS) as tokio tasks and transient push
+//! and pull queries. Query progress is committed to a compacted offsets topic after each
+//! batch written to the sink; an aggregation rebuilds its state on start by re-reading its
+//! source from the query's first offsets up to the committed ones (deterministic, no output),
+//! then continues, so nothing is counted twice. All topic access goes through [`StreamIo`].
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{json, Value as Json};
+use tokio::sync::mpsc;
+
+use crate::ast::{CreateAsSelect, ListKind, Query, QueryTarget, SourceKind, Statement};
+use crate::catalog::{self, Catalog, Column, ColumnKind, Format, Source};
+use crate::entities::{self, QueryInfo};
+use crate::error::SqlError;
+use crate::expr::RowMeta;
+use crate::io::{InRecord, OutRecord, StreamIo};
+use crate::operators::{sink, OutRow, Pipeline};
+use crate::plan;
+use crate::value::Value;
+use crate::ParsedStatement;
+
+pub const COMMAND_TOPIC: &str = "_confluent-ksql-default__command_topic";
+pub const OFFSETS_TOPIC: &str = "_confluent-ksql-default__query_offsets";
+const READ_BYTES: usize = 1 << 20;
+const IDLE: Duration = Duration::from_millis(50);
+
+/// Request properties (`streamsProperties`) that matter here.
+pub type Props = serde_json::Map<String, Json>;
+
+fn earliest(props: &Props) -> bool {
+    ["ksql.streams.auto.offset.reset", "auto.offset.reset"]
+        .iter()
+        .filter_map(|k| props.get(*k))
+        .any(|v| {
+            v.as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("earliest"))
+        })
+}
+
+struct QueryHandle {
+    id: String,
+    statement: String,
+    sink: String,
+    sink_topic: String,
+    sources: Vec<String>,
+    pipeline: Arc<Mutex<Pipeline>>,
+    stop: Arc<AtomicBool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl QueryHandle {
+    fn info(&self) -> QueryInfo {
+        QueryInfo {
+            id: self.id.clone(),
+            statement: self.statement.clone(),
+            sink: self.sink.clone(),
+            sink_topic: self.sink_topic.clone(),
+            state: "RUNNING",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct QueryOffsets {
+    start: BTreeMap<i32, i64>,
+    committed: BTreeMap<i32, i64>,
+}
+
+struct Inner {
+    catalog: Catalog,
+    queries: BTreeMap<String, QueryHandle>,
+    offsets: BTreeMap<String, QueryOffsets>,
+}
+
+/// The running engine.
+pub struct Engine {
+    io: Arc<dyn StreamIo>,
+    inner: Mutex<Inner>,
+    /// Serializes statements (command topic order = execution order).
+    statements: Mutex<()>,
+    transient: std::sync::atomic::AtomicU64,
+    /// Running push queries' stop flags, by query id (`/close-query`).
+    push_queries: Arc<Mutex<BTreeMap<String, Arc<AtomicBool>>>>,
+}
+
+/// A running push query: its columns and a channel of rows.
+pub struct PushQuery {
+    pub id: String,
+    pub columns: Vec<Column>,
+    pub rows: mpsc::Receiver<Vec<Value>>,
+}
+
+/// A pull query's result.
+pub struct PullResult {
+    pub id: String,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Engine {
+    /// Opens the engine: replays the command topic and restarts the persistent queries.
+    /// Must run inside a tokio runtime.
+    pub fn open(io: Arc<dyn StreamIo>) -> Result<Arc<Engine>, SqlError> {
+        io.create_topic(COMMAND_TOPIC, 1, false)?;
+        io.create_topic(OFFSETS_TOPIC, 1, true)?;
+        let engine = Arc::new(Engine {
+            io,
+            inner: Mutex::new(Inner {
+                catalog: Catalog::default(),
+                queries: BTreeMap::new(),
+                offsets: BTreeMap::new(),
+            }),
+            statements: Mutex::new(()),
+            transient: Default::default(),
+            push_queries: Default::default(),
+        });
+        let mut offsets = BTreeMap::new();
+        for rec in engine.read_all(OFFSETS_TOPIC)? {
+            let Some(key) = rec.key.and_then(|k| String::from_utf8(k).ok()) else {
+                continue;
+            };
+            match rec
+                .value
+                .and_then(|v| serde_json::from_slice::<Json>(&v).ok())
+            {
+                Some(v) => {
+                    let map = |k: &str| -> BTreeMap<i32, i64> {
+                        v[k].as_object()
+                            .map(|o| {
+                                o.iter()
+                                    .filter_map(|(p, o)| Some((p.parse().ok()?, o.as_i64()?)))
+                                    .collect()
+                            })
+                            .unwrap_or_default()
+                    };
+                    offsets.insert(
+                        key,
+                        QueryOffsets {
+                            start: map("start"),
+                            committed: map("committed"),
+                        },
+                    );
+                }
+                None => {
+                    offsets.remove(&key);
+                }
+            }
+        }
+        lock(&engine.inner).offsets = offsets;
+        for rec in engine.read_all(COMMAND_TOPIC)? {
+            let Some(v) = rec
+                .value
+                .and_then(|v| serde_json::from_slice::<Json>(&v).ok())
+            else {
+                continue;
+            };
+            let text = v["statement"].as_str().unwrap_or_default().to_string();
+            let props = v["streamsProperties"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let parsed = match crate::parse(&text) {
+                Ok(mut p) if p.len() == 1 => p.remove(0),
+                _ => {
+                    tracing::warn!(offset = rec.offset, "skipping an unparsable command");
+                    continue;
+                }
+            };
+            if let Err(e) = engine.apply(&parsed, &props, rec.offset) {
+                tracing::warn!(offset = rec.offset, error = %e, "a command failed on replay");
+            }
+        }
+        Ok(engine)
+    }
+
+    fn read_all(&self, topic: &str) -> Result<Vec<InRecord>, SqlError> {
+        let (mut next, end) = self.io.offsets(topic, 0)?;
+        let mut out = Vec::new();
+        while next < end {
+            let batch = self.io.read(topic, 0, next, READ_BYTES)?;
+            let Some(last) = batch.last().map(|r| r.offset) else {
+                break;
+            };
+            next = last + 1;
+            out.extend(batch);
+        }
+        Ok(out)
+    }
+
+    /// Runs one statement of `POST /ksql` and returns its entity.
+    pub fn execute(&self, stmt: &ParsedStatement, props: &Props) -> Result<Json, SqlError> {
+        self.execute_inner(stmt, props)
+            .map_err(|e| with_position(e, stmt))
+    }
+
+    fn execute_inner(&self, stmt: &ParsedStatement, props: &Props) -> Result<Json, SqlError> {
+        let text = stmt.text.as_str();
+        let err = |e: SqlError| e.in_statement(text);
+        match &stmt.statement {
+            Statement::CreateSource(_)
+            | Statement::CreateAsSelect(_)
+            | Statement::InsertInto { .. }
+            | Statement::DropSource { .. }
+            | Statement::Terminate(_) => {
+                let _serial = lock(&self.statements);
+                // Check first (nothing is written for a statement that fails), then log, then apply.
+                self.check(stmt, props).map_err(err)?;
+                let seq = self.io.offsets(COMMAND_TOPIC, 0)?.1;
+                let command = json!({"statement": text, "streamsProperties": props, "originalProperties": {}});
+                self.io.append(
+                    COMMAND_TOPIC,
+                    0,
+                    &[OutRecord {
+                        timestamp: now_ms(),
+                        key: Some(command_id(&stmt.statement).into_bytes()),
+                        value: Some(command.to_string().into_bytes()),
+                    }],
+                )?;
+                self.apply(stmt, props, seq).map_err(err)
+            }
+            Statement::List(kind) => self.list(text, kind).map_err(err),
+            Statement::DescribeSource { name, extended } => {
+                let inner = lock(&self.inner);
+                let s = inner.catalog.get(&name.0).map_err(err)?.clone();
+                let (read, write): (Vec<_>, Vec<_>) = (
+                    inner.queries.values().filter(|q| q.sources.contains(&s.name)).map(QueryHandle::info).collect(),
+                    inner.queries.values().filter(|q| q.sink == s.name).map(QueryHandle::info).collect(),
+                );
+                drop(inner);
+                let partitions = self.io.partitions(&s.topic)?.unwrap_or(0);
+                Ok(entities::source_description(text, &s, partitions, &read, &write, *extended))
+            }
+            Statement::InsertValues { target, columns, values } => {
+                self.insert_values(&target.0, columns, values).map_err(err)?;
+                Ok(json!(null))
+            }
+            Statement::SetProperty { .. } | Statement::UnsetProperty { .. } | Statement::DefineVariable { .. } | Statement::UndefineVariable { .. } => Ok(json!(null)),
+            Statement::Query(_) => Err(err(SqlError::statement(
+                "The following statement types should be issued to the websocket endpoint '/query':\n\t* PRINT\n\t* SELECT",
+            ))),
+            other => Err(err(SqlError::statement(format!(
+                "Statement not supported yet: {}",
+                other.to_string().split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+            )))),
+        }
+    }
+
+    /// Validates a metastore statement without changing anything.
+    fn check(&self, stmt: &ParsedStatement, props: &Props) -> Result<(), SqlError> {
+        let _ = props;
+        let inner = lock(&self.inner);
+        match &stmt.statement {
+            Statement::CreateSource(c) => {
+                let (source, partitions) = catalog::declared_source(c, &stmt.text)?;
+                if inner.catalog.sources.contains_key(&source.name)
+                    && !c.if_not_exists
+                    && !c.or_replace
+                {
+                    return Err(SqlError::statement(format!(
+                        "Cannot add {} '{}': A {} with the same name already exists",
+                        c.kind.to_string().to_lowercase(),
+                        source.name,
+                        existing_kind(&inner.catalog, &source.name)
+                    )));
+                }
+                if self.io.partitions(&source.topic)?.is_none() && partitions.is_none() {
+                    return Err(SqlError::statement(format!(
+                        "Topic '{}' does not exist. If you want to create a new topic for the {} please re-run the statement providing the required 'PARTITIONS' configuration in the WITH clause (and optionally 'REPLICAS'). For example: CREATE {} {} (...) WITH (KAFKA_TOPIC='{}', PARTITIONS=2, REPLICAS=1, FORMAT='JSON');",
+                        source.topic, c.kind.to_string().to_lowercase(), c.kind, source.name, source.topic
+                    )));
+                }
+                Ok(())
+            }
+            Statement::CreateAsSelect(c) => {
+                if inner.catalog.sources.contains_key(&c.name.0) && !c.if_not_exists {
+                    return Err(SqlError::statement(format!(
+                        "Cannot add {} '{}': A {} with the same name already exists",
+                        c.kind.to_string().to_lowercase(),
+                        c.name.0,
+                        existing_kind(&inner.catalog, &c.name.0)
+                    )));
+                }
+                sink_for(c, &inner.catalog).map(|_| ())
+            }
+            Statement::DropSource {
+                kind,
+                if_exists,
+                name,
+                ..
+            } => match inner.catalog.sources.get(&name.0) {
+                None if *if_exists => Ok(()),
+                None => Err(SqlError::statement(format!(
+                    "{} {} does not exist.",
+                    title(*kind),
+                    name.0
+                ))),
+                Some(s) if s.kind != *kind => Err(SqlError::statement(format!(
+                    "Incompatible data source type is {}, but statement was DROP {}",
+                    s.kind, kind
+                ))),
+                Some(s) => {
+                    let readers: Vec<_> = inner
+                        .queries
+                        .values()
+                        .filter(|q| q.sources.contains(&s.name))
+                        .map(|q| q.id.clone())
+                        .collect();
+                    let writers: Vec<_> = inner
+                        .queries
+                        .values()
+                        .filter(|q| q.sink == s.name)
+                        .map(|q| q.id.clone())
+                        .collect();
+                    if readers.is_empty() && writers.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(SqlError::statement(format!(
+                                "Cannot drop {0}.\nThe following queries read from this source: [{1}].\nThe following queries write into this source: [{2}].\nYou need to terminate them before dropping {0}.",
+                                s.name, readers.join(", "), writers.join(", ")
+                            )))
+                    }
+                }
+            },
+            Statement::InsertInto { target, query, .. } => {
+                let sink = inner.catalog.get(&target.0)?;
+                if sink.kind != SourceKind::Stream {
+                    return Err(SqlError::statement(format!(
+                        "INSERT INTO can only be used to insert into a stream. {} is a table.",
+                        sink.name
+                    )));
+                }
+                check_insert(&plan::plan(query, &inner.catalog)?, sink)
+            }
+            Statement::Terminate(QueryTarget::Id(id)) => {
+                if inner.queries.contains_key(id) || inner.queries.contains_key(&id.to_uppercase())
+                {
+                    Ok(())
+                } else {
+                    Err(SqlError::statement(format!("Unknown queryId: {id}")))
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Applies a metastore statement (a new one, or one replayed from the command topic).
+    fn apply(&self, stmt: &ParsedStatement, props: &Props, seq: i64) -> Result<Json, SqlError> {
+        let text = stmt.text.as_str();
+        let cid = command_id(&stmt.statement);
+        match &stmt.statement {
+            Statement::CreateSource(c) => {
+                let (source, partitions) = catalog::declared_source(c, text)?;
+                if self.io.partitions(&source.topic)?.is_none() {
+                    if let Some(p) = partitions {
+                        self.io.create_topic(&source.topic, p, false)?;
+                    }
+                }
+                let mut inner = lock(&self.inner);
+                if inner.catalog.sources.contains_key(&source.name) && c.if_not_exists {
+                    return Ok(entities::current_status(
+                        text,
+                        &cid,
+                        &format!(
+                            "Cannot add {} '{}': A {} with the same name already exists",
+                            c.kind.to_string().to_lowercase(),
+                            source.name,
+                            c.kind.to_string().to_lowercase()
+                        ),
+                        None,
+                        seq,
+                    ));
+                }
+                inner.catalog.sources.insert(source.name.clone(), source);
+                let msg = match c.kind {
+                    SourceKind::Stream => "Stream created",
+                    SourceKind::Table => "Table created",
+                };
+                Ok(entities::current_status(text, &cid, msg, None, seq))
+            }
+            Statement::CreateAsSelect(c) => self.create_as_select(c, text, props, seq),
+            Statement::InsertInto { target, query, .. } => {
+                self.insert_into(&target.0, query, text, props, seq)
+            }
+            Statement::DropSource {
+                name,
+                delete_topic,
+                kind,
+                ..
+            } => {
+                let removed = lock(&self.inner).catalog.sources.remove(&name.0);
+                let Some(s) = removed else {
+                    return Ok(entities::current_status(
+                        text,
+                        &cid,
+                        &format!("Source `{}` does not exist.", name.0),
+                        None,
+                        seq,
+                    ));
+                };
+                if *delete_topic {
+                    self.io.delete_topic(&s.topic)?;
+                }
+                let _ = kind;
+                Ok(entities::current_status(
+                    text,
+                    &cid,
+                    &format!("Source `{}` (topic: {}) was dropped.", s.name, s.topic),
+                    None,
+                    seq,
+                ))
+            }
+            Statement::Terminate(target) => {
+                let mut inner = lock(&self.inner);
+                let ids: Vec<String> = match target {
+                    QueryTarget::All => inner.queries.keys().cloned().collect(),
+                    QueryTarget::Id(id) => vec![if inner.queries.contains_key(id) {
+                        id.clone()
+                    } else {
+                        id.to_uppercase()
+                    }],
+                };
+                for id in ids {
+                    if let Some(mut q) = inner.queries.remove(&id) {
+                        q.stop.store(true, Ordering::SeqCst);
+                        if let Some(t) = q.task.take() {
+                            t.abort();
+                        }
+                    }
+                }
+                Ok(entities::current_status(
+                    text,
+                    &cid,
+                    "Query terminated.",
+                    None,
+                    seq,
+                ))
+            }
+            _ => Ok(json!(null)),
+        }
+    }
+
+    fn create_as_select(
+        &self,
+        c: &CreateAsSelect,
+        text: &str,
+        props: &Props,
+        seq: i64,
+    ) -> Result<Json, SqlError> {
+        let (plan, sink, partitions) = {
+            let inner = lock(&self.inner);
+            if inner.catalog.sources.contains_key(&c.name.0) && c.if_not_exists {
+                return Ok(entities::current_status(
+                    text,
+                    &command_id(&Statement::CreateAsSelect(c.clone())),
+                    "already exists",
+                    None,
+                    seq,
+                ));
+            }
+            sink_for(c, &inner.catalog)?
+        };
+        let (sink, mut plan) = (sink, plan);
+        plan.source.statement.clear();
+        let source_partitions = self.io.partitions(&plan.source.topic)?.ok_or_else(|| {
+            SqlError::statement(format!("Topic '{}' does not exist.", plan.source.topic))
+        })?;
+        let partitions = partitions.unwrap_or(source_partitions);
+        self.io
+            .create_topic(&sink.topic, partitions, c.kind == SourceKind::Table)?;
+        let prefix = match c.kind {
+            SourceKind::Stream => "CSAS",
+            SourceKind::Table => "CTAS",
+        };
+        let id = format!("{prefix}_{}_{seq}", sink.name);
+        let cid = command_id(&Statement::CreateAsSelect(c.clone()));
+        self.start_query(
+            &id,
+            plan,
+            sink,
+            partitions,
+            source_partitions,
+            text,
+            props,
+            true,
+        );
+        Ok(entities::current_status(
+            text,
+            &cid,
+            &format!("Created query with ID {id}"),
+            Some(&id),
+            seq,
+        ))
+    }
+
+    /// `INSERT INTO target SELECT ...`: a persistent query writing into an existing stream.
+    fn insert_into(
+        &self,
+        target: &str,
+        query: &Query,
+        text: &str,
+        props: &Props,
+        seq: i64,
+    ) -> Result<Json, SqlError> {
+        let (mut plan, sink) = {
+            let inner = lock(&self.inner);
+            let sink = inner.catalog.get(target)?.clone();
+            (plan::plan(query, &inner.catalog)?, sink)
+        };
+        check_insert(&plan, &sink)?;
+        plan.source.statement.clear();
+        let source_partitions = self.io.partitions(&plan.source.topic)?.ok_or_else(|| {
+            SqlError::statement(format!("Topic '{}' does not exist.", plan.source.topic))
+        })?;
+        let partitions = self
+            .io
+            .partitions(&sink.topic)?
+            .unwrap_or(source_partitions);
+        let id = format!("INSERTQUERY_{seq}");
+        self.start_query(
+            &id,
+            plan,
+            sink,
+            partitions,
+            source_partitions,
+            text,
+            props,
+            false,
+        );
+        Ok(entities::current_status(
+            text,
+            &format!("stream/`{target}`/create"),
+            &format!("Created query with ID {id}"),
+            Some(&id),
+            seq,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_query(
+        &self,
+        id: &str,
+        plan: plan::Plan,
+        sink: Source,
+        sink_partitions: i32,
+        source_partitions: i32,
+        text: &str,
+        props: &Props,
+        register_sink: bool,
+    ) {
+        let pipeline = Arc::new(Mutex::new(Pipeline::new(plan.clone())));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut handle = QueryHandle {
+            id: id.to_string(),
+            statement: text.to_string(),
+            sink: sink.name.clone(),
+            sink_topic: sink.topic.clone(),
+            sources: vec![plan.source.name.clone()],
+            pipeline: Arc::clone(&pipeline),
+            stop: Arc::clone(&stop),
+            task: None,
+        };
+        let mut inner = lock(&self.inner);
+        let offsets = inner.offsets.get(id).cloned();
+        if register_sink {
+            inner
+                .catalog
+                .sources
+                .insert(sink.name.clone(), sink.clone());
+        }
+        let runner = QueryRunner {
+            io: Arc::clone(&self.io),
+            id: id.to_string(),
+            source_topic: plan.source.topic.clone(),
+            source_partitions,
+            sink,
+            sink_partitions,
+            pipeline,
+            stop,
+            earliest: earliest(props),
+            offsets,
+        };
+        handle.task = Some(tokio::spawn(runner.run()));
+        inner.queries.insert(id.to_string(), handle);
+    }
+
+    fn list(&self, text: &str, kind: &ListKind) -> Result<Json, SqlError> {
+        let inner = lock(&self.inner);
+        Ok(match kind {
+            ListKind::Streams { .. } | ListKind::Tables { .. } => {
+                let k = if matches!(kind, ListKind::Streams { .. }) {
+                    SourceKind::Stream
+                } else {
+                    SourceKind::Table
+                };
+                let list: Vec<&Source> = inner
+                    .catalog
+                    .sources
+                    .values()
+                    .filter(|s| s.kind == k)
+                    .collect();
+                entities::sources_list(text, k, &list)
+            }
+            ListKind::Queries { .. } => {
+                let list: Vec<QueryInfo> = inner.queries.values().map(QueryHandle::info).collect();
+                entities::queries_list(text, &list)
+            }
+            ListKind::Topics { all, .. } => {
+                drop(inner);
+                let mut topics = self.io.topics()?;
+                if !all {
+                    topics.retain(|(n, _)| !n.starts_with('_'));
+                }
+                entities::topics_list(text, &topics)
+            }
+            ListKind::Properties => {
+                json!({"@type": "properties", "statementText": text, "properties": [], "overwrittenProperties": [], "defaultProperties": [], "warnings": []})
+            }
+            _ => return Err(SqlError::statement("This listing is not supported yet")),
+        })
+    }
+
+    fn insert_values(
+        &self,
+        target: &str,
+        columns: &[crate::ast::Ident],
+        values: &[crate::ast::Expr],
+    ) -> Result<(), SqlError> {
+        let source = lock(&self.inner).catalog.get(target)?.clone();
+        let names: Vec<String> = if columns.is_empty() {
+            source.columns.iter().map(|c| c.name.clone()).collect()
+        } else {
+            columns.iter().map(|c| c.0.clone()).collect()
+        };
+        if names.len() != values.len() {
+            return Err(SqlError::statement(format!(
+                "Expected a value for each column. Expected Columns: {names:?}. Got {values:?}"
+            )));
+        }
+        let empty = crate::expr::Row {
+            schema: &[],
+            values: &[],
+            meta: RowMeta::default(),
+        };
+        let mut row = vec![Value::Null; source.columns.len()];
+        let mut rowtime = now_ms();
+        for (n, e) in names.iter().zip(values) {
+            let v = crate::expr::eval(e, &empty)?;
+            if n == "ROWTIME" {
+                rowtime = v.as_i64().unwrap_or(rowtime);
+                continue;
+            }
+            let i = source
+                .columns
+                .iter()
+                .position(|c| &c.name == n)
+                .ok_or_else(|| SqlError::statement(format!("Column name {n} does not exist.")))?;
+            row[i] = crate::expr::cast(v, &source.columns[i].ty);
+        }
+        let out = OutRow {
+            values: row,
+            meta: RowMeta {
+                rowtime,
+                ..RowMeta::default()
+            },
+            tombstone: false,
+        };
+        let rec = sink::encode(&source.columns, source.key_format, &out)?;
+        let partitions = self.io.partitions(&source.topic)?.unwrap_or(1);
+        let p = sink::partition_for(rec.key.as_deref(), partitions, 0);
+        self.io.append(&source.topic, p, &[rec])
+    }
+
+    fn next_transient(&self) -> String {
+        let n = self.transient.fetch_add(1, Ordering::Relaxed);
+        format!("transient_{}_{n}", now_ms())
+    }
+
+    /// Plans a SELECT (for the query endpoints) and says whether it is a push query.
+    pub fn plan_select(&self, query: &Query) -> Result<plan::Plan, SqlError> {
+        plan::plan(query, &lock(&self.inner).catalog)
+    }
+
+    /// Starts a push query (`EMIT CHANGES`): rows stream until the receiver is dropped or LIMIT.
+    pub fn push_query(&self, query: &Query, props: &Props) -> Result<PushQuery, SqlError> {
+        let plan = self.plan_select(query)?;
+        let partitions = self.io.partitions(&plan.source.topic)?.unwrap_or(0);
+        let (tx, rx) = mpsc::channel(1024);
+        let id = self.next_transient();
+        let columns = plan.output.clone();
+        let io = Arc::clone(&self.io);
+        let from_start = earliest(props);
+        let limit = plan.limit;
+        let mut pipeline = Pipeline::new(plan);
+        let stop = Arc::new(AtomicBool::new(false));
+        lock(&self.push_queries).insert(id.clone(), Arc::clone(&stop));
+        let registry = Arc::clone(&self.push_queries);
+        let task_id = id.clone();
+        tokio::spawn(async move {
+            push_loop(
+                &io,
+                &mut pipeline,
+                partitions,
+                from_start,
+                limit,
+                &tx,
+                &stop,
+            )
+            .await;
+            lock(&registry).remove(&task_id);
+        });
+        Ok(PushQuery {
+            id,
+            columns,
+            rows: rx,
+        })
+    }
+
+    /// Stops a push query (`POST /close-query`); false when no such query runs.
+    pub fn close_query(&self, id: &str) -> bool {
+        match lock(&self.push_queries).remove(id) {
+            Some(stop) => {
+                stop.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs a pull query: a materialized table's current rows, or a stream's retained records.
+    pub fn pull_query(&self, query: &Query) -> Result<PullResult, SqlError> {
+        let plan = self.plan_select(query)?;
+        let id = self.next_transient();
+        let columns = plan.output.clone();
+        let limit = plan.limit.map_or(usize::MAX, |l| l as usize);
+        if plan.source.kind == SourceKind::Table {
+            let materialized = {
+                let inner = lock(&self.inner);
+                inner
+                    .queries
+                    .values()
+                    .find(|q| q.sink == plan.source.name)
+                    .and_then(|q| lock(&q.pipeline).materialized())
+            };
+            let Some(rows) = materialized else {
+                return Err(SqlError::statement(format!(
+                    "The `{0}` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_{0} AS SELECT * FROM {0}'.",
+                    plan.source.name
+                )));
+            };
+            let mut pipeline = Pipeline::new(plan);
+            let mut out = Vec::new();
+            for row in rows {
+                for r in pipeline.process_row(row.values, row.meta)? {
+                    if out.len() < limit {
+                        out.push(r.values);
+                    }
+                }
+            }
+            return Ok(PullResult {
+                id,
+                columns,
+                rows: out,
+            });
+        }
+        // A stream: a scan of what its topic holds now.
+        let topic = plan.source.topic.clone();
+        let partitions = self.io.partitions(&topic)?.unwrap_or(0);
+        let mut pipeline = Pipeline::new(plan);
+        let mut out = Vec::new();
+        for p in 0..partitions {
+            let (mut next, end) = self.io.offsets(&topic, p)?;
+            while next < end && out.len() < limit {
+                let recs = self.io.read(&topic, p, next, READ_BYTES)?;
+                let Some(last) = recs.last().map(|r| r.offset) else {
+                    break;
+                };
+                next = last + 1;
+                for r in recs.iter().filter(|r| r.offset < end) {
+                    for row in pipeline.process(p, r)?.into_iter().filter(|r| !r.tombstone) {
+                        if out.len() < limit {
+                            out.push(row.values);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(PullResult {
+            id,
+            columns,
+            rows: out,
+        })
+    }
+
+    /// Stops every query task (the server is shutting down).
+    pub fn shutdown(&self) {
+        let mut inner = lock(&self.inner);
+        for q in inner.queries.values_mut() {
+            q.stop.store(true, Ordering::SeqCst);
+            if let Some(t) = q.task.take() {
+                t.abort();
+            }
+        }
+    }
+
+    /// Rows processed and skipped by a query (for tests and SHOW QUERIES EXTENDED).
+    pub fn query_counts(&self, id: &str) -> Option<(u64, u64)> {
+        let inner = lock(&self.inner);
+        let q = inner.queries.get(id)?;
+        let p = lock(&q.pipeline);
+        Some((p.processed, p.skipped))
+    }
+}
+
+fn title(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Stream => "Stream",
+        SourceKind::Table => "Table",
+    }
+}
+
+fn existing_kind(catalog: &Catalog, name: &str) -> String {
+    catalog
+        .sources
+        .get(name)
+        .map_or("source".into(), |s| s.kind.to_string().to_lowercase())
+}
+
+/// ksqlDB's command id: `stream/`NAME`/create`, `terminate/ID/execute`, ...
+fn command_id(s: &Statement) -> String {
+    match s {
+        Statement::CreateSource(c) => format!(
+            "{}/`{}`/create",
+            c.kind.to_string().to_lowercase(),
+            c.name.0
+        ),
+        Statement::CreateAsSelect(c) => format!(
+            "{}/`{}`/create",
+            c.kind.to_string().to_lowercase(),
+            c.name.0
+        ),
+        Statement::DropSource { kind, name, .. } => {
+            format!("{}/`{}`/drop", kind.to_string().to_lowercase(), name.0)
+        }
+        Statement::InsertInto { target, .. } => format!("stream/`{}`/create", target.0),
+        Statement::Terminate(QueryTarget::Id(id)) => format!("terminate/{id}/execute"),
+        Statement::Terminate(QueryTarget::All) => "terminate/ALL/execute".into(),
+        _ => "unknown".into(),
+    }
+}
+
+/// The plan, the sink source and its partition count of a CSAS/CTAS.
+fn sink_for(
+    c: &CreateAsSelect,
+    catalog: &Catalog,
+) -> Result<(plan::Plan, Source, Option<i32>), SqlError> {
+    let plan = plan::plan(&c.query, catalog)?;
+    plan.check_persistent(&c.name.0)?;
+    let props = catalog::source_props(&c.properties)?;
+    let aggregate = plan.is_aggregate();
+    match (c.kind, aggregate) {
+        (SourceKind::Stream, true) => {
+            return Err(SqlError::statement(
+                "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.",
+            ))
+        }
+        (SourceKind::Table, false) if plan.source.kind == SourceKind::Stream => {
+            return Err(SqlError::statement(
+                "Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.",
+            ))
+        }
+        _ => {}
+    }
+    if plan.limit.is_some() {
+        return Err(SqlError::statement(
+            "CREATE AS SELECT statements don't support LIMIT clause.",
+        ));
+    }
+    let key_format =
+        if c.properties.get("KEY_FORMAT").is_some() || c.properties.get("FORMAT").is_some() {
+            props.key_format
+        } else {
+            plan.source.key_format
+        };
+    let keys = plan
+        .output
+        .iter()
+        .filter(|c| c.kind == ColumnKind::Key)
+        .count();
+    if keys > 1 && key_format == Format::Kafka {
+        return Err(SqlError::statement(
+            "The 'KAFKA' format only supports a single field. Got: multiple key columns. Use KEY_FORMAT='JSON'.",
+        ));
+    }
+    let sink = Source {
+        name: c.name.0.clone(),
+        kind: c.kind,
+        topic: props.topic.unwrap_or_else(|| c.name.0.clone()),
+        key_format,
+        value_format: props.value_format.unwrap_or(plan.source.value_format),
+        columns: plan.output.clone(),
+        window: plan.window().map(|w| w.kind),
+        timestamp_column: None,
+        statement: String::new(),
+    };
+    Ok((plan, sink, props.partitions))
+}
+
+/// Prefixes ksqlDB's `Line: L, Col: C: ` to an error naming an unknown column or source, at
+/// the name's first occurrence in the statement (as a whole word, outside string literals),
+/// in the request's own lines and columns.
+pub fn with_position(e: SqlError, stmt: &ParsedStatement) -> SqlError {
+    let SqlError::Statement { message, statement } = e else {
+        return e;
+    };
+    let name = if let Some(rest) = message.split_once("column '").map(|(_, r)| r) {
+        rest.split('\'').next().map(str::to_string)
+    } else {
+        message
+            .strip_suffix(" does not exist.")
+            .filter(|n| !n.contains(' '))
+            .map(str::to_string)
+    };
+    let position = name
+        .and_then(|n| locate(&stmt.text, &n))
+        .map(|(line, col)| {
+            if line == 1 {
+                (stmt.line, stmt.column + col - 1)
+            } else {
+                (stmt.line + line - 1, col)
+            }
+        });
+    match position {
+        Some((line, col)) if !message.starts_with("Line: ") => SqlError::Statement {
+            message: format!("Line: {line}, Col: {col}: {message}"),
+            statement,
+        },
+        _ => SqlError::Statement { message, statement },
+    }
+}
+
+/// 1-based (line, column) of `name` as a whole identifier in `text`, ignoring case and quoted
+/// strings.
+fn locate(text: &str, name: &str) -> Option<(u64, u64)> {
+    let chars: Vec<char> = text.chars().collect();
+    let target: Vec<char> = name.chars().collect();
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let (mut line, mut col) = (1u64, 1u64);
+    let mut in_string = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            in_string = !in_string;
+        } else if !in_string
+            && (i == 0 || !ident(chars[i - 1]))
+            && chars.len() - i >= target.len()
+            && chars[i..i + target.len()]
+                .iter()
+                .zip(&target)
+                .all(|(a, b)| a.to_uppercase().eq(b.to_uppercase()))
+            && chars.get(i + target.len()).is_none_or(|n| !ident(*n))
+        {
+            return Some((line, col));
+        }
+        if c == '\n' {
+            line += 1;
+            col = 1;
+        } else {
+            col += 1;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// INSERT INTO needs the query's result schema to be the target's.
+fn check_insert(plan: &plan::Plan, sink: &Source) -> Result<(), SqlError> {
+    plan.check_persistent(&sink.name)?;
+    if plan.is_aggregate() {
+        return Err(SqlError::statement(
+            "INSERT INTO can only be used with a query that produces a stream.",
+        ));
+    }
+    if plan.output != sink.columns {
+        let show = |cols: &[Column]| {
+            cols.iter()
+                .map(|c| {
+                    format!(
+                        "`{}` {}{}",
+                        c.name,
+                        crate::value::type_name(&c.ty),
+                        if c.kind == ColumnKind::Key {
+                            " KEY"
+                        } else {
+                            ""
+                        }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(SqlError::statement(format!(
+            "Incompatible schema between results and sink.\nResult schema is {}\nSink schema is {}",
+            show(&plan.output),
+            show(&sink.columns)
+        )));
+    }
+    Ok(())
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// One persistent query's loop.
+struct QueryRunner {
+    io: Arc<dyn StreamIo>,
+    id: String,
+    source_topic: String,
+    source_partitions: i32,
+    sink: Source,
+    sink_partitions: i32,
+    pipeline: Arc<Mutex<Pipeline>>,
+    stop: Arc<AtomicBool>,
+    earliest: bool,
+    offsets: Option<QueryOffsets>,
+}
+
+impl QueryRunner {
+    async fn run(self) {
+        if let Err(e) = self.run_inner().await {
+            tracing::error!(query = %self.id, error = %e, "persistent query stopped");
+        }
+    }
+
+    fn commit(&self, o: &QueryOffsets) -> Result<(), SqlError> {
+        let m = |x: &BTreeMap<i32, i64>| -> Json {
+            x.iter()
+                .map(|(p, o)| (p.to_string(), json!(o)))
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        };
+        let v = json!({"start": m(&o.start), "committed": m(&o.committed)});
+        self.io.append(
+            OFFSETS_TOPIC,
+            0,
+            &[OutRecord {
+                timestamp: now_ms(),
+                key: Some(self.id.clone().into_bytes()),
+                value: Some(v.to_string().into_bytes()),
+            }],
+        )
+    }
+
+    async fn run_inner(&self) -> Result<(), SqlError> {
+        let mut offsets = match &self.offsets {
+            Some(o) => o.clone(),
+            None => {
+                let mut o = QueryOffsets::default();
+                for p in 0..self.source_partitions {
+                    let (s, e) = self.io.offsets(&self.source_topic, p)?;
+                    let at = if self.earliest { s } else { e };
+                    o.start.insert(p, at);
+                    o.committed.insert(p, at);
+                }
+                self.commit(&o)?;
+                o
+            }
+        };
+        // Rebuild aggregation state: replay [start, committed) without output.
+        let is_aggregate = lock(&self.pipeline).plan.is_aggregate();
+        if is_aggregate {
+            for p in 0..self.source_partitions {
+                let mut next = offsets.start.get(&p).copied().unwrap_or(0);
+                let end = offsets.committed.get(&p).copied().unwrap_or(next);
+                let (log_start, _) = self.io.offsets(&self.source_topic, p)?;
+                next = next.max(log_start);
+                while next < end {
+                    let recs = self.io.read(&self.source_topic, p, next, READ_BYTES)?;
+                    let Some(last) = recs.last().map(|r| r.offset) else {
+                        break;
+                    };
+                    next = last + 1;
+                    {
+                        let mut pl = lock(&self.pipeline);
+                        for r in recs.iter().filter(|r| r.offset < end) {
+                            pl.process(p, r)?;
+                        }
+                    }
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
+        while !self.stop.load(Ordering::SeqCst) {
+            let mut progressed = false;
+            for p in 0..self.source_partitions {
+                let from = offsets.committed.get(&p).copied().unwrap_or(0);
+                let recs = match self.io.read(&self.source_topic, p, from, READ_BYTES) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // Retention may have removed what we wanted: continue from the log start.
+                        let (s, _) = self.io.offsets(&self.source_topic, p)?;
+                        if s > from {
+                            offsets.committed.insert(p, s);
+                            continue;
+                        }
+                        return Err(e);
+                    }
+                };
+                let Some(last) = recs.last().map(|r| r.offset) else {
+                    continue;
+                };
+                progressed = true;
+                let mut by_partition: BTreeMap<i32, Vec<OutRecord>> = BTreeMap::new();
+                {
+                    let mut pl = lock(&self.pipeline);
+                    for r in &recs {
+                        for row in pl.process(p, r)? {
+                            let rec = sink::encode(&self.sink.columns, self.sink.key_format, &row)?;
+                            let sp =
+                                sink::partition_for(rec.key.as_deref(), self.sink_partitions, p);
+                            by_partition.entry(sp).or_default().push(rec);
+                        }
+                    }
+                }
+                for (sp, recs) in by_partition {
+                    self.io.append(&self.sink.topic, sp, &recs)?;
+                }
+                offsets.committed.insert(p, last + 1);
+                self.commit(&offsets)?;
+            }
+            if !progressed {
+                tokio::time::sleep(IDLE).await;
+            } else {
+                tokio::task::yield_now().await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A push query's loop: reads from the end (or the start) of every partition, sends rows
+/// until LIMIT, the client going away, or `/close-query`.
+async fn push_loop(
+    io: &Arc<dyn StreamIo>,
+    pipeline: &mut Pipeline,
+    partitions: i32,
+    from_start: bool,
+    limit: Option<u64>,
+    tx: &mpsc::Sender<Vec<Value>>,
+    stop: &AtomicBool,
+) {
+    let topic = pipeline.plan.source.topic.clone();
+    let mut next: Vec<i64> = (0..partitions)
+        .map(|p| {
+            io.offsets(&topic, p)
+                .map(|(s, e)| if from_start { s } else { e })
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut sent = 0u64;
+    while !stop.load(Ordering::SeqCst) {
+        let mut progressed = false;
+        for p in 0..partitions {
+            let recs = match io.read(&topic, p, next[p as usize], READ_BYTES) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %e, "push query read failed");
+                    return;
+                }
+            };
+            for r in &recs {
+                next[p as usize] = r.offset + 1;
+                progressed = true;
+                let Ok(rows) = pipeline.process(p, r) else {
+                    continue;
+                };
+                for row in rows.into_iter().filter(|r| !r.tombstone) {
+                    if tx.send(row.values).await.is_err() {
+                        return;
+                    }
+                    sent += 1;
+                    if limit.is_some_and(|l| sent >= l) {
+                        return;
+                    }
+                }
+            }
+        }
+        if tx.is_closed() {
+            return;
+        }
+        if !progressed {
+            tokio::time::sleep(IDLE).await;
+        }
+    }
+}

@@ -1,0 +1,1122 @@
+//! Expression evaluation and typing over one row: column lookup (including the pseudo columns
+//! ROWTIME, ROWPARTITION, ROWOFFSET, WINDOWSTART, WINDOWEND), arithmetic, comparison, three-
+//! valued boolean logic, LIKE, IN, BETWEEN, IS [NOT] NULL, CASE, CAST, subscripts and the
+//! common scalar functions, with ksqlDB's NULL semantics (a NULL operand gives NULL; a failed
+//! evaluation of a row gives NULL, as ksqlDB logs and continues). Aggregates are not
+//! evaluated here: the planner replaces them by columns first. No I/O.
+
+use std::cmp::Ordering;
+
+use crate::ast::{BinaryOp, Expr, Ident, Literal, SqlType, UnaryOp};
+use crate::catalog::Column;
+use crate::error::SqlError;
+use crate::value::{type_name, Value};
+
+/// Where a row came from: the pseudo columns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowMeta {
+    pub rowtime: i64,
+    pub partition: i32,
+    pub offset: i64,
+    /// `(WINDOWSTART, WINDOWEND)` of a windowed row.
+    pub window: Option<(i64, i64)>,
+}
+
+/// One row to evaluate against: its columns (by schema position) and pseudo columns.
+pub struct Row<'a> {
+    pub schema: &'a [Column],
+    pub values: &'a [Value],
+    pub meta: RowMeta,
+}
+
+pub const PSEUDO_COLUMNS: [&str; 5] = [
+    "ROWTIME",
+    "ROWPARTITION",
+    "ROWOFFSET",
+    "WINDOWSTART",
+    "WINDOWEND",
+];
+
+/// The position of column `name` in `schema` (unqualified; a qualifier must name the source).
+pub fn resolve(schema: &[Column], name: &Ident) -> Option<usize> {
+    schema.iter().position(|c| c.name == name.0)
+}
+
+/// The type of a pseudo column, if `name` is one (window bounds only on windowed rows).
+fn pseudo_type(name: &str, windowed: bool) -> Option<SqlType> {
+    match name {
+        "ROWTIME" | "ROWOFFSET" => Some(SqlType::Bigint),
+        "ROWPARTITION" => Some(SqlType::Int),
+        "WINDOWSTART" | "WINDOWEND" if windowed => Some(SqlType::Bigint),
+        _ => None,
+    }
+}
+
+/// Evaluates `expr` over `row`. Errors are for statements that cannot run at all (an unknown
+/// column); a value that cannot be computed (division by zero, bad cast) is NULL.
+pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<Value, SqlError> {
+    Ok(match expr {
+        Expr::Column { name, .. } => match resolve(row.schema, name) {
+            Some(i) => row.values.get(i).cloned().unwrap_or(Value::Null),
+            None => match name.as_str() {
+                "ROWTIME" => Value::Bigint(row.meta.rowtime),
+                "ROWPARTITION" => Value::Int(row.meta.partition),
+                "ROWOFFSET" => Value::Bigint(row.meta.offset),
+                "WINDOWSTART" => row.meta.window.map_or(Value::Null, |w| Value::Bigint(w.0)),
+                "WINDOWEND" => row.meta.window.map_or(Value::Null, |w| Value::Bigint(w.1)),
+                _ => return Err(unknown_column(name)),
+            },
+        },
+        Expr::Literal(l) => literal(l),
+        Expr::Unary { op, expr } => {
+            let v = eval(expr, row)?;
+            match (op, v) {
+                (_, Value::Null) => Value::Null,
+                (UnaryOp::Plus, v) => v,
+                (UnaryOp::Minus, Value::Int(i)) => Value::Int(i.wrapping_neg()),
+                (UnaryOp::Minus, Value::Bigint(i)) => Value::Bigint(i.wrapping_neg()),
+                (UnaryOp::Minus, Value::Double(d)) => Value::Double(-d),
+                (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
+                _ => Value::Null,
+            }
+        }
+        Expr::Binary { left, op, right } => {
+            let l = eval(left, row)?;
+            match op {
+                BinaryOp::And => {
+                    if l == Value::Bool(false) {
+                        return Ok(Value::Bool(false));
+                    }
+                    let r = eval(right, row)?;
+                    match (l, r) {
+                        (_, Value::Bool(false)) => Value::Bool(false),
+                        (Value::Bool(true), Value::Bool(true)) => Value::Bool(true),
+                        _ => Value::Null,
+                    }
+                }
+                BinaryOp::Or => {
+                    if l == Value::Bool(true) {
+                        return Ok(Value::Bool(true));
+                    }
+                    let r = eval(right, row)?;
+                    match (l, r) {
+                        (_, Value::Bool(true)) => Value::Bool(true),
+                        (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
+                        _ => Value::Null,
+                    }
+                }
+                _ => binary(*op, l, eval(right, row)?),
+            }
+        }
+        Expr::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } => {
+            let v = eval(expr, row)?;
+            let lo = v.sql_cmp(&eval(low, row)?);
+            let hi = v.sql_cmp(&eval(high, row)?);
+            match (lo, hi) {
+                (Some(a), Some(b)) => {
+                    Value::Bool((a != Ordering::Less && b != Ordering::Greater) != *negated)
+                }
+                _ => Value::Null,
+            }
+        }
+        Expr::InList {
+            expr,
+            negated,
+            list,
+        } => {
+            let v = eval(expr, row)?;
+            if v.is_null() {
+                return Ok(Value::Null);
+            }
+            let mut saw_null = false;
+            for item in list {
+                let x = eval(item, row)?;
+                match v.sql_cmp(&x) {
+                    Some(Ordering::Equal) => return Ok(Value::Bool(!*negated)),
+                    None if x.is_null() => saw_null = true,
+                    _ => {}
+                }
+            }
+            if saw_null {
+                Value::Null
+            } else {
+                Value::Bool(*negated)
+            }
+        }
+        Expr::Like {
+            expr,
+            negated,
+            pattern,
+            escape,
+        } => match (eval(expr, row)?, eval(pattern, row)?) {
+            (Value::String(s), Value::String(p)) => Value::Bool(like(&s, &p, *escape) != *negated),
+            _ => Value::Null,
+        },
+        Expr::IsNull { expr, negated } => Value::Bool(eval(expr, row)?.is_null() != *negated),
+        Expr::IsDistinctFrom {
+            left,
+            negated,
+            right,
+        } => {
+            let (l, r) = (eval(left, row)?, eval(right, row)?);
+            let same = match (&l, &r) {
+                (Value::Null, Value::Null) => true,
+                (Value::Null, _) | (_, Value::Null) => false,
+                _ => l.sql_cmp(&r) == Some(Ordering::Equal),
+            };
+            Value::Bool(same == *negated)
+        }
+        Expr::Case {
+            operand,
+            whens,
+            else_result,
+        } => {
+            let op = operand.as_ref().map(|o| eval(o, row)).transpose()?;
+            for (when, then) in whens {
+                let w = eval(when, row)?;
+                let hit = match &op {
+                    Some(o) => o.sql_cmp(&w) == Some(Ordering::Equal),
+                    None => w == Value::Bool(true),
+                };
+                if hit {
+                    return eval(then, row);
+                }
+            }
+            match else_result {
+                Some(e) => eval(e, row)?,
+                None => Value::Null,
+            }
+        }
+        Expr::Cast { expr, ty } => cast(eval(expr, row)?, ty),
+        Expr::Function { name, args, .. } => {
+            let vals = args
+                .iter()
+                .map(|a| eval(a, row))
+                .collect::<Result<Vec<_>, _>>()?;
+            scalar(name.as_str(), vals)?
+        }
+        Expr::Subscript { base, index } => match (eval(base, row)?, eval(index, row)?) {
+            (Value::Array(a), i) => match i.as_i64() {
+                Some(i) if i > 0 => a.get(i as usize - 1).cloned().unwrap_or(Value::Null),
+                Some(i) if i < 0 => {
+                    let back = i.unsigned_abs() as usize;
+                    if back <= a.len() {
+                        a[a.len() - back].clone()
+                    } else {
+                        Value::Null
+                    }
+                }
+                _ => Value::Null,
+            },
+            (Value::Map(m), Value::String(k)) => m.get(&k).cloned().unwrap_or(Value::Null),
+            _ => Value::Null,
+        },
+        Expr::Dereference { base, field } => match eval(base, row)? {
+            Value::Struct(f) => f
+                .into_iter()
+                .find(|(n, _)| *n == field.0)
+                .map(|(_, v)| v)
+                .unwrap_or(Value::Null),
+            _ => Value::Null,
+        },
+        Expr::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| eval(i, row))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Map(entries) => {
+            let mut m = std::collections::BTreeMap::new();
+            for (k, v) in entries {
+                if let Value::String(k) = eval(k, row)? {
+                    m.insert(k, eval(v, row)?);
+                }
+            }
+            Value::Map(m)
+        }
+        Expr::Struct(fields) => Value::Struct(
+            fields
+                .iter()
+                .map(|(n, e)| Ok((n.0.clone(), eval(e, row)?)))
+                .collect::<Result<_, SqlError>>()?,
+        ),
+        Expr::TimeUnit(_) | Expr::Lambda { .. } => {
+            return Err(SqlError::statement(
+                "Lambdas and time units are only allowed as function arguments",
+            ))
+        }
+    })
+}
+
+pub fn unknown_column(name: &Ident) -> SqlError {
+    SqlError::statement(format!("Column '{}' cannot be resolved.", name.0))
+}
+
+pub fn literal(l: &Literal) -> Value {
+    match l {
+        Literal::Null => Value::Null,
+        Literal::Boolean(b) => Value::Bool(*b),
+        Literal::Integer(i) => match i32::try_from(*i) {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::Bigint(*i),
+        },
+        Literal::Decimal(s) | Literal::Double(s) => s.parse().map_or(Value::Null, Value::Double),
+        Literal::String(s) => Value::String(s.clone()),
+    }
+}
+
+fn binary(op: BinaryOp, l: Value, r: Value) -> Value {
+    if l.is_null() || r.is_null() {
+        return Value::Null;
+    }
+    // A BIGINT time compared with a string: the string is a timestamp (typing allowed it
+    // only for ROWTIME and window bounds).
+    let (l, r) = match (&l, &r) {
+        (Value::Bigint(_), Value::String(t)) if is_comparison(op) => match parse_timestamp(t) {
+            Some(ms) => (l, Value::Bigint(ms)),
+            None => return Value::Null,
+        },
+        (Value::String(t), Value::Bigint(_)) if is_comparison(op) => match parse_timestamp(t) {
+            Some(ms) => (Value::Bigint(ms), r),
+            None => return Value::Null,
+        },
+        _ => (l, r),
+    };
+    let cmp = |f: fn(Ordering) -> bool| match l.sql_cmp(&r) {
+        Some(o) => Value::Bool(f(o)),
+        None => Value::Null,
+    };
+    match op {
+        BinaryOp::Eq => cmp(|o| o == Ordering::Equal),
+        BinaryOp::NotEq => cmp(|o| o != Ordering::Equal),
+        BinaryOp::Lt => cmp(|o| o == Ordering::Less),
+        BinaryOp::LtEq => cmp(|o| o != Ordering::Greater),
+        BinaryOp::Gt => cmp(|o| o == Ordering::Greater),
+        BinaryOp::GtEq => cmp(|o| o != Ordering::Less),
+        BinaryOp::Concat => Value::String(format!("{}{}", l.render(), r.render())),
+        BinaryOp::Add if matches!((&l, &r), (Value::String(_), Value::String(_))) => {
+            Value::String(format!("{}{}", l.render(), r.render()))
+        }
+        _ => arithmetic(op, &l, &r),
+    }
+}
+
+fn is_comparison(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Eq
+            | BinaryOp::NotEq
+            | BinaryOp::Lt
+            | BinaryOp::LtEq
+            | BinaryOp::Gt
+            | BinaryOp::GtEq
+    )
+}
+
+/// `yyyy-MM-dd['T'HH[:mm[:ss[.SSS]]]][Z|±HH[:]mm]` as epoch milliseconds (UTC by default),
+/// the forms ksqlDB accepts when a string is compared with ROWTIME.
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let num = |t: &str| -> Option<i64> {
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok()
+    };
+    let (date, rest) = match s.find('T') {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, ""),
+    };
+    let mut d = date.splitn(3, '-');
+    let (y, m, day) = (
+        num(d.next()?)?,
+        num(d.next().unwrap_or("1"))?,
+        num(d.next().unwrap_or("1"))?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Offset suffix.
+    let (time, offset_ms) = if let Some(t) = rest.strip_suffix('Z') {
+        (t, 0)
+    } else if let Some(i) = rest.rfind(['+', '-']) {
+        let (t, off) = rest.split_at(i);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let digits: String = off[1..].chars().filter(|c| *c != ':').collect();
+        if digits.len() != 4 {
+            return None;
+        }
+        let (hh, mm) = (num(&digits[..2])?, num(&digits[2..])?);
+        (t, sign * (hh * 3_600_000 + mm * 60_000))
+    } else {
+        (rest, 0)
+    };
+    let (hms, frac) = match time.split_once('.') {
+        Some((a, b)) => (a, b),
+        None => (time, ""),
+    };
+    let mut parts = hms.split(':');
+    let h = parts
+        .next()
+        .filter(|p| !p.is_empty())
+        .map_or(Some(0), num)?;
+    let mi = parts.next().map_or(Some(0), num)?;
+    let sec = parts.next().map_or(Some(0), num)?;
+    let millis = if frac.is_empty() {
+        0
+    } else {
+        let f: String = frac.chars().chain("000".chars()).take(3).collect();
+        num(&f)?
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1_000 + millis - offset_ms)
+}
+
+fn arithmetic(op: BinaryOp, l: &Value, r: &Value) -> Value {
+    match (l, r) {
+        (Value::Int(a), Value::Int(b)) => {
+            let (a, b) = (*a, *b);
+            match op {
+                BinaryOp::Add => Value::Int(a.wrapping_add(b)),
+                BinaryOp::Subtract => Value::Int(a.wrapping_sub(b)),
+                BinaryOp::Multiply => Value::Int(a.wrapping_mul(b)),
+                BinaryOp::Divide => a.checked_div(b).map_or(Value::Null, Value::Int),
+                BinaryOp::Modulo => a.checked_rem(b).map_or(Value::Null, Value::Int),
+                _ => Value::Null,
+            }
+        }
+        _ => match (l.as_i64(), r.as_i64()) {
+            (Some(a), Some(b)) => match op {
+                BinaryOp::Add => Value::Bigint(a.wrapping_add(b)),
+                BinaryOp::Subtract => Value::Bigint(a.wrapping_sub(b)),
+                BinaryOp::Multiply => Value::Bigint(a.wrapping_mul(b)),
+                BinaryOp::Divide => a.checked_div(b).map_or(Value::Null, Value::Bigint),
+                BinaryOp::Modulo => a.checked_rem(b).map_or(Value::Null, Value::Bigint),
+                _ => Value::Null,
+            },
+            _ => match (l.as_f64(), r.as_f64()) {
+                (Some(a), Some(b)) => Value::Double(match op {
+                    BinaryOp::Add => a + b,
+                    BinaryOp::Subtract => a - b,
+                    BinaryOp::Multiply => a * b,
+                    BinaryOp::Divide => a / b,
+                    BinaryOp::Modulo => a % b,
+                    _ => return Value::Null,
+                }),
+                _ => Value::Null,
+            },
+        },
+    }
+}
+
+/// SQL LIKE: `%` any run, `_` one character, `escape` makes the next character literal.
+pub fn like(s: &str, pattern: &str, escape: Option<char>) -> bool {
+    let s: Vec<char> = s.chars().collect();
+    let mut p: Vec<(char, bool)> = Vec::new(); // (char, literal)
+    let mut it = pattern.chars();
+    while let Some(c) = it.next() {
+        if Some(c) == escape {
+            if let Some(n) = it.next() {
+                p.push((n, true));
+            }
+        } else {
+            p.push((c, false));
+        }
+    }
+    // Iterative wildcard matching with backtracking to the last `%`.
+    let (mut si, mut pi) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && !p[pi].1 && p[pi].0 == '%' {
+            star = Some((pi, si));
+            pi += 1;
+        } else if pi < p.len() && ((!p[pi].1 && p[pi].0 == '_') || p[pi].0 == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && !p[pi].1 && p[pi].0 == '%' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// CAST: NULL when the value does not convert (ksqlDB logs and returns null).
+pub fn cast(v: Value, ty: &SqlType) -> Value {
+    if v.is_null() {
+        return v;
+    }
+    match ty {
+        SqlType::String => Value::String(v.render()),
+        SqlType::Int => match v {
+            Value::Int(_) => v,
+            Value::Bigint(i) => Value::Int(i as i32),
+            Value::Double(d) => Value::Int(d as i32),
+            Value::String(s) => s.trim().parse().map_or(Value::Null, Value::Int),
+            _ => Value::Null,
+        },
+        SqlType::Bigint => match v {
+            Value::Int(i) => Value::Bigint(i as i64),
+            Value::Bigint(_) => v,
+            Value::Double(d) => Value::Bigint(d as i64),
+            Value::String(s) => s.trim().parse().map_or(Value::Null, Value::Bigint),
+            _ => Value::Null,
+        },
+        SqlType::Double | SqlType::Decimal { .. } => match v {
+            Value::String(s) => s.trim().parse().map_or(Value::Null, Value::Double),
+            other => other.as_f64().map_or(Value::Null, Value::Double),
+        },
+        SqlType::Boolean => match v {
+            Value::Bool(_) => v,
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => Value::Null,
+            },
+            _ => Value::Null,
+        },
+        _ => v,
+    }
+}
+
+fn arg_count(name: &str, args: &[Value], ok: impl Fn(usize) -> bool) -> Result<(), SqlError> {
+    if ok(args.len()) {
+        Ok(())
+    } else {
+        Err(SqlError::statement(format!(
+            "Function '{name}' does not accept {} arguments",
+            args.len()
+        )))
+    }
+}
+
+/// The scalar functions. NULL in gives NULL out except for the null-handling functions.
+fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
+    let s = |i: usize| match args.get(i) {
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    Ok(match name {
+        "UCASE" | "LCASE" | "LEN" | "TRIM" | "LTRIM" | "RTRIM" => {
+            arg_count(name, &args, |n| n == 1)?;
+            match s(0) {
+                None => Value::Null,
+                Some(x) => match name {
+                    "UCASE" => Value::String(x.to_uppercase()),
+                    "LCASE" => Value::String(x.to_lowercase()),
+                    "LEN" => Value::Int(x.chars().count() as i32),
+                    "TRIM" => Value::String(x.trim().into()),
+                    "LTRIM" => Value::String(x.trim_start().into()),
+                    _ => Value::String(x.trim_end().into()),
+                },
+            }
+        }
+        "CONCAT" => Value::String(
+            args.iter()
+                .filter(|v| !v.is_null())
+                .map(Value::render)
+                .collect(),
+        ),
+        "SUBSTRING" => {
+            arg_count(name, &args, |n| n == 2 || n == 3)?;
+            let (Some(x), Some(pos)) = (s(0), args.get(1).and_then(Value::as_i64)) else {
+                return Ok(Value::Null);
+            };
+            let chars: Vec<char> = x.chars().collect();
+            let n = chars.len() as i64;
+            let start = if pos > 0 {
+                pos - 1
+            } else if pos < 0 {
+                (n + pos).max(0)
+            } else {
+                0
+            };
+            let len = match args.get(2) {
+                Some(v) => match v.as_i64() {
+                    Some(l) => l.max(0),
+                    None => return Ok(Value::Null),
+                },
+                None => n,
+            };
+            let from = start.clamp(0, n) as usize;
+            let to = (start.saturating_add(len)).clamp(0, n) as usize;
+            Value::String(chars[from..to.max(from)].iter().collect())
+        }
+        "INSTR" => {
+            arg_count(name, &args, |n| (2..=4).contains(&n))?;
+            let (Some(x), Some(sub)) = (s(0), s(1)) else {
+                return Ok(Value::Null);
+            };
+            let position = args.get(2).map_or(Some(1), Value::as_i64);
+            let occurrence = args.get(3).map_or(Some(1), Value::as_i64);
+            match (position, occurrence) {
+                (Some(p), Some(o)) if p != 0 && o > 0 => Value::Int(instr(x, sub, p, o)),
+                _ => Value::Int(0),
+            }
+        }
+        "LPAD" | "RPAD" => {
+            arg_count(name, &args, |n| n == 3)?;
+            match (s(0), args[1].as_i64(), s(2)) {
+                // ksqlDB: an empty padding string gives NULL.
+                (Some(_), Some(_), Some("")) => Value::Null,
+                (Some(x), Some(len), Some(pad)) if len >= 0 => {
+                    let len = len as usize;
+                    let chars: Vec<char> = x.chars().collect();
+                    if chars.len() >= len {
+                        Value::String(chars[..len.min(chars.len())].iter().collect())
+                    } else {
+                        let fill: String = pad.chars().cycle().take(len - chars.len()).collect();
+                        Value::String(if name == "LPAD" {
+                            format!("{fill}{x}")
+                        } else {
+                            format!("{x}{fill}")
+                        })
+                    }
+                }
+                _ => Value::Null,
+            }
+        }
+        "REPLACE" => match (s(0), s(1), s(2)) {
+            (Some(x), Some(a), Some(b)) => Value::String(x.replace(a, b)),
+            _ => Value::Null,
+        },
+        "ABS" => match args.first() {
+            Some(Value::Int(i)) => Value::Int(i.wrapping_abs()),
+            Some(Value::Bigint(i)) => Value::Bigint(i.wrapping_abs()),
+            Some(Value::Double(d)) => Value::Double(d.abs()),
+            _ => Value::Null,
+        },
+        "CEIL" | "FLOOR" => match args.first() {
+            Some(Value::Double(d)) => {
+                Value::Double(if name == "CEIL" { d.ceil() } else { d.floor() })
+            }
+            Some(v @ (Value::Int(_) | Value::Bigint(_))) => v.clone(),
+            _ => Value::Null,
+        },
+        "ROUND" => {
+            arg_count(name, &args, |n| n == 1 || n == 2)?;
+            let digits = args.get(1).and_then(Value::as_i64);
+            match (args.first(), digits) {
+                (Some(Value::Double(d)), None) => Value::Bigint(round_half_up(*d, 0) as i64),
+                (Some(Value::Double(d)), Some(n)) => Value::Double(round_half_up(*d, n as i32)),
+                (Some(v @ (Value::Int(_) | Value::Bigint(_))), _) => v.clone(),
+                _ => Value::Null,
+            }
+        }
+        "SQRT" => args
+            .first()
+            .and_then(Value::as_f64)
+            .map_or(Value::Null, |d| Value::Double(d.sqrt())),
+        "IFNULL" => {
+            arg_count(name, &args, |n| n == 2)?;
+            let mut a = args.into_iter();
+            match (a.next(), a.next()) {
+                (Some(Value::Null), Some(b)) => b,
+                (Some(x), _) => x,
+                _ => Value::Null,
+            }
+        }
+        "COALESCE" => args
+            .into_iter()
+            .find(|v| !v.is_null())
+            .unwrap_or(Value::Null),
+        "NULLIF" => {
+            arg_count(name, &args, |n| n == 2)?;
+            if args[0].sql_cmp(&args[1]) == Some(Ordering::Equal) {
+                Value::Null
+            } else {
+                args[0].clone()
+            }
+        }
+        "AS_VALUE" => {
+            arg_count(name, &args, |n| n == 1)?;
+            args.into_iter().next().unwrap_or(Value::Null)
+        }
+        "INITCAP" => match s(0) {
+            Some(x) => Value::String(initcap(x)),
+            None => Value::Null,
+        },
+        "ARRAY_LENGTH" => match args.first() {
+            Some(Value::Array(a)) => Value::Int(a.len() as i32),
+            _ => Value::Null,
+        },
+        other => {
+            return Err(SqlError::statement(format!(
+                "Can't find any functions with the name '{other}'"
+            )))
+        }
+    })
+}
+
+/// ksqlDB's INSTR: the 1-based character position of the `occurrence`-th `sub` searching
+/// forward from `position`, or backward from `-position` characters before the end; 0 if none.
+fn instr(x: &str, sub: &str, position: i64, occurrence: i64) -> i32 {
+    let chars: Vec<char> = x.chars().collect();
+    let needle: Vec<char> = sub.chars().collect();
+    let n = chars.len() as i64;
+    let at = |i: i64| {
+        i >= 0
+            && i + needle.len() as i64 <= n
+            && chars[i as usize..i as usize + needle.len()] == needle[..]
+    };
+    let mut found = 0;
+    if position > 0 {
+        let mut i = position - 1;
+        while i < n {
+            if at(i) {
+                found += 1;
+                if found == occurrence {
+                    return (i + 1) as i32;
+                }
+            }
+            i += 1;
+        }
+    } else {
+        let mut i = n + position;
+        while i >= 0 {
+            if at(i) {
+                found += 1;
+                if found == occurrence {
+                    return (i + 1) as i32;
+                }
+            }
+            i -= 1;
+        }
+    }
+    0
+}
+
+/// Upper-cases the first letter of each space-separated word, lower-cases the rest.
+fn initcap(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = c.is_whitespace();
+    }
+    out
+}
+
+/// Java's `Math.round`-style half-up rounding at `digits` decimals.
+fn round_half_up(d: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (d * f + 0.5).floor() / f
+}
+
+/// The aggregate functions this engine runs.
+pub fn is_aggregate(name: &str) -> bool {
+    matches!(
+        name,
+        "COUNT"
+            | "SUM"
+            | "AVG"
+            | "MIN"
+            | "MAX"
+            | "COLLECT_LIST"
+            | "COLLECT_SET"
+            | "EARLIEST_BY_OFFSET"
+            | "LATEST_BY_OFFSET"
+            | "COUNT_DISTINCT"
+    )
+}
+
+/// The type of `expr` over `schema`, or the statement error ksqlDB gives.
+pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType, SqlError> {
+    let t = |e: &Expr| type_of(e, schema, windowed);
+    Ok(match expr {
+        Expr::Column { name, .. } => match resolve(schema, name) {
+            Some(i) => schema[i].ty.clone(),
+            None => pseudo_type(name.as_str(), windowed).ok_or_else(|| unknown_column(name))?,
+        },
+        Expr::Literal(l) => match literal(l) {
+            Value::Int(_) => SqlType::Int,
+            Value::Bigint(_) => SqlType::Bigint,
+            Value::Double(_) => SqlType::Double,
+            Value::Bool(_) => SqlType::Boolean,
+            _ => SqlType::String,
+        },
+        Expr::Unary {
+            op: UnaryOp::Not, ..
+        }
+        | Expr::Between { .. }
+        | Expr::InList { .. }
+        | Expr::Like { .. }
+        | Expr::IsNull { .. }
+        | Expr::IsDistinctFrom { .. } => {
+            visit_children(expr, &mut |e| t(e).map(|_| ()))?;
+            SqlType::Boolean
+        }
+        Expr::Unary { expr, .. } => t(expr)?,
+        Expr::Binary { left, op, right } => {
+            let (l, r) = (t(left)?, t(right)?);
+            match op {
+                BinaryOp::And | BinaryOp::Or => {
+                    for side in [&l, &r] {
+                        if *side != SqlType::Boolean {
+                            return Err(SqlError::statement(format!(
+                                "Logical binary expects two boolean values.  Actual {} and {}",
+                                type_name(&l),
+                                type_name(&r)
+                            )));
+                        }
+                    }
+                    SqlType::Boolean
+                }
+                BinaryOp::Eq
+                | BinaryOp::NotEq
+                | BinaryOp::Lt
+                | BinaryOp::LtEq
+                | BinaryOp::Gt
+                | BinaryOp::GtEq => {
+                    let numeric = |x: &SqlType| {
+                        matches!(
+                            x,
+                            SqlType::Int
+                                | SqlType::Bigint
+                                | SqlType::Double
+                                | SqlType::Decimal { .. }
+                        )
+                    };
+                    // ROWTIME and window bounds compare with timestamp strings.
+                    let time_col = |e: &Expr| {
+                        matches!(e, Expr::Column { name, .. }
+                            if matches!(name.as_str(), "ROWTIME" | "WINDOWSTART" | "WINDOWEND"))
+                    };
+                    let time_vs_string = (time_col(left) && r == SqlType::String)
+                        || (time_col(right) && l == SqlType::String);
+                    if l != r && !(numeric(&l) && numeric(&r)) && !time_vs_string {
+                        return Err(SqlError::statement(format!(
+                            "Cannot compare {} ({}) to {} ({}) with {}.",
+                            left,
+                            type_name(&l),
+                            right,
+                            type_name(&r),
+                            op_symbol(*op)
+                        )));
+                    }
+                    SqlType::Boolean
+                }
+                BinaryOp::Concat => SqlType::String,
+                _ => match (&l, &r) {
+                    (SqlType::String, SqlType::String) if *op == BinaryOp::Add => SqlType::String,
+                    (SqlType::Int, SqlType::Int) => SqlType::Int,
+                    (SqlType::Int | SqlType::Bigint, SqlType::Int | SqlType::Bigint) => {
+                        SqlType::Bigint
+                    }
+                    (
+                        SqlType::Int | SqlType::Bigint | SqlType::Double | SqlType::Decimal { .. },
+                        SqlType::Int | SqlType::Bigint | SqlType::Double | SqlType::Decimal { .. },
+                    ) => SqlType::Double,
+                    _ => {
+                        return Err(SqlError::statement(format!(
+                            "Error processing expression: {}. Unsupported arithmetic types. {} {}",
+                            expr,
+                            type_name(&l),
+                            type_name(&r)
+                        )))
+                    }
+                },
+            }
+        }
+        Expr::Case {
+            whens, else_result, ..
+        } => match whens.first() {
+            Some((_, then)) => t(then)?,
+            None => match else_result {
+                Some(e) => t(e)?,
+                None => SqlType::String,
+            },
+        },
+        Expr::Cast { expr, ty } => {
+            t(expr)?;
+            ty.clone()
+        }
+        Expr::Function { name, args, star } => {
+            let arg = |i: usize| args.get(i).map(&t).transpose();
+            match name.as_str() {
+                "COUNT" | "COUNT_DISTINCT" => {
+                    if !*star {
+                        arg(0)?;
+                    }
+                    SqlType::Bigint
+                }
+                "SUM" | "MIN" | "MAX" | "EARLIEST_BY_OFFSET" | "LATEST_BY_OFFSET" | "ABS"
+                | "AS_VALUE" | "CEIL" | "FLOOR" | "IFNULL" | "COALESCE" | "NULLIF" => {
+                    arg(0)?.unwrap_or(SqlType::String)
+                }
+                "AVG" | "SQRT" => SqlType::Double,
+                "COLLECT_LIST" | "COLLECT_SET" => {
+                    SqlType::Array(Box::new(arg(0)?.unwrap_or(SqlType::String)))
+                }
+                "ROUND" => match (arg(0)?, args.len()) {
+                    (Some(SqlType::Double), 1) => SqlType::Bigint,
+                    (Some(ty), _) => ty,
+                    (None, _) => SqlType::Bigint,
+                },
+                "LEN" | "ARRAY_LENGTH" | "INSTR" => SqlType::Int,
+                "UCASE" | "LCASE" | "INITCAP" | "LPAD" | "RPAD" | "TRIM" | "LTRIM" | "RTRIM"
+                | "CONCAT" | "SUBSTRING" | "REPLACE" => {
+                    for a in args {
+                        t(a)?;
+                    }
+                    SqlType::String
+                }
+                other => {
+                    return Err(SqlError::statement(format!(
+                        "Can't find any functions with the name '{other}'"
+                    )))
+                }
+            }
+        }
+        Expr::Subscript { base, .. } => match t(base)? {
+            SqlType::Array(e) => *e,
+            SqlType::Map(_, v) => *v,
+            other => {
+                return Err(SqlError::statement(format!(
+                    "Cannot subscript a value of type {}",
+                    type_name(&other)
+                )))
+            }
+        },
+        Expr::Dereference { base, field } => match t(base)? {
+            SqlType::Struct(fields) => fields
+                .into_iter()
+                .find(|(n, _)| n == field)
+                .map(|(_, ty)| ty)
+                .ok_or_else(|| unknown_column(field))?,
+            _ => return Err(unknown_column(field)),
+        },
+        Expr::Array(items) => SqlType::Array(Box::new(
+            items
+                .first()
+                .map(&t)
+                .transpose()?
+                .unwrap_or(SqlType::String),
+        )),
+        Expr::Map(entries) => SqlType::Map(
+            Box::new(SqlType::String),
+            Box::new(
+                entries
+                    .first()
+                    .map(|(_, v)| t(v))
+                    .transpose()?
+                    .unwrap_or(SqlType::String),
+            ),
+        ),
+        Expr::Struct(fields) => SqlType::Struct(
+            fields
+                .iter()
+                .map(|(n, e)| Ok((n.clone(), t(e)?)))
+                .collect::<Result<_, SqlError>>()?,
+        ),
+        Expr::TimeUnit(_) | Expr::Lambda { .. } => {
+            return Err(SqlError::statement(
+                "Lambdas and time units are only allowed as function arguments",
+            ))
+        }
+    })
+}
+
+fn op_symbol(op: BinaryOp) -> &'static str {
+    match op {
+        BinaryOp::Eq => "=",
+        BinaryOp::NotEq => "<>",
+        BinaryOp::Lt => "<",
+        BinaryOp::LtEq => "<=",
+        BinaryOp::Gt => ">",
+        BinaryOp::GtEq => ">=",
+        _ => "?",
+    }
+}
+
+/// Calls `f` on each direct child of `expr`.
+pub fn visit_children(
+    expr: &Expr,
+    f: &mut dyn FnMut(&Expr) -> Result<(), SqlError>,
+) -> Result<(), SqlError> {
+    match expr {
+        Expr::Column { .. } | Expr::Literal(_) | Expr::TimeUnit(_) => Ok(()),
+        Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => f(expr),
+        Expr::Binary { left, right, .. } | Expr::IsDistinctFrom { left, right, .. } => {
+            f(left)?;
+            f(right)
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } => {
+            f(expr)?;
+            f(low)?;
+            f(high)
+        }
+        Expr::InList { expr, list, .. } => {
+            f(expr)?;
+            list.iter().try_for_each(f)
+        }
+        Expr::Like { expr, pattern, .. } => {
+            f(expr)?;
+            f(pattern)
+        }
+        Expr::Case {
+            operand,
+            whens,
+            else_result,
+        } => {
+            if let Some(o) = operand {
+                f(o)?;
+            }
+            for (w, t) in whens {
+                f(w)?;
+                f(t)?;
+            }
+            else_result.as_deref().map_or(Ok(()), f)
+        }
+        Expr::Function { args, .. } | Expr::Array(args) => args.iter().try_for_each(f),
+        Expr::Subscript { base, index } => {
+            f(base)?;
+            f(index)
+        }
+        Expr::Dereference { base, .. } => f(base),
+        Expr::Map(entries) => entries.iter().try_for_each(|(k, v)| {
+            f(k)?;
+            f(v)
+        }),
+        Expr::Struct(fields) => fields.iter().try_for_each(|(_, e)| f(e)),
+        Expr::Lambda { body, .. } => f(body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Column, ColumnKind};
+
+    fn eval_sql(sql: &str) -> Value {
+        let schema = vec![
+            Column::new("APP", SqlType::String, ColumnKind::Value),
+            Column::new("N", SqlType::Int, ColumnKind::Value),
+            Column::new("MISSING", SqlType::Int, ColumnKind::Value),
+        ];
+        let values = vec![
+            Value::String("order-service".into()),
+            Value::Int(7),
+            Value::Null,
+        ];
+        let q = match crate::parse_statement(&format!("SELECT {sql} FROM S;")).unwrap() {
+            crate::Statement::Query(q) => q,
+            other => panic!("not a query: {other:?}"),
+        };
+        let crate::SelectItem::Expr { expr, .. } = &q.select[0] else {
+            panic!("no expression")
+        };
+        let row = Row {
+            schema: &schema,
+            values: &values,
+            meta: RowMeta {
+                rowtime: 42,
+                ..RowMeta::default()
+            },
+        };
+        eval(expr, &row).unwrap()
+    }
+
+    #[test]
+    fn operators_follow_sql_null_semantics() {
+        assert_eq!(eval_sql("N + 1"), Value::Int(8));
+        assert_eq!(eval_sql("N / 0"), Value::Null);
+        assert_eq!(eval_sql("N / 2.0"), Value::Double(3.5));
+        assert_eq!(eval_sql("MISSING + 1"), Value::Null);
+        assert_eq!(eval_sql("MISSING = 1 OR N = 7"), Value::Bool(true));
+        assert_eq!(eval_sql("MISSING = 1 AND N = 7"), Value::Null);
+        assert_eq!(eval_sql("MISSING IS NULL"), Value::Bool(true));
+        assert_eq!(eval_sql("N BETWEEN 1 AND 7"), Value::Bool(true));
+        assert_eq!(eval_sql("N IN (1, 2)"), Value::Bool(false));
+        assert_eq!(eval_sql("N IN (1, NULL)"), Value::Null);
+        assert_eq!(eval_sql("APP LIKE 'order%'"), Value::Bool(true));
+        assert_eq!(eval_sql("APP LIKE '%-serv_ce'"), Value::Bool(true));
+        assert_eq!(eval_sql("APP LIKE 'x%'"), Value::Bool(false));
+        assert_eq!(eval_sql("ROWTIME"), Value::Bigint(42));
+        assert_eq!(
+            eval_sql("ROWTIME > '1970-01-01T00:00:00.041'"),
+            Value::Bool(true)
+        );
+        assert_eq!(eval_sql("ROWTIME < '1970-01-01'"), Value::Bool(false));
+        assert_eq!(
+            parse_timestamp("2020-02-29T12:30:00Z"),
+            Some(1_582_979_400_000)
+        );
+        assert_eq!(
+            parse_timestamp("2020-02-29T13:30:00+01:00"),
+            Some(1_582_979_400_000)
+        );
+        assert_eq!(parse_timestamp("nope"), None);
+    }
+
+    #[test]
+    fn functions_and_casts() {
+        assert_eq!(
+            eval_sql("UCASE(APP)"),
+            Value::String("ORDER-SERVICE".into())
+        );
+        assert_eq!(eval_sql("LEN(APP)"), Value::Int(13));
+        assert_eq!(
+            eval_sql("SUBSTRING(APP, 1, 5)"),
+            Value::String("order".into())
+        );
+        assert_eq!(
+            eval_sql("SUBSTRING(APP, -7)"),
+            Value::String("service".into())
+        );
+        assert_eq!(
+            eval_sql("CONCAT(APP, '/', N)"),
+            Value::String("order-service/7".into())
+        );
+        assert_eq!(eval_sql("CAST(N AS STRING)"), Value::String("7".into()));
+        assert_eq!(eval_sql("CAST('x' AS INT)"), Value::Null);
+        assert_eq!(eval_sql("ROUND(2.5)"), Value::Bigint(3));
+        assert_eq!(eval_sql("ABS(-N)"), Value::Int(7));
+        assert_eq!(
+            eval_sql("CASE WHEN N > 5 THEN 'big' ELSE 'small' END"),
+            Value::String("big".into())
+        );
+        assert_eq!(eval_sql("IFNULL(MISSING, 3)"), Value::Int(3));
+        assert_eq!(eval_sql("INSTR(APP, 'serv')"), Value::Int(7));
+        assert_eq!(eval_sql("INSTR('corporate floor', 'or', 4)"), Value::Int(5));
+        assert_eq!(
+            eval_sql("INSTR('corporate floor', 'or', -3, 2)"),
+            Value::Int(2)
+        );
+        assert_eq!(eval_sql("INSTR('short', 'or', 4)"), Value::Int(0));
+        assert_eq!(
+            eval_sql("LPAD('ab', 5, 'xy')"),
+            Value::String("xyxab".into())
+        );
+        assert_eq!(eval_sql("RPAD(APP, 3, 'z')"), Value::String("ord".into()));
+        assert_eq!(eval_sql("LPAD('ab', 5, '')"), Value::Null);
+        assert_eq!(
+            eval_sql("INITCAP('hello wORLD')"),
+            Value::String("Hello World".into())
+        );
+    }
+}

@@ -1,0 +1,352 @@
+//! The grouped (optionally windowed) aggregation: per group key and window, the accumulators
+//! of COUNT, SUM, AVG, MIN, MAX, COLLECT_LIST, COLLECT_SET, EARLIEST_BY_OFFSET,
+//! LATEST_BY_OFFSET and COUNT_DISTINCT, updated per input row; every update emits the
+//! group's new row (as ksqlDB does with `cache.max.bytes.buffering=0`; with EMIT FINAL, a
+//! window's last row once it closes), stamped with the
+//! largest input ROWTIME of the group. Rows with a NULL grouping key are skipped, records
+//! later than window end + grace are dropped, HAVING turning false emits a tombstone. The
+//! state is in memory and doubles as the materialization pull queries read.
+
+use std::collections::BTreeMap;
+
+use crate::ast::Expr;
+use crate::catalog::Column;
+use crate::error::SqlError;
+use crate::expr::{eval, Row, RowMeta};
+use crate::operators::{window, OutRow};
+use crate::plan::{AggCall, AggregatePlan};
+use crate::value::Value;
+
+/// `ksql.functions.collect_list.limit` / `collect_set.limit` default.
+const COLLECT_LIMIT: usize = 1000;
+
+#[derive(Debug, Clone)]
+enum Acc {
+    Count(i64),
+    Sum(Value),
+    Avg(f64, i64),
+    MinMax(Value),
+    List(Vec<Value>),
+    Distinct(Vec<Value>),
+    ByOffset(Value),
+}
+
+fn init(call: &AggCall) -> Acc {
+    match call.name.as_str() {
+        "COUNT" => Acc::Count(0),
+        "SUM" => Acc::Sum(match call.arg_type {
+            Some(crate::ast::SqlType::Int) => Value::Int(0),
+            Some(crate::ast::SqlType::Bigint) => Value::Bigint(0),
+            _ => Value::Double(0.0),
+        }),
+        "AVG" => Acc::Avg(0.0, 0),
+        "MIN" | "MAX" => Acc::MinMax(Value::Null),
+        "COLLECT_LIST" | "COLLECT_SET" => Acc::List(Vec::new()),
+        "COUNT_DISTINCT" => Acc::Distinct(Vec::new()),
+        _ => Acc::ByOffset(Value::Null),
+    }
+}
+
+fn update(call: &AggCall, acc: &mut Acc, arg: Value) {
+    let null = arg.is_null();
+    match (call.name.as_str(), acc) {
+        ("COUNT", Acc::Count(n)) if call.star || !null => *n += 1,
+        (_, Acc::Sum(s)) if !null => {
+            *s = match (&*s, &arg) {
+                (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(*b)),
+                (Value::Bigint(a), b) => Value::Bigint(a.wrapping_add(b.as_i64().unwrap_or(0))),
+                (a, b) => Value::Double(a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0)),
+            }
+        }
+        (_, Acc::Avg(sum, n)) => {
+            if let Some(x) = arg.as_f64() {
+                *sum += x;
+                *n += 1;
+            }
+        }
+        (name, Acc::MinMax(m)) if !null => {
+            let replace = match m.sql_cmp(&arg) {
+                None => m.is_null(),
+                Some(o) => {
+                    (name == "MIN" && o == std::cmp::Ordering::Greater)
+                        || (name == "MAX" && o == std::cmp::Ordering::Less)
+                }
+            };
+            if replace {
+                *m = arg;
+            }
+        }
+        (name, Acc::List(l))
+            if l.len() < COLLECT_LIMIT && (name == "COLLECT_LIST" || !l.contains(&arg)) =>
+        {
+            l.push(arg)
+        }
+        (_, Acc::Distinct(l)) if !null && !l.contains(&arg) => l.push(arg),
+        (name, Acc::ByOffset(v)) if !null && (name == "LATEST_BY_OFFSET" || v.is_null()) => {
+            *v = arg
+        }
+        _ => {}
+    }
+}
+
+/// Removes one input value's contribution (a table row replaced or deleted). Only the
+/// functions ksqlDB allows on table sources can be undone.
+fn undo(call: &AggCall, acc: &mut Acc, arg: Value) {
+    let null = arg.is_null();
+    match (call.name.as_str(), acc) {
+        ("COUNT", Acc::Count(n)) if call.star || !null => *n -= 1,
+        (_, Acc::Sum(s)) if !null => {
+            *s = match (&*s, &arg) {
+                (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_sub(*b)),
+                (Value::Bigint(a), b) => Value::Bigint(a.wrapping_sub(b.as_i64().unwrap_or(0))),
+                (a, b) => Value::Double(a.as_f64().unwrap_or(0.0) - b.as_f64().unwrap_or(0.0)),
+            }
+        }
+        (_, Acc::Avg(sum, n)) => {
+            if let Some(x) = arg.as_f64() {
+                *sum -= x;
+                *n -= 1;
+            }
+        }
+        (_, Acc::List(l)) => {
+            if let Some(i) = l.iter().position(|v| *v == arg) {
+                l.remove(i);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn result(acc: &Acc) -> Value {
+    match acc {
+        Acc::Count(n) => Value::Bigint(*n),
+        Acc::Sum(v) | Acc::MinMax(v) | Acc::ByOffset(v) => v.clone(),
+        Acc::Avg(s, n) => {
+            if *n == 0 {
+                Value::Null
+            } else {
+                Value::Double(s / *n as f64)
+            }
+        }
+        Acc::List(l) => Value::Array(l.clone()),
+        Acc::Distinct(l) => Value::Bigint(l.len() as i64),
+    }
+}
+
+struct Entry {
+    keys: Vec<Value>,
+    window: Option<(i64, i64)>,
+    accs: Vec<Acc>,
+    rowtime: i64,
+    last: Option<OutRow>,
+    /// EMIT FINAL: the window's row went out already.
+    closed: bool,
+}
+
+pub struct Aggregate {
+    plan: AggregatePlan,
+    select: Vec<Expr>,
+    output: Vec<Column>,
+    groups: BTreeMap<(String, i64), Entry>,
+    stream_time: i64,
+    pub late_dropped: u64,
+}
+
+impl Aggregate {
+    pub fn new(plan: AggregatePlan, select: Vec<Expr>, output: Vec<Column>) -> Self {
+        Aggregate {
+            plan,
+            select,
+            output,
+            groups: BTreeMap::new(),
+            stream_time: i64::MIN,
+            late_dropped: 0,
+        }
+    }
+
+    pub fn process(
+        &mut self,
+        schema: &[Column],
+        values: &[Value],
+        meta: RowMeta,
+    ) -> Result<Vec<OutRow>, SqlError> {
+        self.apply(schema, values, meta, false)
+    }
+
+    /// Takes a previous table row out of its group (table sources), emitting the group's row.
+    pub fn retract(
+        &mut self,
+        schema: &[Column],
+        values: &[Value],
+        meta: RowMeta,
+    ) -> Result<Vec<OutRow>, SqlError> {
+        self.apply(schema, values, meta, true)
+    }
+
+    fn apply(
+        &mut self,
+        schema: &[Column],
+        values: &[Value],
+        meta: RowMeta,
+        retract: bool,
+    ) -> Result<Vec<OutRow>, SqlError> {
+        let row = Row {
+            schema,
+            values,
+            meta,
+        };
+        let keys = self
+            .plan
+            .group_by
+            .iter()
+            .map(|g| eval(g, &row))
+            .collect::<Result<Vec<_>, _>>()?;
+        if keys.iter().any(Value::is_null) {
+            return Ok(vec![]);
+        }
+        let args = self
+            .plan
+            .calls
+            .iter()
+            .map(|c| match c.args.first() {
+                Some(a) if !c.star => eval(a, &row),
+                _ => Ok(Value::Null),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let windows: Vec<Option<(i64, i64)>> = match &self.plan.window {
+            Some(w) => {
+                self.stream_time = self.stream_time.max(meta.rowtime);
+                let grace = window::grace_ms(w);
+                let all = window::assign(w, meta.rowtime)?;
+                let open: Vec<_> = all
+                    .into_iter()
+                    .filter(|(_, end)| end.saturating_add(grace) > self.stream_time)
+                    .map(Some)
+                    .collect();
+                if open.is_empty() {
+                    self.late_dropped += 1;
+                }
+                open
+            }
+            None => vec![None],
+        };
+        let key_text =
+            serde_json::Value::Array(keys.iter().map(Value::to_json).collect()).to_string();
+        let mut out = Vec::new();
+        for w in windows {
+            let slot = (key_text.clone(), w.map_or(0, |w| w.0));
+            let calls = &self.plan.calls;
+            if retract && !self.groups.contains_key(&slot) {
+                continue;
+            }
+            let entry = self.groups.entry(slot.clone()).or_insert_with(|| Entry {
+                keys: keys.clone(),
+                window: w,
+                accs: calls.iter().map(init).collect(),
+                rowtime: i64::MIN,
+                last: None,
+                closed: false,
+            });
+            for ((call, acc), arg) in calls.iter().zip(entry.accs.iter_mut()).zip(&args) {
+                if retract {
+                    undo(call, acc, arg.clone());
+                } else {
+                    update(call, acc, arg.clone());
+                }
+            }
+            entry.rowtime = entry.rowtime.max(meta.rowtime);
+            let mut inter: Vec<Value> = entry.keys.clone();
+            inter.extend(entry.accs.iter().map(result));
+            let out_meta = RowMeta {
+                rowtime: entry.rowtime,
+                partition: meta.partition,
+                offset: meta.offset,
+                window: w,
+            };
+            let inter_row = Row {
+                schema: &self.plan.inter_schema,
+                values: &inter,
+                meta: out_meta,
+            };
+            let keep = match &self.plan.having {
+                Some(h) => eval(h, &inter_row)? == Value::Bool(true),
+                None => true,
+            };
+            let values = if keep {
+                self.select
+                    .iter()
+                    .map(|e| eval(e, &inter_row))
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                self.output
+                    .iter()
+                    .zip(&self.select)
+                    .map(|(c, e)| {
+                        if c.kind == crate::catalog::ColumnKind::Key {
+                            eval(e, &inter_row)
+                        } else {
+                            Ok(Value::Null)
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+            let row = OutRow {
+                values,
+                meta: out_meta,
+                tombstone: !keep,
+            };
+            entry.last = if keep { Some(row.clone()) } else { None };
+            if !self.plan.emit_final {
+                out.push(row);
+            }
+        }
+        if self.plan.emit_final {
+            out.extend(self.close_windows());
+        }
+        Ok(out)
+    }
+
+    /// EMIT FINAL: the rows of windows that closed (end + grace ≤ stream time), once each,
+    /// in window order.
+    fn close_windows(&mut self) -> Vec<OutRow> {
+        let Some(w) = &self.plan.window else {
+            return vec![];
+        };
+        let grace = window::grace_ms(w);
+        let now = self.stream_time;
+        let mut closed: Vec<&mut Entry> = self
+            .groups
+            .values_mut()
+            .filter(|e| {
+                !e.closed
+                    && e.window
+                        .is_some_and(|(_, end)| end.saturating_add(grace) <= now)
+            })
+            .collect();
+        closed.sort_by_key(|e| e.window.map(|w| w.0));
+        closed
+            .into_iter()
+            .filter_map(|e| {
+                e.closed = true;
+                e.last.clone()
+            })
+            .collect()
+    }
+
+    /// The current row of every group (and window) that has one, in key order.
+    pub fn rows(&self) -> Vec<OutRow> {
+        self.groups
+            .values()
+            .filter_map(|e| e.last.clone())
+            .collect()
+    }
+
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Window bounds of a group (for tests and DESCRIBE).
+    pub fn windows(&self) -> Vec<Option<(i64, i64)>> {
+        self.groups.values().map(|e| e.window).collect()
+    }
+}

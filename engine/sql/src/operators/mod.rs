@@ -1,0 +1,388 @@
+//! The streaming operators, one per file, and [`Pipeline`], which chains them for one plan:
+//! source decode → filter → project, or → window assign → aggregate; the sink encoder turns
+//! output rows into records. Operators are synchronous and pure over their own state; the
+//! engine feeds them records and writes what they return.
+
+pub mod aggregate;
+pub mod filter;
+pub mod project;
+pub mod sink;
+pub mod source;
+pub mod window;
+
+use crate::error::SqlError;
+use crate::expr::RowMeta;
+use crate::io::InRecord;
+use crate::plan::{Body, Plan};
+use crate::value::Value;
+
+/// One output row: values aligned with the plan's output schema, or a tombstone for `keys`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutRow {
+    pub values: Vec<Value>,
+    pub meta: RowMeta,
+    /// A deleted table row (HAVING no longer holds): only its key columns are set.
+    pub tombstone: bool,
+}
+
+/// A table's current rows by key bytes.
+type TableRows = std::collections::HashMap<Option<Vec<u8>>, (Vec<Value>, RowMeta)>;
+
+/// A plan's operators with their state.
+pub struct Pipeline {
+    pub plan: Plan,
+    filter: filter::Filter,
+    stage: Stage,
+    /// A table source's current rows by key bytes (aggregations over tables retract them).
+    table_rows: Option<TableRows>,
+    /// Records that did not decode (ksqlDB logs and skips them).
+    pub skipped: u64,
+    pub processed: u64,
+}
+
+enum Stage {
+    Project(project::Project),
+    Aggregate(Box<aggregate::Aggregate>),
+}
+
+impl Pipeline {
+    pub fn new(plan: Plan) -> Self {
+        let filter = filter::Filter::new(plan.filter.clone());
+        let stage =
+            match &plan.body {
+                Body::Project(exprs) => Stage::Project(project::Project::new(exprs.clone())),
+                Body::Aggregate(agg, select) => Stage::Aggregate(Box::new(
+                    aggregate::Aggregate::new(agg.clone(), select.clone(), plan.output.clone()),
+                )),
+            };
+        let table_rows = (plan.source.kind == crate::ast::SourceKind::Table
+            && matches!(stage, Stage::Aggregate(_)))
+        .then(Default::default);
+        Pipeline {
+            plan,
+            filter,
+            stage,
+            table_rows,
+            skipped: 0,
+            processed: 0,
+        }
+    }
+
+    /// Feeds one record of `partition`; returns the rows it produces.
+    pub fn process(&mut self, partition: i32, rec: &InRecord) -> Result<Vec<OutRow>, SqlError> {
+        self.processed += 1;
+        let mut retracted = Vec::new();
+        if let Some(rows) = &mut self.table_rows {
+            // A table row replaced or deleted: take the old one out of its group first.
+            if let Some((old, old_meta)) = rows.remove(&rec.key) {
+                let schema = &self.plan.source.columns;
+                let meta = RowMeta {
+                    rowtime: rec.timestamp,
+                    ..old_meta
+                };
+                if let Stage::Aggregate(a) = &mut self.stage {
+                    if self.filter.passes(schema, &old, meta).unwrap_or(false) {
+                        retracted = a.retract(schema, &old, meta).unwrap_or_default();
+                    }
+                }
+            }
+        }
+        let table = self.plan.source.kind == crate::ast::SourceKind::Table;
+        if table && rec.key.is_none() && self.plan.source.key_columns().next().is_some() {
+            // ksqlDB drops table rows without a key.
+            return Ok(retracted);
+        }
+        let (values, meta) = match source::decode(&self.plan.source, partition, rec) {
+            Ok((values, meta, true)) => {
+                // A null value: a table's tombstone passes through a projection as a
+                // tombstone; a stream's null passes through a projection without WHERE.
+                let passes = match &self.stage {
+                    Stage::Project(_) => table || self.plan.filter.is_none(),
+                    Stage::Aggregate(_) => false,
+                };
+                if !passes {
+                    return Ok(retracted);
+                }
+                let schema = &self.plan.source.columns;
+                let Stage::Project(p) = &self.stage else {
+                    return Ok(retracted);
+                };
+                let projected = match p.apply(schema, &values, meta) {
+                    Ok(v) => v,
+                    Err(_) => return Ok(retracted),
+                };
+                let values = self
+                    .plan
+                    .output
+                    .iter()
+                    .zip(projected)
+                    .map(|(c, v)| {
+                        if c.kind == crate::catalog::ColumnKind::Key {
+                            v
+                        } else {
+                            Value::Null
+                        }
+                    })
+                    .collect();
+                retracted.push(OutRow {
+                    values,
+                    meta,
+                    tombstone: true,
+                });
+                return Ok(retracted);
+            }
+            Ok((values, meta, false)) => (values, meta),
+            Err(why) => {
+                self.skipped += 1;
+                tracing::warn!(topic = %self.plan.source.topic, partition, offset = rec.offset, error = %why, "skipping a record that does not deserialize");
+                return Ok(vec![]);
+            }
+        };
+        if let Some(rows) = &mut self.table_rows {
+            rows.insert(rec.key.clone(), (values.clone(), meta));
+        }
+        match self.process_row(values, meta) {
+            Ok(rows) => {
+                // A row that stays in its group updates it once (Kafka Streams since KIP-904):
+                // drop the retraction's intermediate output for groups the new row also hits.
+                let output = &self.plan.output;
+                let group_of = |r: &OutRow| {
+                    let keys: Vec<&Value> = output
+                        .iter()
+                        .zip(&r.values)
+                        .filter(|(c, _)| c.kind == crate::catalog::ColumnKind::Key)
+                        .map(|(_, v)| v)
+                        .collect();
+                    (format!("{keys:?}"), r.meta.window)
+                };
+                retracted.retain(|old| !rows.iter().any(|new| group_of(new) == group_of(old)));
+                retracted.extend(rows);
+                Ok(retracted)
+            }
+            Err(e) => {
+                // ksqlDB's default (`ksql.fail.on.processing.error=false`): log, count, skip.
+                self.skipped += 1;
+                tracing::warn!(topic = %self.plan.source.topic, partition, offset = rec.offset, error = %e, "skipping a record that failed processing");
+                Ok(retracted)
+            }
+        }
+    }
+
+    /// Feeds one already-decoded row (a materialized table's row, for pull queries).
+    pub fn process_row(
+        &mut self,
+        values: Vec<Value>,
+        meta: RowMeta,
+    ) -> Result<Vec<OutRow>, SqlError> {
+        let schema = &self.plan.source.columns;
+        if !self.filter.passes(schema, &values, meta)? {
+            return Ok(vec![]);
+        }
+        match &mut self.stage {
+            Stage::Project(p) => Ok(vec![OutRow {
+                values: p.apply(schema, &values, meta)?,
+                meta,
+                tombstone: false,
+            }]),
+            Stage::Aggregate(a) => a.process(schema, &values, meta),
+        }
+    }
+
+    /// The materialized rows of an aggregation (pull queries), keys and window first.
+    pub fn materialized(&self) -> Option<Vec<OutRow>> {
+        match &self.stage {
+            Stage::Aggregate(a) => Some(a.rows()),
+            Stage::Project(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{declared_source, Catalog};
+
+    fn pipeline(ddl: &str, query: &str) -> Pipeline {
+        let mut catalog = Catalog::default();
+        let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
+            panic!("not a CREATE")
+        };
+        let (source, _) = declared_source(&c, ddl).unwrap();
+        catalog.sources.insert(source.name.clone(), source);
+        let crate::Statement::Query(q) = crate::parse_statement(query).unwrap() else {
+            panic!("not a query")
+        };
+        Pipeline::new(crate::plan::plan(&q, &catalog).unwrap())
+    }
+
+    fn rec(offset: i64, key: Option<&str>, value: Option<&str>) -> InRecord {
+        InRecord {
+            offset,
+            timestamp: 1000 + offset,
+            key: key.map(|k| k.as_bytes().to_vec()),
+            value: value.map(|v| v.as_bytes().to_vec()),
+        }
+    }
+
+    fn values(rows: Vec<OutRow>) -> Vec<(Vec<Value>, bool)> {
+        rows.into_iter().map(|r| (r.values, r.tombstone)).collect()
+    }
+
+    #[test]
+    fn table_aggregation_retracts_replaced_and_deleted_rows() {
+        let mut p = pipeline(
+            "CREATE TABLE T (ID STRING PRIMARY KEY, APP STRING, V INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+            "SELECT APP, COUNT(*) AS C, SUM(V) AS S FROM T GROUP BY APP;",
+        );
+        let s = |x: &str| Value::String(x.into());
+        let a = values(
+            p.process(0, &rec(0, Some("1"), Some(r#"{"APP":"a","V":10}"#)))
+                .unwrap(),
+        );
+        assert_eq!(
+            a,
+            vec![(vec![s("a"), Value::Bigint(1), Value::Int(10)], false)]
+        );
+        p.process(0, &rec(1, Some("2"), Some(r#"{"APP":"a","V":5}"#)))
+            .unwrap();
+        // Row 2 changes within group a: one update.
+        let same = values(
+            p.process(0, &rec(2, Some("2"), Some(r#"{"APP":"a","V":6}"#)))
+                .unwrap(),
+        );
+        assert_eq!(
+            same,
+            vec![(vec![s("a"), Value::Bigint(2), Value::Int(16)], false)]
+        );
+        p.process(0, &rec(2, Some("2"), Some(r#"{"APP":"a","V":5}"#)))
+            .unwrap();
+        // Row 1 moves from group a to group b: a loses it, b gets it.
+        let moved = values(
+            p.process(0, &rec(2, Some("1"), Some(r#"{"APP":"b","V":3}"#)))
+                .unwrap(),
+        );
+        assert_eq!(
+            moved,
+            vec![
+                (vec![s("a"), Value::Bigint(1), Value::Int(5)], false),
+                (vec![s("b"), Value::Bigint(1), Value::Int(3)], false),
+            ]
+        );
+        // A tombstone deletes row 2.
+        let deleted = values(p.process(0, &rec(3, Some("2"), None)).unwrap());
+        assert_eq!(
+            deleted,
+            vec![(vec![s("a"), Value::Bigint(0), Value::Int(0)], false)]
+        );
+    }
+
+    #[test]
+    fn null_values_pass_through_projections_as_ksqldb_does() {
+        let mut p = pipeline(
+            "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "SELECT ID, NAME FROM S EMIT CHANGES;",
+        );
+        let key = 3i32.to_be_bytes().to_vec();
+        let rec = InRecord {
+            offset: 0,
+            timestamp: 5,
+            key: Some(key.clone()),
+            value: None,
+        };
+        let out = p.process(0, &rec).unwrap();
+        assert_eq!(values(out), vec![(vec![Value::Int(3), Value::Null], true)]);
+        let mut filtered = pipeline(
+            "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "SELECT ID, NAME FROM S WHERE NAME = 'x' EMIT CHANGES;",
+        );
+        assert!(filtered.process(0, &rec).unwrap().is_empty());
+        let mut table = pipeline(
+            "CREATE TABLE T (ID INT PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+            "SELECT * FROM T WHERE NAME = 'x' EMIT CHANGES;",
+        );
+        let out = table.process(0, &rec).unwrap();
+        assert_eq!(values(out), vec![(vec![Value::Int(3), Value::Null], true)]);
+        // A table row without a key is dropped.
+        let keyless = InRecord {
+            key: None,
+            value: Some(br#"{"NAME":"x"}"#.to_vec()),
+            ..rec
+        };
+        assert!(table.process(0, &keyless).unwrap().is_empty());
+    }
+
+    #[test]
+    fn undecodable_and_failing_records_are_skipped_and_counted() {
+        let mut p = pipeline(
+            "CREATE STREAM S (APP STRING, N INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "SELECT APP, SUBSTRING(APP) FROM S EMIT CHANGES;",
+        );
+        assert!(p
+            .process(0, &rec(0, None, Some("not json")))
+            .unwrap()
+            .is_empty());
+        assert!(p
+            .process(0, &rec(1, None, Some(r#"{"N":"x"}"#)))
+            .unwrap()
+            .is_empty());
+        // SUBSTRING with one argument fails at run time: skipped, the query goes on.
+        assert!(p
+            .process(0, &rec(2, None, Some(r#"{"APP":"a"}"#)))
+            .unwrap()
+            .is_empty());
+        assert_eq!((p.processed, p.skipped), (3, 3));
+    }
+
+    #[test]
+    fn emit_final_emits_each_window_once_when_it_closes() {
+        let mut p = pipeline(
+            "CREATE STREAM S (APP STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "SELECT APP, COUNT(*) AS N FROM S WINDOW TUMBLING (SIZE 1 SECOND, GRACE PERIOD 0 SECONDS) GROUP BY APP EMIT FINAL;",
+        );
+        let mk = |offset: i64, ts: i64| InRecord {
+            offset,
+            timestamp: ts,
+            key: None,
+            value: Some(br#"{"APP":"a"}"#.to_vec()),
+        };
+        assert!(p.process(0, &mk(0, 1_100)).unwrap().is_empty());
+        assert!(p.process(0, &mk(1, 1_900)).unwrap().is_empty());
+        let closed = p.process(0, &mk(2, 2_000)).unwrap();
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].meta.window, Some((1_000, 2_000)));
+        assert_eq!(closed[0].values[1], Value::Bigint(2));
+        assert!(p.process(0, &mk(3, 2_500)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn windowed_counts_and_late_records() {
+        let mut p = pipeline(
+            "CREATE STREAM S (APP STRING, LEVEL STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "SELECT APP, COUNT(*) AS N, COLLECT_LIST(LEVEL) AS L FROM S WINDOW TUMBLING (SIZE 1 SECOND, GRACE PERIOD 0 SECONDS) GROUP BY APP EMIT CHANGES;",
+        );
+        let mk = |offset: i64, ts: i64, level: &str| InRecord {
+            offset,
+            timestamp: ts,
+            key: None,
+            value: Some(format!(r#"{{"APP":"a","LEVEL":"{level}"}}"#).into_bytes()),
+        };
+        let r = p.process(0, &mk(0, 1_500, "E")).unwrap();
+        assert_eq!(r[0].meta.window, Some((1_000, 2_000)));
+        assert_eq!(r[0].meta.rowtime, 1_500);
+        let r = p.process(0, &mk(1, 1_200, "W")).unwrap();
+        assert_eq!(r[0].values[1], Value::Bigint(2));
+        assert_eq!(
+            r[0].meta.rowtime, 1_500,
+            "output time is the largest input time"
+        );
+        p.process(0, &mk(2, 2_100, "E")).unwrap();
+        // Window [1000, 2000) closed at stream time 2100 with no grace: dropped.
+        assert!(p.process(0, &mk(3, 1_900, "late")).unwrap().is_empty());
+        let rows = p.materialized().unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0].values[2],
+            Value::Array(vec![Value::String("E".into()), Value::String("W".into())])
+        );
+    }
+}

@@ -1,0 +1,137 @@
+//! Source decode: a record of a stream's or table's topic becomes a row. Keys in KAFKA format
+//! (STRING as UTF-8, INT/BIGINT/DOUBLE big-endian, windowed keys with the 8-byte window start
+//! Kafka Streams appends) or JSON; values in JSON (an object, fields matched by name, case-
+//! insensitively as a fallback). A record that does not decode is an `Err` to count and skip.
+
+use serde_json::Value as Json;
+
+use crate::ast::{SqlType, WindowKind};
+use crate::catalog::{ColumnKind, Format, Source};
+use crate::expr::RowMeta;
+use crate::io::InRecord;
+use crate::value::{from_json, lookup_field, Value};
+
+/// Decodes one KAFKA-format key of type `ty`.
+pub fn kafka_key(bytes: &[u8], ty: &SqlType) -> Result<Value, String> {
+    let fixed = |n: usize| -> Result<&[u8], String> {
+        if bytes.len() == n {
+            Ok(bytes)
+        } else {
+            Err(format!(
+                "Size of data received by {} deserializer is not {n}",
+                crate::value::type_name(ty)
+            ))
+        }
+    };
+    Ok(match ty {
+        SqlType::String => Value::String(
+            String::from_utf8(bytes.to_vec()).map_err(|_| "key is not valid UTF-8".to_string())?,
+        ),
+        SqlType::Int => Value::Int(i32::from_be_bytes(
+            fixed(4)?.try_into().map_err(|_| "bad key")?,
+        )),
+        SqlType::Bigint | SqlType::Timestamp => Value::Bigint(i64::from_be_bytes(
+            fixed(8)?.try_into().map_err(|_| "bad key")?,
+        )),
+        SqlType::Double => Value::Double(f64::from_be_bytes(
+            fixed(8)?.try_into().map_err(|_| "bad key")?,
+        )),
+        SqlType::Boolean => Value::Bool(fixed(1)?[0] != 0),
+        other => {
+            return Err(format!(
+                "KAFKA key format does not support {}",
+                crate::value::type_name(other)
+            ))
+        }
+    })
+}
+
+/// A decoded record: key and value columns (value columns NULL for a null value), its
+/// pseudo columns, and whether the value was null (a stream's null or a table's tombstone).
+pub type Decoded = (Vec<Value>, RowMeta, bool);
+
+/// The row of `rec`.
+pub fn decode(source: &Source, partition: i32, rec: &InRecord) -> Result<Decoded, String> {
+    let value = rec.value.as_deref();
+    let mut meta = RowMeta {
+        rowtime: rec.timestamp,
+        partition,
+        offset: rec.offset,
+        window: None,
+    };
+    let mut key_bytes = rec.key.as_deref();
+    if let (Some(kind), Some(k)) = (source.window, key_bytes) {
+        if k.len() < 8 {
+            return Err("windowed key shorter than its window start".into());
+        }
+        let (k, start) = k.split_at(k.len() - 8);
+        let start = i64::from_be_bytes(start.try_into().map_err(|_| "bad window")?);
+        let size = match kind {
+            WindowKind::Tumbling { size } | WindowKind::Hopping { size, .. } => {
+                size.millis() as i64
+            }
+            WindowKind::Session { .. } => 0,
+        };
+        meta.window = Some((start, start + size));
+        key_bytes = Some(k);
+    }
+    let keys: Vec<&crate::catalog::Column> = source.key_columns().collect();
+    let mut key_values: Vec<Value> = Vec::with_capacity(keys.len());
+    match (key_bytes, source.key_format) {
+        (_, _) if keys.is_empty() => {}
+        (None, _) => key_values.extend(keys.iter().map(|_| Value::Null)),
+        (Some(k), Format::Kafka) => key_values.push(kafka_key(k, &keys[0].ty)?),
+        (Some(k), Format::Json) => {
+            let j: Json = serde_json::from_slice(k).map_err(|e| format!("key is not JSON: {e}"))?;
+            if keys.len() == 1 {
+                key_values.push(from_json(&j, &keys[0].ty)?);
+            } else {
+                let Json::Object(o) = &j else {
+                    return Err("a multi-column JSON key must be an object".into());
+                };
+                for c in &keys {
+                    key_values.push(from_json(
+                        lookup_field(o, &c.name).unwrap_or(&Json::Null),
+                        &c.ty,
+                    )?);
+                }
+            }
+        }
+        (Some(_), Format::None) => key_values.extend(keys.iter().map(|_| Value::Null)),
+    }
+    let json: Json = match value {
+        Some(v) => serde_json::from_slice(v).map_err(|e| format!("value is not JSON: {e}"))?,
+        None => Json::Null,
+    };
+    let mut values = key_values;
+    let value_columns: Vec<&crate::catalog::Column> = source
+        .columns
+        .iter()
+        .filter(|c| c.kind == ColumnKind::Value)
+        .collect();
+    match &json {
+        Json::Object(o) => {
+            for c in &value_columns {
+                values.push(from_json(
+                    lookup_field(o, &c.name).unwrap_or(&Json::Null),
+                    &c.ty,
+                )?);
+            }
+        }
+        Json::Null => {
+            values.extend(value_columns.iter().map(|_| Value::Null));
+            return Ok((values, meta, true));
+        }
+        other if value_columns.len() == 1 => values.push(from_json(other, &value_columns[0].ty)?),
+        _ => return Err("value is not a JSON object".into()),
+    }
+    if let Some(ts) = &source.timestamp_column {
+        if let Some(i) = source.columns.iter().position(|c| &c.name == ts) {
+            match values[i].as_i64() {
+                Some(t) => meta.rowtime = t,
+                None => return Err(format!("timestamp column {ts} is null")),
+            }
+        }
+    }
+    Ok((values, meta, false))
+}

@@ -1,0 +1,311 @@
+"""The talk's ksqlDB statements (shared/seed-examples/logs.ksql), verbatim, over ksqlDB's REST
+API on the SQL port, with kafka-python feeding the `logs` topic: the filtered stream, the
+windowed counts (pull query and sink topic), a push query, errors, and a restart that keeps
+streams, tables and queries and continues the counts without double counting."""
+import json
+import struct
+import threading
+import time
+
+import pytest
+import requests
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from conftest import SHARED_DIR
+
+HOUR = 3_600_000
+BASE = 1_700_000_000_000 - 1_700_000_000_000 % HOUR  # an hour boundary
+KSQL = {"Accept": "application/vnd.ksql.v1+json", "Content-Type": "application/vnd.ksql.v1+json"}
+
+# (app, level, msg, ms after BASE)
+FIRST = [
+    ("order-service", "ERROR", "db connection refused", 1_000),
+    ("order-service", "INFO", "order 17 placed", 2_000),
+    ("payment-service", "ERROR", "card declined", 3_000),
+    ("order-service", "WARN", "slow query", 4_000),
+    ("order-service", "ERROR", "timeout calling inventory", 5_000),
+    ("inventory-service", "ERROR", "stock negative", 6_000),
+    ("payment-service", "INFO", "refund done", 7_000),
+    ("order-service", "ERROR", "order 18 failed", HOUR + 1_000),
+]
+SECOND = [
+    ("order-service", "ERROR", "after restart", HOUR + 2_000),
+    ("payment-service", "ERROR", "gateway down", 8_000),
+    ("order-service", "INFO", "fine again", HOUR + 3_000),
+]
+
+
+def ksql(s, sql, props=None, ok=True):
+    r = requests.post(s.url("sql") + "/ksql", headers=KSQL, timeout=30,
+                      data=json.dumps({"ksql": sql, "streamsProperties": props or {}}))
+    assert r.headers["Content-Type"].startswith("application/vnd.ksql.v1+json"), r.headers
+    if ok:
+        assert r.status_code == 200, r.text
+    return r.status_code, r.json()
+
+
+def query_stream(s, sql):
+    r = requests.post(s.url("sql") + "/query-stream", data=json.dumps({"sql": sql}), timeout=30)
+    assert r.status_code == 200, r.text
+    lines = [json.loads(x) for x in r.text.splitlines() if x.strip()]
+    return lines[0], lines[1:]
+
+
+def produce(s, records):
+    p = KafkaProducer(bootstrap_servers=s.bootstrap,
+                      value_serializer=lambda v: json.dumps(v).encode())
+    for app, level, msg, dt in records:
+        ts = BASE + dt
+        p.send("logs", {"timestamp": str(ts), "app": app, "level": level, "msg": msg},
+               timestamp_ms=ts)
+    p.flush()
+    p.close()
+
+
+def read_topic(s, topic):
+    c = KafkaConsumer(bootstrap_servers=s.bootstrap, enable_auto_commit=False,
+                      consumer_timeout_ms=1500)
+    tps = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic) or []]
+    c.assign(tps)
+    c.seek_to_beginning(*tps)
+    out = list(c)
+    c.close()
+    return out
+
+
+def wait_for(what, fn, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(0.2)
+
+
+def expected_counts(records):
+    """{(app, window start): [msgs]} of the ERROR records, in produce order."""
+    out = {}
+    for app, level, msg, dt in records:
+        if level == "ERROR":
+            start = (BASE + dt) - (BASE + dt) % HOUR
+            out.setdefault((app, start), []).append(msg)
+    return out
+
+
+def check_counts(s, records):
+    expected = expected_counts(records)
+    for app in {a for a, _ in expected}:
+        want = sorted([[app, w, w + HOUR, len(m), m] for (a, w), m in expected.items() if a == app])
+
+        def rows():
+            header, rows = query_stream(s, "SELECT * FROM error_counts WHERE app='%s';" % app)
+            return (header, rows) if sorted(rows) == want else None
+        got = wait_for("counts", rows)
+        assert got, "pull query for %s: want %r, got %r" % (
+            app, want, query_stream(s, "SELECT * FROM error_counts WHERE app='%s';" % app))
+        header = got[0]
+        assert header["columnNames"] == ["APP", "WINDOWSTART", "WINDOWEND", "ERROR_COUNT",
+                                         "RECENT_ERRORS"]
+        assert header["columnTypes"] == ["STRING", "BIGINT", "BIGINT", "BIGINT", "ARRAY<STRING>"]
+    # The sink topic: windowed KAFKA keys (app bytes + 8-byte window start), latest value per
+    # window equal to the pull query's row, timestamped with the window's largest ROWTIME.
+    latest = {}
+    for m in read_topic(s, "ERROR_COUNTS"):
+        app, start = m.key[:-8].decode(), struct.unpack(">q", m.key[-8:])[0]
+        latest[(app, start)] = (json.loads(m.value), m.timestamp)
+    assert set(latest) == set(expected)
+    for (app, start), msgs in expected.items():
+        value, ts = latest[(app, start)]
+        assert value == {"ERROR_COUNT": len(msgs), "RECENT_ERRORS": msgs}
+        assert ts == max(BASE + dt for a, lv, _, dt in records
+                         if a == app and lv == "ERROR" and (BASE + dt) - (BASE + dt) % HOUR == start)
+
+
+def check_order_errors(s, records):
+    want = [{"TIMESTAMP": str(BASE + dt), "APP": app, "MSG": msg}
+            for app, level, msg, dt in records if level == "ERROR" and app == "order-service"]
+    got = wait_for("order_errors", lambda: (lambda v: v if len(v) >= len(want) else None)(
+        read_topic(s, "ORDER_ERRORS")))
+    assert got, "ORDER_ERRORS never got %d records" % len(want)
+    assert [json.loads(m.value) for m in got] == want
+    assert [m.timestamp for m in got] == [int(w["TIMESTAMP"]) for w in want]
+    assert all(m.key is None for m in got)
+
+
+def test_talk_statements_end_to_end(sluice):
+    s = sluice
+    admin = KafkaAdminClient(bootstrap_servers=s.bootstrap)
+    admin.create_topics([NewTopic("logs", 1, 1)])
+    admin.close()
+
+    r = requests.get(s.url("sql") + "/info", timeout=10).json()
+    assert r["KsqlServerInfo"]["serverStatus"] == "RUNNING"
+    assert requests.get(s.url("sql") + "/healthcheck", timeout=10).json()["isHealthy"] is True
+
+    text = (SHARED_DIR / "seed-examples" / "logs.ksql").read_text()
+    _, created = ksql(s, text, {"ksql.streams.auto.offset.reset": "earliest"})
+    assert [e["@type"] for e in created] == ["currentStatus"] * 3
+    assert [e["commandStatus"]["status"] for e in created] == ["SUCCESS"] * 3
+    assert created[0]["commandStatus"]["message"] == "Stream created"
+    queries = [e["commandStatus"]["queryId"] for e in created[1:]]
+    assert queries[0].startswith("CSAS_ORDER_ERRORS_") and queries[1].startswith("CTAS_ERROR_COUNTS_")
+
+    produce(s, FIRST)
+    check_order_errors(s, FIRST)
+    check_counts(s, FIRST)
+
+    # A push query sees only rows produced after it started, then ends at its LIMIT.
+    rows, started = [], threading.Event()
+
+    def push():
+        with requests.post(s.url("sql") + "/query-stream", stream=True, timeout=60, data=json.dumps(
+                {"sql": "SELECT app, msg FROM logs_stream WHERE level = 'ERROR' EMIT CHANGES LIMIT 2;",
+                 "properties": {}})) as r:
+            for line in r.iter_lines():
+                if line:
+                    rows.append(json.loads(line))
+                    started.set()
+    t = threading.Thread(target=push, daemon=True)
+    t.start()
+    assert started.wait(10), "no push query header"
+    assert rows[0]["columnNames"] == ["APP", "MSG"]
+    produce(s, [("push-app", "INFO", "not me", 9_000), ("push-app", "ERROR", "p1", 9_100),
+                ("push-app", "ERROR", "p2", 9_200), ("push-app", "ERROR", "p3", 9_300)])
+    t.join(20)
+    assert not t.is_alive(), "the push query did not end at LIMIT 2: %r" % rows
+    assert rows[1:] == [["push-app", "p1"], ["push-app", "p2"]]
+    fed = FIRST + [("push-app", "INFO", "not me", 9_000), ("push-app", "ERROR", "p1", 9_100),
+                   ("push-app", "ERROR", "p2", 9_200), ("push-app", "ERROR", "p3", 9_300)]
+    check_counts(s, fed)
+
+    # Records that do not deserialize are logged, counted and skipped; the queries go on.
+    raw = KafkaProducer(bootstrap_servers=s.bootstrap)
+    raw.send("logs", b"not json", timestamp_ms=BASE + 9_400)
+    raw.send("logs", b'{"app": "x", "level": "ERROR", "msg": {"nested": true}', timestamp_ms=BASE + 9_500)
+    raw.flush()
+    raw.close()
+    produce(s, [("push-app", "ERROR", "p4", 9_600)])
+    fed.append(("push-app", "ERROR", "p4", 9_600))
+    check_counts(s, fed)
+
+    # The older /query endpoint: header, rows, one JSON array.
+    r = requests.post(s.url("sql") + "/query", headers=KSQL, timeout=30,
+                      data=json.dumps({"ksql": "SELECT * FROM error_counts WHERE app='payment-service';"}))
+    body = r.json()
+    assert body[0]["header"]["schema"].startswith("`APP` STRING, `WINDOWSTART` BIGINT")
+    assert body[1]["row"]["columns"][3:] == [1, ["card declined"]]
+
+    r = requests.post(s.url("sql") + "/query-stream", timeout=30,
+                      data=json.dumps({"sql": "SELECT nope FROM error_counts;"}))
+    assert r.status_code == 400 and r.json()["@type"] == "statement_error"
+    assert r.json()["message"] == "Line: 1, Col: 8: SELECT column 'NOPE' cannot be resolved."
+
+    # Bad statements: ksqlDB's statement_error with the statement and the position.
+    code, err = ksql(s, "SHOW STREAMS;\nCREATE STREAM bad AS SELEKT * FROM logs_stream;", ok=False)
+    assert code == 400 and err["@type"] == "statement_error" and err["error_code"] == 40001
+    assert err["message"].startswith("line 2:"), err
+    assert err["statementText"] == "CREATE STREAM bad AS SELEKT * FROM logs_stream;"
+    code, err = ksql(s, "CREATE STREAM bad AS SELECT nope FROM logs_stream;", ok=False)
+    assert code == 400 and err["message"] == "Line: 1, Col: 29: SELECT column 'NOPE' cannot be resolved.", err
+    code, err = ksql(s, "SHOW TABLES;\n  CREATE STREAM bad AS SELECT * FROM nowhere;", ok=False)
+    assert code == 400 and err["message"] == "Line: 2, Col: 38: NOWHERE does not exist.", err
+    assert [e["@type"] for e in err["entities"]] == ["tables"]
+    code, err = ksql(s, "CREATE STREAM bad AS SELECT app FROM logs_stream WHERE app = 1;", ok=False)
+    assert code == 400 and "Cannot compare" in err["message"], err
+    code, err = ksql(s, "CREATE STREAM logs_stream (a INT) WITH (KAFKA_TOPIC='logs', VALUE_FORMAT='JSON');", ok=False)
+    assert code == 400 and "already exists" in err["message"]
+    code, err = ksql(s, "CREATE STREAM s2 (a INT) WITH (KAFKA_TOPIC='logs', VALUE_FORMAT='JSON', BOGUS=1);", ok=False)
+    assert code == 400 and "BOGUS" in err["message"]
+    code, err = ksql(s, "CREATE TABLE t2 AS SELECT app, msg FROM logs_stream GROUP BY app;", ok=False)
+    assert code == 400 and "Non-aggregate" in err["message"]
+    _, listed = ksql(s, "SHOW STREAMS;")
+    assert sorted(x["name"] for x in listed[0]["streams"]) == ["LOGS_STREAM", "ORDER_ERRORS"]
+
+    # Restart: the metastore and the queries come back and continue where they stopped.
+    s.restart()
+    _, listed = ksql(s, "SHOW STREAMS; SHOW TABLES; SHOW QUERIES;")
+    assert sorted(x["name"] for x in listed[0]["streams"]) == ["LOGS_STREAM", "ORDER_ERRORS"]
+    assert [x["name"] for x in listed[1]["tables"]] == ["ERROR_COUNTS"]
+    assert sorted(q["id"] for q in listed[2]["queries"]) == sorted(queries)
+    check_counts(s, fed)  # state rebuilt, nothing counted twice
+    produce(s, SECOND)
+    check_order_errors(s, fed + SECOND)
+    check_counts(s, fed + SECOND)
+
+    # A killed process resumes from its committed offsets too.
+    s.kill9()
+    s.start()
+    check_order_errors(s, fed + SECOND)
+    check_counts(s, fed + SECOND)
+    _, desc = ksql(s, "DESCRIBE error_counts;")
+    d = desc[0]["sourceDescription"]
+    assert d["windowType"] == "TUMBLING" and d["topic"] == "ERROR_COUNTS"
+    assert [f["name"] for f in d["fields"]] == ["APP", "ERROR_COUNT", "RECENT_ERRORS"]
+
+    # TERMINATE and DROP, as ksqlDB requires them in that order.
+    code, err = ksql(s, "DROP STREAM order_errors;", ok=False)
+    assert code == 400 and "terminate them before dropping" in err["message"]
+    _, res = ksql(s, "TERMINATE %s; DROP STREAM order_errors;" % queries[0])
+    assert res[1]["commandStatus"]["message"].startswith("Source `ORDER_ERRORS`")
+
+
+def test_partition_by_insert_into_and_close_query(sluice):
+    s = sluice
+    admin = KafkaAdminClient(bootstrap_servers=s.bootstrap)
+    admin.create_topics([NewTopic("logs", 2, 1)])
+    admin.close()
+    earliest = {"ksql.streams.auto.offset.reset": "earliest"}
+    ksql(s, (SHARED_DIR / "seed-examples" / "logs.ksql").read_text().split(";")[0] + ";")
+    # Re-keyed by app: KAFKA key = the app, value without it, partition = murmur2(key).
+    _, res = ksql(s, "CREATE STREAM logs_by_app AS SELECT * FROM logs_stream PARTITION BY app;", earliest)
+    assert res[0]["commandStatus"]["queryId"].startswith("CSAS_LOGS_BY_APP_")
+    _, res = ksql(s, "CREATE STREAM all_errors WITH (PARTITIONS=1) AS SELECT app, msg FROM logs_stream WHERE level='ERROR';", earliest)
+    code, err = ksql(s, "INSERT INTO all_errors SELECT app FROM logs_stream;", ok=False)
+    assert code == 400 and "Incompatible schema" in err["message"]
+    _, res = ksql(s, "INSERT INTO all_errors SELECT app, UCASE(msg) AS msg FROM logs_stream WHERE level='WARN';", earliest)
+    assert res[0]["commandStatus"]["queryId"].startswith("INSERTQUERY_")
+    produce(s, FIRST)
+
+    by_app = wait_for("by app", lambda: (lambda v: v if len(v) >= len(FIRST) else None)(
+        read_topic(s, "LOGS_BY_APP")))
+    assert by_app and len(by_app) == len(FIRST)
+    for m in by_app:
+        v = json.loads(m.value)
+        assert set(v) == {"TIMESTAMP", "LEVEL", "MSG"}
+        assert m.key.decode() in {a for a, _, _, _ in FIRST}
+    # Each app on exactly one partition.
+    parts = {}
+    for m in by_app:
+        parts.setdefault(m.key, set()).add(m.partition)
+    assert all(len(p) == 1 for p in parts.values())
+
+    want = sorted([[a, m] for a, lv, m, _ in FIRST if lv == "ERROR"]
+                  + [[a, m.upper()] for a, lv, m, _ in FIRST if lv == "WARN"])
+    got = wait_for("all errors", lambda: (lambda v: v if len(v) >= len(want) else None)(
+        read_topic(s, "ALL_ERRORS")))
+    assert sorted([[json.loads(m.value)["APP"], json.loads(m.value)["MSG"]] for m in got]) == want
+
+    # A push query over a table with /close-query ending it.
+    ksql(s, "CREATE TABLE counts AS SELECT app, COUNT(*) AS n FROM logs_stream GROUP BY app;", earliest)
+    header, lines = {}, []
+
+    def push():
+        with requests.post(s.url("sql") + "/query-stream", stream=True, timeout=60, data=json.dumps(
+                {"sql": "SELECT * FROM counts EMIT CHANGES;",
+                 "properties": {"auto.offset.reset": "earliest"}})) as r:
+            for line in r.iter_lines():
+                if line:
+                    (lines.append if header else header.update)(json.loads(line))
+    t = threading.Thread(target=push, daemon=True)
+    t.start()
+    assert wait_for("rows", lambda: len(lines) >= 3), (header, lines)
+    assert header["columnNames"] == ["APP", "N"]
+    r = requests.post(s.url("sql") + "/close-query", data=json.dumps({"queryId": header["queryId"]}))
+    assert r.status_code == 200, r.text
+    t.join(10)
+    assert not t.is_alive(), "the push query did not end after /close-query"
+    final = {}
+    for app, n in lines:
+        final[app] = n
+    assert final == {a: sum(1 for x in FIRST if x[0] == a) for a in {x[0] for x in FIRST}}
