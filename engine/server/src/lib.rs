@@ -242,11 +242,13 @@ impl Sandbox {
                 tracing::error!(error = %e, "SQL server failed");
             }
         }));
-        sandbox.endpoints.push(Endpoint {
+        let sql_endpoint = Endpoint {
             name: "sql",
             address: format!("{advertised_host}:{}", sql_bound.port()),
             http: true,
-        });
+        };
+        let embedded_ksqldb_url = sql_endpoint.display_address();
+        sandbox.endpoints.push(sql_endpoint);
         let workbench = Workbench::start(
             ui_listener,
             WorkbenchConfig {
@@ -255,6 +257,7 @@ impl Sandbox {
                 ui_dir: opts.ui_dir.clone(),
                 embedded_store: Some(store),
                 embedded_registry_url: Some(embedded_registry_url),
+                embedded_ksqldb_url: Some(embedded_ksqldb_url),
             },
         )
         .await;

@@ -721,10 +721,14 @@ async fn registry_pass_through() -> Result<()> {
     let api = Api::new(&sandbox);
     bounded(async {
         use reqwest::Method;
-        // The embedded cluster points at the embedded registry.
+        // The embedded cluster points at the embedded registry and SQL engine.
         let local: ClusterInfo = api.get(&paths::cluster(LOCAL)).await?;
         ensure!(
             local.schema_registry_url == sandbox.url("registry"),
+            "{local:?}"
+        );
+        ensure!(
+            local.ksqldb_url.is_some() && local.ksqldb_url == sandbox.url("sql"),
             "{local:?}"
         );
 

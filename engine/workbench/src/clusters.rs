@@ -153,11 +153,13 @@ pub struct ClusterRegistry {
 
 impl ClusterRegistry {
     /// Loads the remote clusters saved under `data_dir` (a missing file means none). The
-    /// embedded cluster reaches the embedded registry at `embedded_registry`, when it runs.
+    /// embedded cluster reaches the embedded registry at `embedded_registry` and the embedded
+    /// SQL engine at `embedded_ksqldb`, when they run.
     pub fn load(
         data_dir: &Path,
         embedded_bootstrap: &str,
         embedded_registry: Option<&str>,
+        embedded_ksqldb: Option<&str>,
     ) -> Result<ClusterRegistry> {
         let file = data_dir.join("workbench").join("clusters.json");
         let stored: Vec<StoredCluster> = match std::fs::read(&file) {
@@ -195,7 +197,7 @@ impl ClusterRegistry {
             },
             schema_registry_url: embedded_registry.map(str::to_string),
             connect_url: None,
-            ksqldb_url: None,
+            ksqldb_url: embedded_ksqldb.map(str::to_string),
         };
         clusters.insert(
             EMBEDDED_CLUSTER.to_string(),
@@ -392,7 +394,7 @@ mod tests {
     #[test]
     fn remote_clusters_persist_and_passwords_stay_in_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let reg = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None).unwrap();
+        let reg = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None, None).unwrap();
         let added = reg
             .add(NewCluster {
                 name: "Staging".into(),
@@ -409,7 +411,7 @@ mod tests {
             .unwrap();
         assert_eq!(added.info.id, "staging");
         assert_eq!(added.info.security.protocol, "SASL_PLAINTEXT");
-        let again = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None).unwrap();
+        let again = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None, None).unwrap();
         let ids: Vec<String> = again.list().iter().map(|c| c.info.id.clone()).collect();
         assert_eq!(ids, vec!["local".to_string(), "staging".to_string()]);
         let staging = again.get("staging").unwrap();
@@ -419,7 +421,7 @@ mod tests {
             .contains("secret"));
         again.remove("staging").unwrap();
         assert!(again.remove("local").is_err());
-        let third = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None).unwrap();
+        let third = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None, None).unwrap();
         assert_eq!(third.list().len(), 1);
     }
 }

@@ -59,6 +59,8 @@ pub struct WorkbenchConfig {
     pub embedded_store: Option<Arc<LogStore>>,
     /// The embedded schema registry's URL (`http://host:port`), when it runs.
     pub embedded_registry_url: Option<String>,
+    /// The embedded SQL engine's ksqlDB REST URL (`http://host:port`), when it runs.
+    pub embedded_ksqldb_url: Option<String>,
 }
 
 /// What every handler shares.
@@ -114,8 +116,14 @@ impl Workbench {
         let data_dir = config.data_dir.clone();
         let bootstrap = config.embedded_bootstrap.clone();
         let registry_url = config.embedded_registry_url.clone();
+        let ksqldb_url = config.embedded_ksqldb_url.clone();
         let registry = tokio::task::spawn_blocking(move || {
-            ClusterRegistry::load(&data_dir, &bootstrap, registry_url.as_deref())
+            ClusterRegistry::load(
+                &data_dir,
+                &bootstrap,
+                registry_url.as_deref(),
+                ksqldb_url.as_deref(),
+            )
         })
         .await??;
         let (stop_tx, stop_rx) = watch::channel(false);
