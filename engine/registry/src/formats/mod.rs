@@ -63,11 +63,12 @@ impl ParsedSchema {
         references: &[(String, String)],
     ) -> std::result::Result<Self, ParseFailure> {
         let wrap = |message: String| {
-            let (line, column) = match locate_json_syntax(text) {
-                Some(at) => (Some(at.0), Some(at.1)),
+            let (line, column, message) = match locate_json_syntax(text) {
+                // The parser's own words say what is wrong there ("expected `,` or `]`").
+                Some((at, what)) => (Some(at.0), Some(at.1), format!("{message}: {what}")),
                 None => match locate_quoted_name(text, &message) {
-                    Some(at) => (Some(at.0), Some(at.1)),
-                    None => (None, None),
+                    Some(at) => (Some(at.0), Some(at.1), message),
+                    None => (None, None, message),
                 },
             };
             ParseFailure {
@@ -155,12 +156,18 @@ impl ParsedSchema {
 }
 
 /// Where `text` stops being JSON, if it does (serde_json's 1-based line and column).
-fn locate_json_syntax(text: &str) -> Option<(u32, u32)> {
+fn locate_json_syntax(text: &str) -> Option<((u32, u32), String)> {
     let err = serde_json::from_str::<serde::de::IgnoredAny>(text).err()?;
     let line = u32::try_from(err.line()).ok().filter(|l| *l > 0)?;
     // serde_json reports column 0 for errors at a line's start.
     let column = u32::try_from(err.column()).ok()?.max(1);
-    Some((line, column))
+    // Its message without the " at line L column C" the location already gives.
+    let what = err.to_string();
+    let what = match what.rfind(" at line ") {
+        Some(cut) => what[..cut].to_string(),
+        None => what,
+    };
+    Some(((line, column), what))
 }
 
 /// The place of the first name an error message quotes (`'x'`, `"x"`, `` `x` ``, or the word
@@ -201,6 +208,8 @@ mod tests {
         let syntax = "{\"type\": \"record\",\n \"name\" \"A\"}";
         let f = ParsedSchema::parse_located(SchemaType::Avro, syntax, &[]).unwrap_err();
         assert_eq!(f.line, Some(2), "{}", f.message);
+        // The parser's own words, without the position the fields already give.
+        assert!(f.message.ends_with("expected `:`"), "{}", f.message);
         let proto = "syntax = \"proto3\";\nmessage A {\n  int32 a = ;\n}";
         let f = ParsedSchema::parse_located(SchemaType::Protobuf, proto, &[]).unwrap_err();
         assert_eq!((f.line, f.column), (Some(3), Some(13)), "{}", f.message);
