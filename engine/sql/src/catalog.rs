@@ -36,6 +36,10 @@ pub enum Format {
     Kafka,
     Json,
     None,
+    /// Registry-backed formats (Confluent wire format).
+    Avro,
+    JsonSr,
+    Protobuf,
 }
 
 impl Format {
@@ -44,8 +48,11 @@ impl Format {
             "KAFKA" => Ok(Format::Kafka),
             "JSON" => Ok(Format::Json),
             "NONE" => Ok(Format::None),
+            "AVRO" => Ok(Format::Avro),
+            "JSON_SR" => Ok(Format::JsonSr),
+            "PROTOBUF" => Ok(Format::Protobuf),
             other => Err(SqlError::statement(format!(
-                "Unknown format: {other}. Supported formats so far: KAFKA, JSON, NONE"
+                "Unknown format: {other}. Supported formats so far: KAFKA, JSON, NONE, AVRO, JSON_SR, PROTOBUF"
             ))),
         }
     }
@@ -54,7 +61,14 @@ impl Format {
             Format::Kafka => "KAFKA",
             Format::Json => "JSON",
             Format::None => "NONE",
+            Format::Avro => "AVRO",
+            Format::JsonSr => "JSON_SR",
+            Format::Protobuf => "PROTOBUF",
         }
+    }
+    /// Whether data is in the registry's wire format.
+    pub fn uses_registry(&self) -> bool {
+        matches!(self, Format::Avro | Format::JsonSr | Format::Protobuf)
     }
 }
 
@@ -74,6 +88,11 @@ pub struct Source {
     pub timestamp_column: Option<String>,
     /// The statement that created it (DESCRIBE's `statement`).
     pub statement: String,
+    /// VALUE_SCHEMA_ID / KEY_SCHEMA_ID: the registry schemas to write with.
+    pub value_schema_id: Option<u32>,
+    pub key_schema_id: Option<u32>,
+    /// WRAP_SINGLE_VALUE (None: the default, wrapped).
+    pub wrap_single_value: Option<bool>,
 }
 
 impl Source {
@@ -132,6 +151,9 @@ pub struct SourceProps {
     pub value_format: Option<Format>,
     pub partitions: Option<i32>,
     pub timestamp: Option<String>,
+    pub value_schema_id: Option<u32>,
+    pub key_schema_id: Option<u32>,
+    pub wrap_single_value: Option<bool>,
 }
 
 pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlError> {
@@ -168,7 +190,34 @@ pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlEr
             })?),
             None => None,
         };
+    let schema_id = |k: &str| -> Result<Option<u32>, SqlError> {
+        get(k)
+            .map(|v| {
+                v.parse::<u32>()
+                    .map_err(|_| SqlError::statement(format!("Invalid {k}: {v}")))
+            })
+            .transpose()
+    };
+    let wrap_single_value = match get("WRAP_SINGLE_VALUE") {
+        Some(w) if w.eq_ignore_ascii_case("true") => Some(true),
+        Some(w) if w.eq_ignore_ascii_case("false") => Some(false),
+        Some(w) => {
+            return Err(SqlError::statement(format!(
+                "Invalid WRAP_SINGLE_VALUE: {w} (true or false)"
+            )))
+        }
+        None => None,
+    };
+    let value_schema_id = schema_id("VALUE_SCHEMA_ID")?;
+    if value_schema_id.is_some() && !value_format.is_some_and(|f| f.uses_registry()) {
+        return Err(SqlError::statement(
+            "VALUE_SCHEMA_ID is only supported for formats AVRO, PROTOBUF and JSON_SR",
+        ));
+    }
     Ok(SourceProps {
+        value_schema_id,
+        key_schema_id: schema_id("KEY_SCHEMA_ID")?,
+        wrap_single_value,
         topic: get("KAFKA_TOPIC"),
         key_format,
         value_format,
@@ -288,6 +337,9 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
             window: None,
             timestamp_column: props.timestamp,
             statement: text.to_string(),
+            value_schema_id: props.value_schema_id,
+            key_schema_id: props.key_schema_id,
+            wrap_single_value: props.wrap_single_value,
         },
         props.partitions,
     ))
