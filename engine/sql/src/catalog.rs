@@ -226,6 +226,27 @@ pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlEr
     })
 }
 
+/// Checks that key and value columns fit their formats' schema rules (Avro names).
+pub fn check_formats(
+    keys: &[Column],
+    values: &[Column],
+    key_format: Format,
+    value_format: Format,
+) -> Result<(), SqlError> {
+    let named = |cols: &[Column]| -> Vec<(String, SqlType)> {
+        cols.iter()
+            .map(|c| (c.name.clone(), c.ty.clone()))
+            .collect()
+    };
+    for (cols, format) in [(keys, key_format), (values, value_format)] {
+        if format == Format::Avro {
+            let cols = named(cols);
+            crate::schemas::check_avro_names(cols.iter().map(|(n, t)| (n.as_str(), t)))?;
+        }
+    }
+    Ok(())
+}
+
 /// The source a `CREATE STREAM|TABLE (...)` declares (the topic is checked by the engine).
 pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i32>), SqlError> {
     let props = source_props(&c.properties)?;
@@ -290,11 +311,8 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
         for k in &keys {
             if !matches!(
                 k.ty,
-                SqlType::String
-                    | SqlType::Int
-                    | SqlType::Bigint
-                    | SqlType::Double
-                    | SqlType::Boolean
+                // As ksqlDB's KAFKA format: no BOOLEAN.
+                SqlType::String | SqlType::Int | SqlType::Bigint | SqlType::Double
             ) {
                 return Err(SqlError::statement(format!(
                     "Key format does not support schema.\nformat: KAFKA\nschema: Persistence{{columns=[`{}` {}], features=[]}}\nreason: The 'KAFKA' format does not support type '{}'",
@@ -325,6 +343,7 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
             }
         }
     }
+    check_formats(&keys, &values, props.key_format, value_format)?;
     keys.extend(values);
     Ok((
         Source {

@@ -1077,6 +1077,12 @@ fn sink_for(
         key_schema_id: props.key_schema_id,
         wrap_single_value: props.wrap_single_value,
     };
+    let (keys, values): (Vec<Column>, Vec<Column>) = sink
+        .columns
+        .iter()
+        .cloned()
+        .partition(|c| c.kind == ColumnKind::Key);
+    catalog::check_formats(&keys, &values, sink.key_format, sink.value_format)?;
     Ok((plan, sink, props.partitions))
 }
 

@@ -184,6 +184,35 @@ impl Schemas {
     }
 }
 
+/// Avro's name rules for the columns (and struct fields) of an AVRO key or value, with
+/// ksqlDB's message.
+pub fn check_avro_names<'a>(
+    columns: impl IntoIterator<Item = (&'a str, &'a SqlType)>,
+) -> Result<(), SqlError> {
+    fn check(name: &str, ty: &SqlType) -> Result<(), String> {
+        let mut chars = name.chars();
+        match chars.next() {
+            Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
+            _ => return Err(format!("Illegal initial character: {name}")),
+        }
+        if !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("Illegal character in: {name}"));
+        }
+        inner(ty)
+    }
+    fn inner(ty: &SqlType) -> Result<(), String> {
+        match ty {
+            SqlType::Array(t) | SqlType::Map(_, t) => inner(t),
+            SqlType::Struct(fields) => fields.iter().try_for_each(|(n, t)| check(&n.0, t)),
+            _ => Ok(()),
+        }
+    }
+    columns
+        .into_iter()
+        .try_for_each(|(n, t)| check(n, t))
+        .map_err(|e| SqlError::statement(format!("Schema is not compatible with Avro: {e}")))
+}
+
 /// What a schema gives: a record's fields as columns, or one unnamed (unwrapped) type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inferred {
@@ -818,6 +847,21 @@ mod tests {
             let (_, inferred) = schemas.infer(&subject, None, format).unwrap().unwrap();
             assert_eq!(inferred, Inferred::Fields(cols.clone()), "{format:?}");
         }
+    }
+
+    #[test]
+    fn avro_names_follow_avros_rules() {
+        let ok = SqlType::Struct(vec![(Ident::new("_A1"), SqlType::Int)]);
+        assert!(check_avro_names([("ID", &SqlType::Int), ("S", &ok)]).is_ok());
+        let e = check_avro_names([("1ABC", &SqlType::Double)]).unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("Schema is not compatible with Avro: Illegal initial character: 1ABC"));
+        let nested = SqlType::Array(Box::new(SqlType::Struct(vec![(
+            Ident::new("a-b"),
+            SqlType::Int,
+        )])));
+        assert!(check_avro_names([("X", &nested)]).is_err());
     }
 
     #[test]
