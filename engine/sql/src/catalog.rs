@@ -40,6 +40,8 @@ pub enum Format {
     Avro,
     JsonSr,
     Protobuf,
+    /// ksqlDB's CSV.
+    Delimited,
 }
 
 impl Format {
@@ -51,8 +53,9 @@ impl Format {
             "AVRO" => Ok(Format::Avro),
             "JSON_SR" => Ok(Format::JsonSr),
             "PROTOBUF" => Ok(Format::Protobuf),
+            "DELIMITED" => Ok(Format::Delimited),
             other => Err(SqlError::statement(format!(
-                "Unknown format: {other}. Supported formats so far: KAFKA, JSON, NONE, AVRO, JSON_SR, PROTOBUF"
+                "Unknown format: {other}. Supported formats so far: KAFKA, JSON, NONE, AVRO, JSON_SR, PROTOBUF, DELIMITED"
             ))),
         }
     }
@@ -64,6 +67,7 @@ impl Format {
             Format::Avro => "AVRO",
             Format::JsonSr => "JSON_SR",
             Format::Protobuf => "PROTOBUF",
+            Format::Delimited => "DELIMITED",
         }
     }
     /// Whether data is in the registry's wire format.
@@ -93,6 +97,8 @@ pub struct Source {
     pub key_schema_id: Option<u32>,
     /// WRAP_SINGLE_VALUE (None: the default, wrapped).
     pub wrap_single_value: Option<bool>,
+    /// VALUE_DELIMITER (DELIMITED; None: `,`).
+    pub delimiter: Option<char>,
 }
 
 impl Source {
@@ -154,6 +160,7 @@ pub struct SourceProps {
     pub value_schema_id: Option<u32>,
     pub key_schema_id: Option<u32>,
     pub wrap_single_value: Option<bool>,
+    pub delimiter: Option<char>,
 }
 
 pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlError> {
@@ -214,7 +221,17 @@ pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlEr
             "VALUE_SCHEMA_ID is only supported for formats AVRO, PROTOBUF and JSON_SR",
         ));
     }
+    let delimiter = match get("VALUE_DELIMITER") {
+        Some(d) if value_format != Some(Format::Delimited) => {
+            return Err(SqlError::statement(format!(
+                "VALUE_DELIMITER ('{d}') is only supported with VALUE_FORMAT='DELIMITED'"
+            )))
+        }
+        Some(d) => Some(crate::operators::delimited::delimiter(Some(&d))?),
+        None => None,
+    };
     Ok(SourceProps {
+        delimiter,
         value_schema_id,
         key_schema_id: schema_id("KEY_SCHEMA_ID")?,
         wrap_single_value,
@@ -226,7 +243,8 @@ pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlEr
     })
 }
 
-/// Checks that key and value columns fit their formats' schema rules (Avro names).
+/// Checks that key and value columns fit their formats (Avro names, DELIMITED's primitive
+/// types only).
 pub fn check_formats(
     keys: &[Column],
     values: &[Column],
@@ -242,6 +260,23 @@ pub fn check_formats(
         if format == Format::Avro {
             let cols = named(cols);
             crate::schemas::check_avro_names(cols.iter().map(|(n, t)| (n.as_str(), t)))?;
+        }
+        if format == Format::Delimited {
+            if let Some(c) = cols.iter().find(|c| {
+                matches!(
+                    c.ty,
+                    SqlType::Array(_) | SqlType::Map(..) | SqlType::Struct(_)
+                )
+            }) {
+                return Err(SqlError::statement(format!(
+                    "The 'DELIMITED' format does not support type '{}', column: `{}`",
+                    crate::value::type_name(&c.ty)
+                        .split('<')
+                        .next()
+                        .unwrap_or_default(),
+                    c.name
+                )));
+            }
         }
     }
     Ok(())
@@ -359,6 +394,7 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
             value_schema_id: props.value_schema_id,
             key_schema_id: props.key_schema_id,
             wrap_single_value: props.wrap_single_value,
+            delimiter: props.delimiter,
         },
         props.partitions,
     ))

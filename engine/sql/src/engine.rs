@@ -700,7 +700,13 @@ impl Engine {
             tombstone: false,
         };
         let codec = self.sink_codec(&source)?;
-        let rec = sink::encode(&source.columns, source.key_format, &out, &codec)?;
+        let rec = sink::encode(
+            &source.columns,
+            source.key_format,
+            Some(source.value_format),
+            &out,
+            &codec,
+        )?;
         let partitions = self.io.partitions(&source.topic)?.unwrap_or(1);
         let p = sink::partition_for(rec.key.as_deref(), partitions, 0);
         self.io.append(&source.topic, p, &[rec])
@@ -748,6 +754,7 @@ impl Engine {
             key,
             value,
             unwrap_value,
+            delimiter: sink.delimiter.unwrap_or(','),
         })
     }
 
@@ -1076,6 +1083,7 @@ fn sink_for(
         value_schema_id: props.value_schema_id,
         key_schema_id: props.key_schema_id,
         wrap_single_value: props.wrap_single_value,
+        delimiter: props.delimiter,
     };
     let (keys, values): (Vec<Column>, Vec<Column>) = sink
         .columns
@@ -1303,6 +1311,7 @@ impl QueryRunner {
                             let rec = sink::encode(
                                 &self.sink.columns,
                                 self.sink.key_format,
+                                Some(self.sink.value_format),
                                 &row,
                                 &self.codec,
                             )?;

@@ -4,6 +4,7 @@
 //! engine feeds them records and writes what they return.
 
 pub mod aggregate;
+pub mod delimited;
 pub mod filter;
 pub mod project;
 pub mod sink;

@@ -18,11 +18,24 @@ use crate::value::Value;
 
 /// The registry schemas a sink writes with (None: the format has no schema), and whether a
 /// single value column is written unwrapped (WRAP_SINGLE_VALUE=false).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SinkCodec {
     pub key: Option<Arc<WireSchema>>,
     pub value: Option<Arc<WireSchema>>,
     pub unwrap_value: bool,
+    /// DELIMITED keys and values: the delimiter.
+    pub delimiter: char,
+}
+
+impl Default for SinkCodec {
+    fn default() -> Self {
+        SinkCodec {
+            key: None,
+            value: None,
+            unwrap_value: false,
+            delimiter: ',',
+        }
+    }
 }
 
 fn wire(schema: &WireSchema, json: &Json) -> Result<Vec<u8>, SqlError> {
@@ -50,6 +63,7 @@ pub fn kafka_key(v: &Value) -> Result<Option<Vec<u8>>, SqlError> {
 pub fn encode(
     output: &[Column],
     key_format: Format,
+    value_format: Option<Format>,
     row: &OutRow,
     codec: &SinkCodec,
 ) -> Result<OutRecord, SqlError> {
@@ -67,6 +81,10 @@ pub fn encode(
             ))
         }
         (_, _) if keys.iter().all(|(_, v)| v.is_null()) && key_format != Format::Json => None,
+        (_, Format::Delimited) => {
+            let vals: Vec<&Value> = keys.iter().map(|(_, v)| *v).collect();
+            Some(super::delimited::join(&vals, codec.delimiter)?.into_bytes())
+        }
         (n, _) => {
             let json = if n == 1 {
                 keys[0].1.to_json()
@@ -90,6 +108,14 @@ pub fn encode(
     }
     let value = if row.tombstone {
         None
+    } else if let Some(Format::Delimited) = value_format {
+        let vals: Vec<&Value> = output
+            .iter()
+            .zip(&row.values)
+            .filter(|(c, _)| c.kind == ColumnKind::Value)
+            .map(|(_, v)| v)
+            .collect();
+        Some(super::delimited::join(&vals, codec.delimiter)?.into_bytes())
     } else {
         let o: Map<String, Json> = output
             .iter()

@@ -120,18 +120,25 @@ pub fn decode(
             }
         }
         (Some(_), Format::None) => key_values.extend(keys.iter().map(|_| Value::Null)),
+        (Some(k), Format::Delimited) => {
+            key_values.extend(delimited_row(k, &keys, source.delimiter)?);
+        }
     }
-    let json: Json = match value {
-        Some(v) if source.value_format.uses_registry() => schemas.decode(v)?,
-        Some(v) => serde_json::from_slice(v).map_err(|e| format!("value is not JSON: {e}"))?,
-        None => Json::Null,
-    };
     let mut values = key_values;
     let value_columns: Vec<&crate::catalog::Column> = source
         .columns
         .iter()
         .filter(|c| c.kind == ColumnKind::Value)
         .collect();
+    if let (Format::Delimited, Some(v)) = (source.value_format, value) {
+        values.extend(delimited_row(v, &value_columns, source.delimiter)?);
+        return finish(source, values, meta);
+    }
+    let json: Json = match value {
+        Some(v) if source.value_format.uses_registry() => schemas.decode(v)?,
+        Some(v) => serde_json::from_slice(v).map_err(|e| format!("value is not JSON: {e}"))?,
+        None => Json::Null,
+    };
     let unwrapped = source.wrap_single_value == Some(false) && value_columns.len() == 1;
     match &json {
         Json::Null => {
@@ -150,6 +157,11 @@ pub fn decode(
         other if value_columns.len() == 1 => values.push(from_json(other, &value_columns[0].ty)?),
         _ => return Err("value is not a JSON object".into()),
     }
+    finish(source, values, meta)
+}
+
+/// A decoded non-null row: ROWTIME from the TIMESTAMP column when there is one.
+fn finish(source: &Source, values: Vec<Value>, mut meta: RowMeta) -> Result<Decoded, String> {
     if let Some(ts) = &source.timestamp_column {
         if let Some(i) = source.columns.iter().position(|c| &c.name == ts) {
             match values[i].as_i64() {
@@ -159,4 +171,29 @@ pub fn decode(
         }
     }
     Ok((values, meta, false))
+}
+
+/// A DELIMITED key or value: one field per column, in order.
+fn delimited_row(
+    bytes: &[u8],
+    columns: &[&crate::catalog::Column],
+    delimiter: Option<char>,
+) -> Result<Vec<Value>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "DELIMITED data is not UTF-8")?;
+    let fields = super::delimited::split(text, delimiter.unwrap_or(','))?;
+    if fields.len() != columns.len() {
+        return Err(format!(
+            "Unexpected field count, csvFields:{} schemaFields:{}",
+            fields.len(),
+            columns.len()
+        ));
+    }
+    fields
+        .iter()
+        .zip(columns)
+        .map(|(f, c)| match f {
+            None => Ok(Value::Null),
+            Some(f) => from_json(&Json::String(f.clone()), &c.ty),
+        })
+        .collect()
 }
