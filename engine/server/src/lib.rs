@@ -185,12 +185,16 @@ impl Sandbox {
         };
         let (registry_stop, registry_stopped) = oneshot::channel::<()>();
         sandbox.registry_stop = Some(registry_stop);
+        let registry_http = Arc::clone(&registry);
         sandbox.registry = Some(tokio::spawn(async move {
-            let served = axum::serve(registry_listener, sluice_registry::http::router(registry))
-                .with_graceful_shutdown(async move {
-                    let _ = registry_stopped.await;
-                })
-                .await;
+            let served = axum::serve(
+                registry_listener,
+                sluice_registry::http::router(registry_http),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = registry_stopped.await;
+            })
+            .await;
             if let Err(e) = served {
                 tracing::error!(error = %e, "schema registry server failed");
             }
@@ -216,10 +220,13 @@ impl Sandbox {
         let io = Arc::new(sql::LogIo {
             store: Arc::clone(&store),
         });
+        let schemas: Arc<dyn sluice_sql::schemas::SchemaSource> = Arc::new(sql::RegistrySchemas {
+            registry: Arc::clone(&registry),
+        });
         let engine = tokio::task::spawn_blocking(move || {
             let handle = tokio::runtime::Handle::current();
             let _guard = handle.enter();
-            sluice_sql::engine::Engine::open(io)
+            sluice_sql::engine::Engine::open_with_schemas(io, Some(schemas))
         })
         .await?;
         let engine = match engine {

@@ -1,5 +1,6 @@
 //! The SQL surface: the engine's [`StreamIo`] over Sluice's log (in-process reads and appends
-//! on the partitions, topics created in the store as the broker creates them) and ksqlDB's
+//! on the partitions, topics created in the store as the broker creates them), its
+//! [`SchemaSource`] over the embedded schema registry (in-process calls), and ksqlDB's
 //! REST API on the SQL port (`POST /ksql`, `/query-stream`, `/query`, `/close-query`, `GET /info`,
 //! `/healthcheck`, `/status`). It owns HTTP glue only: statements run in sluice-sql.
 
@@ -15,13 +16,91 @@ use axum::Router;
 use serde_json::{json, Value as Json};
 use sluice_log::keyed;
 use sluice_log::{LogError, LogStore, TopicConfig};
+use sluice_registry::model::{SchemaReference, SchemaType};
+use sluice_registry::registry::{SchemaInput, VersionSpec};
+use sluice_registry::{RegistryError, SchemaRegistry};
 use sluice_sql::engine::{Engine, Props};
 use sluice_sql::entities;
 use sluice_sql::io::{InRecord, OutRecord, StreamIo};
+use sluice_sql::schemas::{RegisteredText, SchemaSource};
 use sluice_sql::{KsqlParser, ParsedStatement, SqlError, Statement};
 
 const KSQL_JSON: &str = "application/vnd.ksql.v1+json";
 const DELIMITED: &str = "application/vnd.ksqlapi.delimited.v1";
+
+/// The embedded schema registry, for the SQL engine's AVRO / JSON_SR / PROTOBUF formats.
+pub struct RegistrySchemas {
+    pub registry: Arc<SchemaRegistry>,
+}
+
+fn registry_err(e: RegistryError) -> SqlError {
+    SqlError::statement(format!("Schema registry: {e}"))
+}
+
+impl RegistrySchemas {
+    fn text(
+        &self,
+        id: u32,
+        schema_type: SchemaType,
+        text: String,
+        references: Vec<SchemaReference>,
+    ) -> Result<RegisteredText, SqlError> {
+        let references = references
+            .into_iter()
+            .map(|r| {
+                let v = self
+                    .registry
+                    .version(&r.subject, VersionSpec::Number(r.version), false)
+                    .map_err(registry_err)?;
+                Ok((r.name, v.schema))
+            })
+            .collect::<Result<_, SqlError>>()?;
+        Ok(RegisteredText {
+            id,
+            schema_type,
+            text,
+            references,
+        })
+    }
+}
+
+impl SchemaSource for RegistrySchemas {
+    fn latest(&self, subject: &str) -> Result<Option<RegisteredText>, SqlError> {
+        match self.registry.version(subject, VersionSpec::Latest, false) {
+            Ok(v) => self
+                .text(v.id, v.schema_type, v.schema, v.references)
+                .map(Some),
+            Err(RegistryError::SubjectNotFound(_) | RegistryError::VersionNotFound(_)) => Ok(None),
+            Err(e) => Err(registry_err(e)),
+        }
+    }
+
+    fn by_id(&self, id: u32) -> Result<RegisteredText, SqlError> {
+        let (t, text, refs) = self.registry.schema_by_id(id).map_err(registry_err)?;
+        self.text(id, t, text, refs)
+    }
+
+    fn register(
+        &self,
+        subject: &str,
+        schema_type: SchemaType,
+        text: &str,
+    ) -> Result<u32, SqlError> {
+        self.registry
+            .register(
+                subject,
+                SchemaInput {
+                    schema_type,
+                    schema: text.to_string(),
+                    references: Vec::new(),
+                    id: None,
+                    version: None,
+                },
+                false,
+            )
+            .map_err(registry_err)
+    }
+}
 
 /// Topics of the embedded log, for the SQL engine.
 pub struct LogIo {

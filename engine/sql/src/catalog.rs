@@ -36,6 +36,12 @@ pub enum Format {
     Kafka,
     Json,
     None,
+    /// Registry-backed formats (Confluent wire format).
+    Avro,
+    JsonSr,
+    Protobuf,
+    /// ksqlDB's CSV.
+    Delimited,
 }
 
 impl Format {
@@ -44,8 +50,12 @@ impl Format {
             "KAFKA" => Ok(Format::Kafka),
             "JSON" => Ok(Format::Json),
             "NONE" => Ok(Format::None),
+            "AVRO" => Ok(Format::Avro),
+            "JSON_SR" => Ok(Format::JsonSr),
+            "PROTOBUF" => Ok(Format::Protobuf),
+            "DELIMITED" => Ok(Format::Delimited),
             other => Err(SqlError::statement(format!(
-                "Unknown format: {other}. Supported formats so far: KAFKA, JSON, NONE"
+                "Unknown format: {other}. Supported formats so far: KAFKA, JSON, NONE, AVRO, JSON_SR, PROTOBUF, DELIMITED"
             ))),
         }
     }
@@ -54,7 +64,15 @@ impl Format {
             Format::Kafka => "KAFKA",
             Format::Json => "JSON",
             Format::None => "NONE",
+            Format::Avro => "AVRO",
+            Format::JsonSr => "JSON_SR",
+            Format::Protobuf => "PROTOBUF",
+            Format::Delimited => "DELIMITED",
         }
+    }
+    /// Whether data is in the registry's wire format.
+    pub fn uses_registry(&self) -> bool {
+        matches!(self, Format::Avro | Format::JsonSr | Format::Protobuf)
     }
 }
 
@@ -74,6 +92,13 @@ pub struct Source {
     pub timestamp_column: Option<String>,
     /// The statement that created it (DESCRIBE's `statement`).
     pub statement: String,
+    /// VALUE_SCHEMA_ID / KEY_SCHEMA_ID: the registry schemas to write with.
+    pub value_schema_id: Option<u32>,
+    pub key_schema_id: Option<u32>,
+    /// WRAP_SINGLE_VALUE (None: the default, wrapped).
+    pub wrap_single_value: Option<bool>,
+    /// VALUE_DELIMITER (DELIMITED; None: `,`).
+    pub delimiter: Option<char>,
 }
 
 impl Source {
@@ -132,6 +157,10 @@ pub struct SourceProps {
     pub value_format: Option<Format>,
     pub partitions: Option<i32>,
     pub timestamp: Option<String>,
+    pub value_schema_id: Option<u32>,
+    pub key_schema_id: Option<u32>,
+    pub wrap_single_value: Option<bool>,
+    pub delimiter: Option<char>,
 }
 
 pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlError> {
@@ -168,13 +197,89 @@ pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlEr
             })?),
             None => None,
         };
+    let schema_id = |k: &str| -> Result<Option<u32>, SqlError> {
+        get(k)
+            .map(|v| {
+                v.parse::<u32>()
+                    .map_err(|_| SqlError::statement(format!("Invalid {k}: {v}")))
+            })
+            .transpose()
+    };
+    let wrap_single_value = match get("WRAP_SINGLE_VALUE") {
+        Some(w) if w.eq_ignore_ascii_case("true") => Some(true),
+        Some(w) if w.eq_ignore_ascii_case("false") => Some(false),
+        Some(w) => {
+            return Err(SqlError::statement(format!(
+                "Invalid WRAP_SINGLE_VALUE: {w} (true or false)"
+            )))
+        }
+        None => None,
+    };
+    let value_schema_id = schema_id("VALUE_SCHEMA_ID")?;
+    if value_schema_id.is_some() && !value_format.is_some_and(|f| f.uses_registry()) {
+        return Err(SqlError::statement(
+            "VALUE_SCHEMA_ID is only supported for formats AVRO, PROTOBUF and JSON_SR",
+        ));
+    }
+    let delimiter = match get("VALUE_DELIMITER") {
+        Some(d) if value_format != Some(Format::Delimited) => {
+            return Err(SqlError::statement(format!(
+                "VALUE_DELIMITER ('{d}') is only supported with VALUE_FORMAT='DELIMITED'"
+            )))
+        }
+        Some(d) => Some(crate::operators::delimited::delimiter(Some(&d))?),
+        None => None,
+    };
     Ok(SourceProps {
+        delimiter,
+        value_schema_id,
+        key_schema_id: schema_id("KEY_SCHEMA_ID")?,
+        wrap_single_value,
         topic: get("KAFKA_TOPIC"),
         key_format,
         value_format,
         partitions,
         timestamp: get("TIMESTAMP").map(|t| t.to_ascii_uppercase()),
     })
+}
+
+/// Checks that key and value columns fit their formats (Avro names, DELIMITED's primitive
+/// types only).
+pub fn check_formats(
+    keys: &[Column],
+    values: &[Column],
+    key_format: Format,
+    value_format: Format,
+) -> Result<(), SqlError> {
+    let named = |cols: &[Column]| -> Vec<(String, SqlType)> {
+        cols.iter()
+            .map(|c| (c.name.clone(), c.ty.clone()))
+            .collect()
+    };
+    for (cols, format) in [(keys, key_format), (values, value_format)] {
+        if format == Format::Avro {
+            let cols = named(cols);
+            crate::schemas::check_avro_names(cols.iter().map(|(n, t)| (n.as_str(), t)))?;
+        }
+        if format == Format::Delimited {
+            if let Some(c) = cols.iter().find(|c| {
+                matches!(
+                    c.ty,
+                    SqlType::Array(_) | SqlType::Map(..) | SqlType::Struct(_)
+                )
+            }) {
+                return Err(SqlError::statement(format!(
+                    "The 'DELIMITED' format does not support type '{}', column: `{}`",
+                    crate::value::type_name(&c.ty)
+                        .split('<')
+                        .next()
+                        .unwrap_or_default(),
+                    c.name
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The source a `CREATE STREAM|TABLE (...)` declares (the topic is checked by the engine).
@@ -241,11 +346,8 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
         for k in &keys {
             if !matches!(
                 k.ty,
-                SqlType::String
-                    | SqlType::Int
-                    | SqlType::Bigint
-                    | SqlType::Double
-                    | SqlType::Boolean
+                // As ksqlDB's KAFKA format: no BOOLEAN.
+                SqlType::String | SqlType::Int | SqlType::Bigint | SqlType::Double
             ) {
                 return Err(SqlError::statement(format!(
                     "Key format does not support schema.\nformat: KAFKA\nschema: Persistence{{columns=[`{}` {}], features=[]}}\nreason: The 'KAFKA' format does not support type '{}'",
@@ -276,6 +378,7 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
             }
         }
     }
+    check_formats(&keys, &values, props.key_format, value_format)?;
     keys.extend(values);
     Ok((
         Source {
@@ -288,6 +391,10 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
             window: None,
             timestamp_column: props.timestamp,
             statement: text.to_string(),
+            value_schema_id: props.value_schema_id,
+            key_schema_id: props.key_schema_id,
+            wrap_single_value: props.wrap_single_value,
+            delimiter: props.delimiter,
         },
         props.partitions,
     ))

@@ -20,8 +20,10 @@ use crate::entities::{self, QueryInfo};
 use crate::error::SqlError;
 use crate::expr::RowMeta;
 use crate::io::{InRecord, OutRecord, StreamIo};
+use crate::operators::sink::SinkCodec;
 use crate::operators::{sink, OutRow, Pipeline};
 use crate::plan;
+use crate::schemas::{Inferred, SchemaSource, Schemas};
 use crate::value::Value;
 use crate::ParsedStatement;
 
@@ -81,6 +83,8 @@ struct Inner {
 /// The running engine.
 pub struct Engine {
     io: Arc<dyn StreamIo>,
+    /// The schema registry (AVRO, JSON_SR, PROTOBUF), when there is one.
+    schemas: Arc<Schemas>,
     inner: Mutex<Inner>,
     /// Serializes statements (command topic order = execution order).
     statements: Mutex<()>,
@@ -111,10 +115,19 @@ impl Engine {
     /// Opens the engine: replays the command topic and restarts the persistent queries.
     /// Must run inside a tokio runtime.
     pub fn open(io: Arc<dyn StreamIo>) -> Result<Arc<Engine>, SqlError> {
+        Self::open_with_schemas(io, None)
+    }
+
+    /// Opens the engine with a schema registry for the registry-backed formats.
+    pub fn open_with_schemas(
+        io: Arc<dyn StreamIo>,
+        schemas: Option<Arc<dyn SchemaSource>>,
+    ) -> Result<Arc<Engine>, SqlError> {
         io.create_topic(COMMAND_TOPIC, 1, false)?;
         io.create_topic(OFFSETS_TOPIC, 1, true)?;
         let engine = Arc::new(Engine {
             io,
+            schemas: Arc::new(Schemas::new(schemas)),
             inner: Mutex::new(Inner {
                 catalog: Catalog::default(),
                 queries: BTreeMap::new(),
@@ -204,6 +217,10 @@ impl Engine {
     }
 
     fn execute_inner(&self, stmt: &ParsedStatement, props: &Props) -> Result<Json, SqlError> {
+        let inferred = self
+            .infer_columns(stmt)
+            .map_err(|e| e.in_statement(&stmt.text))?;
+        let stmt = inferred.as_ref().unwrap_or(stmt);
         let text = stmt.text.as_str();
         let err = |e: SqlError| e.in_statement(text);
         match &stmt.statement {
@@ -483,10 +500,12 @@ impl Engine {
         };
         let id = format!("{prefix}_{}_{seq}", sink.name);
         let cid = command_id(&Statement::CreateAsSelect(c.clone()));
+        let codec = self.sink_codec(&sink)?;
         self.start_query(
             &id,
             plan,
             sink,
+            codec,
             partitions,
             source_partitions,
             text,
@@ -526,10 +545,12 @@ impl Engine {
             .partitions(&sink.topic)?
             .unwrap_or(source_partitions);
         let id = format!("INSERTQUERY_{seq}");
+        let codec = self.sink_codec(&sink)?;
         self.start_query(
             &id,
             plan,
             sink,
+            codec,
             partitions,
             source_partitions,
             text,
@@ -551,13 +572,16 @@ impl Engine {
         id: &str,
         plan: plan::Plan,
         sink: Source,
+        codec: SinkCodec,
         sink_partitions: i32,
         source_partitions: i32,
         text: &str,
         props: &Props,
         register_sink: bool,
     ) {
-        let pipeline = Arc::new(Mutex::new(Pipeline::new(plan.clone())));
+        let pipeline = Arc::new(Mutex::new(
+            Pipeline::new(plan.clone()).with_schemas(Arc::clone(&self.schemas)),
+        ));
         let stop = Arc::new(AtomicBool::new(false));
         let mut handle = QueryHandle {
             id: id.to_string(),
@@ -583,6 +607,7 @@ impl Engine {
             source_topic: plan.source.topic.clone(),
             source_partitions,
             sink,
+            codec,
             sink_partitions,
             pipeline,
             stop,
@@ -674,10 +699,154 @@ impl Engine {
             },
             tombstone: false,
         };
-        let rec = sink::encode(&source.columns, source.key_format, &out)?;
+        let codec = self.sink_codec(&source)?;
+        let rec = sink::encode(
+            &source.columns,
+            source.key_format,
+            Some(source.value_format),
+            &out,
+            &codec,
+        )?;
         let partitions = self.io.partitions(&source.topic)?.unwrap_or(1);
         let p = sink::partition_for(rec.key.as_deref(), partitions, 0);
         self.io.append(&source.topic, p, &[rec])
+    }
+
+    /// The registry schemas a sink writes with: VALUE_SCHEMA_ID's, or ksqlDB's schema of its
+    /// columns registered under `<topic>-value` (`-key`).
+    fn sink_codec(&self, sink: &Source) -> Result<SinkCodec, SqlError> {
+        let cols = |kind: ColumnKind| -> Vec<(String, crate::ast::SqlType)> {
+            sink.columns
+                .iter()
+                .filter(|c| c.kind == kind)
+                .map(|c| (c.name.clone(), c.ty.clone()))
+                .collect()
+        };
+        let values = cols(ColumnKind::Value);
+        let unwrap_value = sink.wrap_single_value == Some(false) && values.len() == 1;
+        let value = if sink.value_format.uses_registry() {
+            Some(self.schemas.sink_schema(
+                &format!("{}-value", sink.topic),
+                sink.value_format,
+                sink.value_schema_id,
+                &values,
+                unwrap_value,
+                false,
+            )?)
+        } else {
+            None
+        };
+        let keys = cols(ColumnKind::Key);
+        let key = if sink.key_format.uses_registry() && !keys.is_empty() {
+            let single = keys.len() == 1;
+            Some(self.schemas.sink_schema(
+                &format!("{}-key", sink.topic),
+                sink.key_format,
+                sink.key_schema_id,
+                &keys,
+                single,
+                true,
+            )?)
+        } else {
+            None
+        };
+        Ok(SinkCodec {
+            key,
+            value,
+            unwrap_value,
+            delimiter: sink.delimiter.unwrap_or(','),
+        })
+    }
+
+    /// A CREATE STREAM|TABLE over a registry format without value (key) columns gets them
+    /// from the latest schema of `<topic>-value` (`-key`), or VALUE_SCHEMA_ID's, as ksqlDB
+    /// does; the statement is rewritten with the columns (so a replay needs no registry).
+    fn infer_columns(&self, stmt: &ParsedStatement) -> Result<Option<ParsedStatement>, SqlError> {
+        use crate::ast::{ColumnConstraint, ColumnDef, Ident};
+        let Statement::CreateSource(c) = &stmt.statement else {
+            return Ok(None);
+        };
+        let props = catalog::source_props(&c.properties)?;
+        let Some(topic) = props.topic.clone() else {
+            return Ok(None);
+        };
+        let is_key = |d: &ColumnDef| {
+            matches!(
+                d.constraint,
+                Some(ColumnConstraint::Key | ColumnConstraint::PrimaryKey)
+            )
+        };
+        let key_constraint = match c.kind {
+            SourceKind::Stream => ColumnConstraint::Key,
+            SourceKind::Table => ColumnConstraint::PrimaryKey,
+        };
+        let mut c = c.clone();
+        let mut changed = false;
+        if props.key_format.uses_registry() && !c.columns.iter().any(is_key) {
+            let subject = format!("{topic}-key");
+            if let Some((_, inferred)) =
+                self.schemas
+                    .infer(&subject, props.key_schema_id, props.key_format)?
+            {
+                let keys: Vec<ColumnDef> = match inferred {
+                    Inferred::Fields(f) => f,
+                    Inferred::Single(t) => vec![("ROWKEY".to_string(), t)],
+                }
+                .into_iter()
+                .map(|(n, ty)| ColumnDef {
+                    name: Ident::new(n),
+                    ty,
+                    constraint: Some(key_constraint.clone()),
+                })
+                .collect();
+                c.columns.splice(0..0, keys);
+                changed = true;
+            }
+        }
+        let value_format = props.value_format.unwrap_or(Format::None);
+        if value_format.uses_registry() && c.columns.iter().all(is_key) {
+            let subject = format!("{topic}-value");
+            match self
+                .schemas
+                .infer(&subject, props.value_schema_id, value_format)?
+            {
+                Some((_, Inferred::Fields(f))) => {
+                    c.columns.extend(f.into_iter().map(|(n, ty)| ColumnDef {
+                        name: Ident::new(n),
+                        ty,
+                        constraint: None,
+                    }));
+                    changed = true;
+                }
+                Some((_, Inferred::Single(ty))) => {
+                    c.columns.push(ColumnDef {
+                        name: Ident::new("ROWVAL"),
+                        ty,
+                        constraint: None,
+                    });
+                    changed = true;
+                }
+                None => {
+                    return Err(SqlError::statement(format!(
+                        "Schema for message values on topic '{topic}' does not exist in the Schema Registry.\nSubject: {subject}"
+                    )))
+                }
+            }
+        }
+        if !changed {
+            return Ok(None);
+        }
+        let statement = Statement::CreateSource(c);
+        let mut text = statement.to_string();
+        if stmt.text.trim_end().ends_with(';') {
+            text.push(';');
+        }
+        Ok(Some(ParsedStatement {
+            text,
+            statement,
+            line: stmt.line,
+            column: stmt.column,
+        }))
     }
 
     fn next_transient(&self) -> String {
@@ -700,7 +869,7 @@ impl Engine {
         let io = Arc::clone(&self.io);
         let from_start = earliest(props);
         let limit = plan.limit;
-        let mut pipeline = Pipeline::new(plan);
+        let mut pipeline = Pipeline::new(plan).with_schemas(Arc::clone(&self.schemas));
         let stop = Arc::new(AtomicBool::new(false));
         lock(&self.push_queries).insert(id.clone(), Arc::clone(&stop));
         let registry = Arc::clone(&self.push_queries);
@@ -757,7 +926,7 @@ impl Engine {
                     plan.source.name
                 )));
             };
-            let mut pipeline = Pipeline::new(plan);
+            let mut pipeline = Pipeline::new(plan).with_schemas(Arc::clone(&self.schemas));
             let mut out = Vec::new();
             for row in rows {
                 for r in pipeline.process_row(row.values, row.meta)? {
@@ -775,7 +944,7 @@ impl Engine {
         // A stream: a scan of what its topic holds now.
         let topic = plan.source.topic.clone();
         let partitions = self.io.partitions(&topic)?.unwrap_or(0);
-        let mut pipeline = Pipeline::new(plan);
+        let mut pipeline = Pipeline::new(plan).with_schemas(Arc::clone(&self.schemas));
         let mut out = Vec::new();
         for p in 0..partitions {
             let (mut next, end) = self.io.offsets(&topic, p)?;
@@ -911,7 +1080,17 @@ fn sink_for(
         window: plan.window().map(|w| w.kind),
         timestamp_column: None,
         statement: String::new(),
+        value_schema_id: props.value_schema_id,
+        key_schema_id: props.key_schema_id,
+        wrap_single_value: props.wrap_single_value,
+        delimiter: props.delimiter,
     };
+    let (keys, values): (Vec<Column>, Vec<Column>) = sink
+        .columns
+        .iter()
+        .cloned()
+        .partition(|c| c.kind == ColumnKind::Key);
+    catalog::check_formats(&keys, &values, sink.key_format, sink.value_format)?;
     Ok((plan, sink, props.partitions))
 }
 
@@ -1031,6 +1210,7 @@ struct QueryRunner {
     source_topic: String,
     source_partitions: i32,
     sink: Source,
+    codec: SinkCodec,
     sink_partitions: i32,
     pipeline: Arc<Mutex<Pipeline>>,
     stop: Arc<AtomicBool>,
@@ -1128,7 +1308,13 @@ impl QueryRunner {
                     let mut pl = lock(&self.pipeline);
                     for r in &recs {
                         for row in pl.process(p, r)? {
-                            let rec = sink::encode(&self.sink.columns, self.sink.key_format, &row)?;
+                            let rec = sink::encode(
+                                &self.sink.columns,
+                                self.sink.key_format,
+                                Some(self.sink.value_format),
+                                &row,
+                                &self.codec,
+                            )?;
                             let sp =
                                 sink::partition_for(rec.key.as_deref(), self.sink_partitions, p);
                             by_partition.entry(sp).or_default().push(rec);

@@ -7,7 +7,8 @@
 //! of errors to HTTP answers in `error`.
 
 pub mod clusters;
-pub mod codec;
+/// The wire format codec lives in the registry crate (the SQL engine shares it).
+pub use sluice_registry::codec;
 pub mod error;
 pub mod forms;
 pub mod groups;

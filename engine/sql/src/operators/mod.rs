@@ -4,6 +4,7 @@
 //! engine feeds them records and writes what they return.
 
 pub mod aggregate;
+pub mod delimited;
 pub mod filter;
 pub mod project;
 pub mod sink;
@@ -38,6 +39,8 @@ pub struct Pipeline {
     /// Records that did not decode (ksqlDB logs and skips them).
     pub skipped: u64,
     pub processed: u64,
+    /// Registry schemas for AVRO / JSON_SR / PROTOBUF sources.
+    schemas: std::sync::Arc<crate::schemas::Schemas>,
 }
 
 enum Stage {
@@ -65,7 +68,14 @@ impl Pipeline {
             table_rows,
             skipped: 0,
             processed: 0,
+            schemas: Default::default(),
         }
+    }
+
+    /// The registry the source's schemas come from.
+    pub fn with_schemas(mut self, schemas: std::sync::Arc<crate::schemas::Schemas>) -> Self {
+        self.schemas = schemas;
+        self
     }
 
     /// Feeds one record of `partition`; returns the rows it produces.
@@ -92,7 +102,8 @@ impl Pipeline {
             // ksqlDB drops table rows without a key.
             return Ok(retracted);
         }
-        let (values, meta) = match source::decode(&self.plan.source, partition, rec) {
+        let (values, meta) = match source::decode(&self.plan.source, partition, rec, &self.schemas)
+        {
             Ok((values, meta, true)) => {
                 // A null value: a table's tombstone passes through a projection as a
                 // tombstone; a stream's null passes through a projection without WHERE.

@@ -1,15 +1,48 @@
 //! Sink encode: an output row becomes a record. KAFKA keys (one column) or JSON keys, with the
 //! 8-byte big-endian window start appended for windowed rows (Kafka Streams' TimeWindowed
-//! serde); JSON values hold the value columns only (tombstones have no value). Partitions
-//! follow Kafka's default partitioner (murmur2 of the key bytes).
+//! serde); JSON values hold the value columns only (tombstones have no value); AVRO, JSON_SR
+//! and PROTOBUF keys and values are the same JSON written in the wire format with the sink's
+//! registered schema ([`SinkCodec`]). Partitions follow Kafka's default partitioner (murmur2
+//! of the key bytes).
+
+use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
+use sluice_registry::codec::WireSchema;
 
 use crate::catalog::{Column, ColumnKind, Format};
 use crate::error::SqlError;
 use crate::io::OutRecord;
 use crate::operators::OutRow;
 use crate::value::Value;
+
+/// The registry schemas a sink writes with (None: the format has no schema), and whether a
+/// single value column is written unwrapped (WRAP_SINGLE_VALUE=false).
+#[derive(Debug, Clone)]
+pub struct SinkCodec {
+    pub key: Option<Arc<WireSchema>>,
+    pub value: Option<Arc<WireSchema>>,
+    pub unwrap_value: bool,
+    /// DELIMITED keys and values: the delimiter.
+    pub delimiter: char,
+}
+
+impl Default for SinkCodec {
+    fn default() -> Self {
+        SinkCodec {
+            key: None,
+            value: None,
+            unwrap_value: false,
+            delimiter: ',',
+        }
+    }
+}
+
+fn wire(schema: &WireSchema, json: &Json) -> Result<Vec<u8>, SqlError> {
+    schema
+        .encode(&json.to_string())
+        .map_err(|e| SqlError::statement(format!("Error serializing message: {e}")))
+}
 
 pub fn kafka_key(v: &Value) -> Result<Option<Vec<u8>>, SqlError> {
     Ok(match v {
@@ -27,7 +60,13 @@ pub fn kafka_key(v: &Value) -> Result<Option<Vec<u8>>, SqlError> {
     })
 }
 
-pub fn encode(output: &[Column], key_format: Format, row: &OutRow) -> Result<OutRecord, SqlError> {
+pub fn encode(
+    output: &[Column],
+    key_format: Format,
+    value_format: Option<Format>,
+    row: &OutRow,
+    codec: &SinkCodec,
+) -> Result<OutRecord, SqlError> {
     let keys: Vec<(&Column, &Value)> = output
         .iter()
         .zip(&row.values)
@@ -41,13 +80,25 @@ pub fn encode(output: &[Column], key_format: Format, row: &OutRow) -> Result<Out
                 "The 'KAFKA' format only supports a single field. Use KEY_FORMAT='JSON'",
             ))
         }
-        (1, Format::Json) => Some(keys[0].1.to_json().to_string().into_bytes()),
-        (_, Format::Json) => {
-            let o: Map<String, Json> = keys
-                .iter()
-                .map(|(c, v)| (c.name.clone(), v.to_json()))
-                .collect();
-            Some(Json::Object(o).to_string().into_bytes())
+        (_, _) if keys.iter().all(|(_, v)| v.is_null()) && key_format != Format::Json => None,
+        (_, Format::Delimited) => {
+            let vals: Vec<&Value> = keys.iter().map(|(_, v)| *v).collect();
+            Some(super::delimited::join(&vals, codec.delimiter)?.into_bytes())
+        }
+        (n, _) => {
+            let json = if n == 1 {
+                keys[0].1.to_json()
+            } else {
+                Json::Object(
+                    keys.iter()
+                        .map(|(c, v)| (c.name.clone(), v.to_json()))
+                        .collect(),
+                )
+            };
+            match &codec.key {
+                Some(schema) => Some(wire(schema, &json)?),
+                None => Some(json.to_string().into_bytes()),
+            }
         }
     };
     if let Some((start, _)) = row.meta.window {
@@ -57,6 +108,14 @@ pub fn encode(output: &[Column], key_format: Format, row: &OutRow) -> Result<Out
     }
     let value = if row.tombstone {
         None
+    } else if let Some(Format::Delimited) = value_format {
+        let vals: Vec<&Value> = output
+            .iter()
+            .zip(&row.values)
+            .filter(|(c, _)| c.kind == ColumnKind::Value)
+            .map(|(_, v)| v)
+            .collect();
+        Some(super::delimited::join(&vals, codec.delimiter)?.into_bytes())
     } else {
         let o: Map<String, Json> = output
             .iter()
@@ -64,7 +123,14 @@ pub fn encode(output: &[Column], key_format: Format, row: &OutRow) -> Result<Out
             .filter(|(c, _)| c.kind == ColumnKind::Value)
             .map(|(c, v)| (c.name.clone(), v.to_json()))
             .collect();
-        Some(Json::Object(o).to_string().into_bytes())
+        let json = match (codec.unwrap_value, o.len()) {
+            (true, 1) => o.into_iter().next().map(|(_, v)| v).unwrap_or(Json::Null),
+            _ => Json::Object(o),
+        };
+        match &codec.value {
+            Some(schema) => Some(wire(schema, &json)?),
+            None => Some(json.to_string().into_bytes()),
+        }
     };
     Ok(OutRecord {
         timestamp: row.meta.rowtime,

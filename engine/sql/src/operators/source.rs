@@ -1,7 +1,9 @@
 //! Source decode: a record of a stream's or table's topic becomes a row. Keys in KAFKA format
 //! (STRING as UTF-8, INT/BIGINT/DOUBLE big-endian, windowed keys with the 8-byte window start
-//! Kafka Streams appends) or JSON; values in JSON (an object, fields matched by name, case-
-//! insensitively as a fallback). A record that does not decode is an `Err` to count and skip.
+//! Kafka Streams appends), JSON, or a registry format (AVRO, JSON_SR, PROTOBUF: the Confluent
+//! wire format, read as JSON through [`Schemas`]); values in JSON or a registry format (an
+//! object, fields matched by name, case-insensitively as a fallback; a single column may be
+//! unwrapped). A record that does not decode is an `Err` to count and skip.
 
 use serde_json::Value as Json;
 
@@ -9,6 +11,7 @@ use crate::ast::{SqlType, WindowKind};
 use crate::catalog::{ColumnKind, Format, Source};
 use crate::expr::RowMeta;
 use crate::io::InRecord;
+use crate::schemas::Schemas;
 use crate::value::{from_json, lookup_field, Value};
 
 /// Decodes one KAFKA-format key of type `ty`.
@@ -51,7 +54,12 @@ pub fn kafka_key(bytes: &[u8], ty: &SqlType) -> Result<Value, String> {
 pub type Decoded = (Vec<Value>, RowMeta, bool);
 
 /// The row of `rec`.
-pub fn decode(source: &Source, partition: i32, rec: &InRecord) -> Result<Decoded, String> {
+pub fn decode(
+    source: &Source,
+    partition: i32,
+    rec: &InRecord,
+    schemas: &Schemas,
+) -> Result<Decoded, String> {
     let value = rec.value.as_deref();
     let mut meta = RowMeta {
         rowtime: rec.timestamp,
@@ -81,9 +89,23 @@ pub fn decode(source: &Source, partition: i32, rec: &InRecord) -> Result<Decoded
         (_, _) if keys.is_empty() => {}
         (None, _) => key_values.extend(keys.iter().map(|_| Value::Null)),
         (Some(k), Format::Kafka) => key_values.push(kafka_key(k, &keys[0].ty)?),
-        (Some(k), Format::Json) => {
-            let j: Json = serde_json::from_slice(k).map_err(|e| format!("key is not JSON: {e}"))?;
-            if keys.len() == 1 {
+        (Some(k), Format::Json | Format::Avro | Format::JsonSr | Format::Protobuf) => {
+            let j: Json = if source.key_format.uses_registry() {
+                schemas.decode(k).map_err(|e| format!("key: {e}"))?
+            } else {
+                serde_json::from_slice(k).map_err(|e| format!("key is not JSON: {e}"))?
+            };
+            let single_wrapped = match (&j, keys.first().map(|c| &c.ty)) {
+                (Json::Object(o), Some(t))
+                    if keys.len() == 1 && !matches!(t, SqlType::Struct(_) | SqlType::Map(..)) =>
+                {
+                    lookup_field(o, &keys[0].name).cloned()
+                }
+                _ => None,
+            };
+            if let Some(v) = single_wrapped {
+                key_values.push(from_json(&v, &keys[0].ty)?);
+            } else if keys.len() == 1 {
                 key_values.push(from_json(&j, &keys[0].ty)?);
             } else {
                 let Json::Object(o) = &j else {
@@ -98,18 +120,32 @@ pub fn decode(source: &Source, partition: i32, rec: &InRecord) -> Result<Decoded
             }
         }
         (Some(_), Format::None) => key_values.extend(keys.iter().map(|_| Value::Null)),
+        (Some(k), Format::Delimited) => {
+            key_values.extend(delimited_row(k, &keys, source.delimiter)?);
+        }
     }
-    let json: Json = match value {
-        Some(v) => serde_json::from_slice(v).map_err(|e| format!("value is not JSON: {e}"))?,
-        None => Json::Null,
-    };
     let mut values = key_values;
     let value_columns: Vec<&crate::catalog::Column> = source
         .columns
         .iter()
         .filter(|c| c.kind == ColumnKind::Value)
         .collect();
+    if let (Format::Delimited, Some(v)) = (source.value_format, value) {
+        values.extend(delimited_row(v, &value_columns, source.delimiter)?);
+        return finish(source, values, meta);
+    }
+    let json: Json = match value {
+        Some(v) if source.value_format.uses_registry() => schemas.decode(v)?,
+        Some(v) => serde_json::from_slice(v).map_err(|e| format!("value is not JSON: {e}"))?,
+        None => Json::Null,
+    };
+    let unwrapped = source.wrap_single_value == Some(false) && value_columns.len() == 1;
     match &json {
+        Json::Null => {
+            values.extend(value_columns.iter().map(|_| Value::Null));
+            return Ok((values, meta, true));
+        }
+        other if unwrapped => values.push(from_json(other, &value_columns[0].ty)?),
         Json::Object(o) => {
             for c in &value_columns {
                 values.push(from_json(
@@ -118,13 +154,14 @@ pub fn decode(source: &Source, partition: i32, rec: &InRecord) -> Result<Decoded
                 )?);
             }
         }
-        Json::Null => {
-            values.extend(value_columns.iter().map(|_| Value::Null));
-            return Ok((values, meta, true));
-        }
         other if value_columns.len() == 1 => values.push(from_json(other, &value_columns[0].ty)?),
         _ => return Err("value is not a JSON object".into()),
     }
+    finish(source, values, meta)
+}
+
+/// A decoded non-null row: ROWTIME from the TIMESTAMP column when there is one.
+fn finish(source: &Source, values: Vec<Value>, mut meta: RowMeta) -> Result<Decoded, String> {
     if let Some(ts) = &source.timestamp_column {
         if let Some(i) = source.columns.iter().position(|c| &c.name == ts) {
             match values[i].as_i64() {
@@ -134,4 +171,29 @@ pub fn decode(source: &Source, partition: i32, rec: &InRecord) -> Result<Decoded
         }
     }
     Ok((values, meta, false))
+}
+
+/// A DELIMITED key or value: one field per column, in order.
+fn delimited_row(
+    bytes: &[u8],
+    columns: &[&crate::catalog::Column],
+    delimiter: Option<char>,
+) -> Result<Vec<Value>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "DELIMITED data is not UTF-8")?;
+    let fields = super::delimited::split(text, delimiter.unwrap_or(','))?;
+    if fields.len() != columns.len() {
+        return Err(format!(
+            "Unexpected field count, csvFields:{} schemaFields:{}",
+            fields.len(),
+            columns.len()
+        ));
+    }
+    fields
+        .iter()
+        .zip(columns)
+        .map(|(f, c)| match f {
+            None => Ok(Value::Null),
+            Some(f) => from_json(&Json::String(f.clone()), &c.ty),
+        })
+        .collect()
 }

@@ -8,6 +8,10 @@
 use std::collections::HashMap;
 use std::sync::Once;
 
+use crate::formats::avro::AvroSchema;
+use crate::formats::json::Ordered;
+use crate::formats::ParsedSchema;
+use crate::model::SchemaType;
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::{InnerDecimalSchema, RecordSchema, UuidSchema};
 use apache_avro::types::Value as Avro;
@@ -16,10 +20,6 @@ use apache_avro::Schema;
 use prost_reflect::prost::Message as _;
 use prost_reflect::{DeserializeOptions, DynamicMessage, MessageDescriptor, SerializeOptions};
 use serde_json::Value as Json;
-use sluice_registry::formats::avro::AvroSchema;
-use sluice_registry::formats::json::Ordered;
-use sluice_registry::formats::ParsedSchema;
-use sluice_registry::model::SchemaType;
 
 /// The magic byte that starts wire-format data.
 pub const MAGIC: u8 = 0;
@@ -673,7 +673,7 @@ fn twos_complement(n: i128) -> Vec<u8> {
 }
 
 /// The names a union branch goes by in Avro's JSON encoding.
-pub(crate) fn branch_name(s: &Schema) -> String {
+pub fn branch_name(s: &Schema) -> String {
     match s {
         Schema::Record(r) => r.name.fullname(None),
         Schema::Enum(e) => e.name.fullname(None),
