@@ -133,7 +133,7 @@ def check_order_errors(s, records):
     assert all(m.key is None for m in got)
 
 
-def test_talk_statements_end_to_end(sluice):
+def test_talk_statements_end_to_end(sluice, shared_dir):
     s = sluice
     admin = KafkaAdminClient(bootstrap_servers=s.bootstrap)
     admin.create_topics([NewTopic("logs", 1, 1)])
@@ -250,7 +250,7 @@ def test_talk_statements_end_to_end(sluice):
     assert res[1]["commandStatus"]["message"].startswith("Source `ORDER_ERRORS`")
 
 
-def test_partition_by_insert_into_and_close_query(sluice):
+def test_partition_by_insert_into_and_close_query(sluice, shared_dir):
     s = sluice
     admin = KafkaAdminClient(bootstrap_servers=s.bootstrap)
     admin.create_topics([NewTopic("logs", 2, 1)])

@@ -865,8 +865,26 @@ async fn registry_pass_through() -> Result<()> {
     sandbox.shutdown().await
 }
 
-const ORDER_AVSC: &str = include_str!("../../../../shared/seed-examples/order.avsc");
-const ORDER_PROTO: &str = include_str!("../../../../shared/seed-examples/order.proto");
+// The talk's Order schemas (seed-examples/order.avsc and order.proto), as text here so the
+// test needs nothing outside the repository.
+const ORDER_AVSC: &str = r#"{
+  "type": "record",
+  "name": "Order",
+  "fields": [
+    {"name": "order_id", "type": "int"},
+    {"name": "product", "type": "string"},
+    {"name": "quantity", "type": "int"}
+  ]
+}
+"#;
+const ORDER_PROTO: &str = r#"syntax = "proto3";
+
+message Order {
+  int32 order_id = 1;
+  string product = 2;
+  int32 quantity = 3;
+}
+"#;
 
 impl Api {
     /// Registers a schema through the pass-through; returns its id.
