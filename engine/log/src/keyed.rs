@@ -55,31 +55,12 @@ pub fn append_keyed(
     records: &[(Bytes, Option<Bytes>)],
 ) -> Result<i64> {
     let now = now_ms();
-    let mut buf = BytesMut::new();
-    for chunk in records.chunks(RECORDS_PER_BATCH) {
-        let mut batch: Vec<Record> = chunk
+    append_records(
+        partition,
+        records
             .iter()
-            .enumerate()
-            .map(|(i, (key, value))| Record {
-                transactional: false,
-                control: false,
-                delete_horizon: false,
-                partition_leader_epoch: -1,
-                producer_id: -1,
-                producer_epoch: -1,
-                timestamp_type: TimestampType::Creation,
-                offset: i as i64,
-                sequence: -1,
-                timestamp: now,
-                key: Some(key.clone()),
-                value: value.clone(),
-                headers: Default::default(),
-            })
-            .collect();
-        crate::batch::encode_records(&mut buf, &mut batch, Compression::None)?;
-    }
-    let info = partition.lock().append(&mut buf, now)?;
-    Ok(info.base_offset)
+            .map(|(key, value)| (Some(key.clone()), value.clone(), now)),
+    )
 }
 
 /// One record with its timestamp, as the SQL engine reads topics.
@@ -97,32 +78,61 @@ pub fn append_timed(
     partition: &SharedPartition,
     records: &[(Option<Bytes>, Option<Bytes>, i64)],
 ) -> Result<i64> {
-    let now = now_ms();
+    append_records(partition, records.iter().cloned())
+}
+
+/// Encodes (key, value, timestamp) records as uncompressed v2 batches of at most
+/// [`RECORDS_PER_BATCH`] and appends them in one write; returns the first offset.
+fn append_records(
+    partition: &SharedPartition,
+    records: impl Iterator<Item = (Option<Bytes>, Option<Bytes>, i64)>,
+) -> Result<i64> {
     let mut buf = BytesMut::new();
-    for chunk in records.chunks(RECORDS_PER_BATCH) {
-        let mut batch: Vec<Record> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, (key, value, ts))| Record {
-                transactional: false,
-                control: false,
-                delete_horizon: false,
-                partition_leader_epoch: -1,
-                producer_id: -1,
-                producer_epoch: -1,
-                timestamp_type: TimestampType::Creation,
-                offset: i as i64,
-                sequence: -1,
-                timestamp: *ts,
-                key: key.clone(),
-                value: value.clone(),
-                headers: Default::default(),
-            })
-            .collect();
+    let mut batch: Vec<Record> = Vec::with_capacity(RECORDS_PER_BATCH);
+    for (key, value, timestamp) in records {
+        batch.push(Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: batch.len() as i64,
+            sequence: -1,
+            timestamp,
+            key,
+            value,
+            headers: Default::default(),
+        });
+        if batch.len() == RECORDS_PER_BATCH {
+            crate::batch::encode_records(&mut buf, &mut batch, Compression::None)?;
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
         crate::batch::encode_records(&mut buf, &mut batch, Compression::None)?;
     }
-    let info = partition.lock().append(&mut buf, now)?;
+    let info = partition.lock().append(&mut buf, now_ms())?;
     Ok(info.base_offset)
+}
+
+/// The data records of `chunk` (whole batches read from a partition) at offsets ≥ `from`,
+/// control records left out; Err when the batches do not decode.
+fn decode_chunk(chunk: &Bytes, from: i64) -> std::result::Result<Vec<TimedRecord>, String> {
+    let mut buf = chunk.clone();
+    let sets = RecordBatchDecoder::decode_all(&mut buf).map_err(|e| e.to_string())?;
+    Ok(sets
+        .into_iter()
+        .flat_map(|s| s.records)
+        .filter(|r| !r.control && r.offset >= from)
+        .map(|r| TimedRecord {
+            offset: r.offset,
+            timestamp: r.timestamp,
+            key: r.key,
+            value: r.value,
+        })
+        .collect())
 }
 
 /// The data records at offsets ≥ `from`, reading about `max_bytes` (whole batches; at least
@@ -136,37 +146,24 @@ pub fn read_timed(
     if chunk.is_empty() {
         return Ok(Vec::new());
     }
-    let mut buf = chunk.clone();
-    let mut out = Vec::new();
-    match RecordBatchDecoder::decode_all(&mut buf) {
-        Ok(sets) => {
-            for record in sets.into_iter().flat_map(|s| s.records) {
-                if record.control || record.offset < from {
-                    continue;
-                }
-                out.push(TimedRecord {
-                    offset: record.offset,
-                    timestamp: record.timestamp,
-                    key: record.key,
-                    value: record.value,
-                });
-            }
-        }
+    match decode_chunk(&chunk, from) {
+        Ok(records) => Ok(records),
         Err(e) => {
             // Skip past what does not decode, so a reader is never stuck on it.
             let headers = crate::batch::split_batches(&chunk)?;
             tracing::warn!(offset = from, error = %e, "skipping undecodable batches");
-            if let Some((_, h)) = headers.last() {
-                out.push(TimedRecord {
+            Ok(headers
+                .last()
+                .map(|(_, h)| TimedRecord {
                     offset: h.last_offset(),
                     timestamp: -1,
                     key: None,
                     value: None,
-                });
-            }
+                })
+                .into_iter()
+                .collect())
         }
     }
-    Ok(out)
 }
 
 /// Every data record of the partition from its log start, in offset order. Batches that do
@@ -186,20 +183,12 @@ pub fn replay_keyed(partition: &SharedPartition) -> Result<Vec<KeyedRecord>> {
         let Some(after) = headers.last().map(|(_, h)| h.last_offset() + 1) else {
             break;
         };
-        let mut buf = chunk.clone();
-        match RecordBatchDecoder::decode_all(&mut buf) {
-            Ok(sets) => {
-                for record in sets.into_iter().flat_map(|s| s.records) {
-                    if record.control || record.offset < next {
-                        continue;
-                    }
-                    out.push(KeyedRecord {
-                        offset: record.offset,
-                        key: record.key,
-                        value: record.value,
-                    });
-                }
-            }
+        match decode_chunk(&chunk, next) {
+            Ok(records) => out.extend(records.into_iter().map(|r| KeyedRecord {
+                offset: r.offset,
+                key: r.key,
+                value: r.value,
+            })),
             Err(e) => {
                 tracing::warn!(offset = next, error = %e, "skipping undecodable batches while replaying");
             }
