@@ -81,6 +81,9 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<Value, SqlError> {
             }
         }
         Expr::Binary { left, op, right } => {
+            if let Some(v) = compare_column_with_string(left, *op, right, row) {
+                return Ok(v);
+            }
             let l = eval(left, row)?;
             match op {
                 BinaryOp::And => {
@@ -304,6 +307,40 @@ fn binary(op: BinaryOp, l: Value, r: Value) -> Value {
         }
         _ => arithmetic(op, &l, &r),
     }
+}
+
+/// `column <op> 'literal'` (either way round) on a STRING value, compared in place: the
+/// common WHERE shape, without copying either string. None when the shape differs.
+fn compare_column_with_string(
+    left: &Expr,
+    op: BinaryOp,
+    right: &Expr,
+    row: &Row<'_>,
+) -> Option<Value> {
+    if !is_comparison(op) {
+        return None;
+    }
+    let (name, literal, flipped) = match (left, right) {
+        (Expr::Column { name, .. }, Expr::Literal(Literal::String(s))) => (name, s, false),
+        (Expr::Literal(Literal::String(s)), Expr::Column { name, .. }) => (name, s, true),
+        _ => return None,
+    };
+    let value = row.values.get(resolve(row.schema, name)?)?;
+    let ord = match value {
+        Value::Null => return Some(Value::Null),
+        Value::String(v) if flipped => literal.as_str().cmp(v.as_str()),
+        Value::String(v) => v.as_str().cmp(literal.as_str()),
+        _ => return None,
+    };
+    Some(Value::Bool(match op {
+        BinaryOp::Eq => ord == Ordering::Equal,
+        BinaryOp::NotEq => ord != Ordering::Equal,
+        BinaryOp::Lt => ord == Ordering::Less,
+        BinaryOp::LtEq => ord != Ordering::Greater,
+        BinaryOp::Gt => ord == Ordering::Greater,
+        BinaryOp::GtEq => ord != Ordering::Less,
+        _ => return None,
+    }))
 }
 
 fn is_comparison(op: BinaryOp) -> bool {

@@ -323,6 +323,79 @@ mod tests {
     }
 
     #[test]
+    fn json_fields_match_columns_by_name_exact_first_then_ignoring_case() {
+        let mut p = pipeline(
+            "CREATE STREAM S (ID INT KEY, N INT, NAME STRING, `mixed` STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "SELECT ID, N, NAME, `mixed`, N > 1 AND NAME = 'x' AS BOTH FROM S EMIT CHANGES;",
+        );
+        let key = Some(7i32.to_be_bytes().to_vec());
+        let row = |p: &mut Pipeline, v: &str| {
+            let r = InRecord {
+                offset: 0,
+                timestamp: 1,
+                key: key.clone(),
+                value: Some(v.as_bytes().to_vec()),
+            };
+            values(p.process(0, &r).unwrap())
+        };
+        let s = |x: &str| Value::String(x.into());
+        // Any case; unknown fields (of any shape) skipped; numbers from strings; a string
+        // column takes the text of a non-string value.
+        assert_eq!(
+            row(
+                &mut p,
+                r#" {"n": "2", "extra": {"deep": [1, {"x": null}]}, "Name": 5, "MIXED": "m"} "#
+            ),
+            vec![(
+                vec![
+                    Value::Int(7),
+                    Value::Int(2),
+                    s("5"),
+                    s("m"),
+                    Value::Bool(false)
+                ],
+                false
+            )]
+        );
+        // An exact match wins over a case-insensitive one, before or after it.
+        assert_eq!(
+            row(
+                &mut p,
+                r#"{"name": "lower", "NAME": "x", "N": 3, "mixed": "exact", "Mixed": "no"}"#
+            ),
+            vec![(
+                vec![
+                    Value::Int(7),
+                    Value::Int(3),
+                    s("x"),
+                    s("exact"),
+                    Value::Bool(true)
+                ],
+                false
+            )]
+        );
+        // Missing fields are NULL; a comparison with NULL is NULL.
+        assert_eq!(
+            row(&mut p, "{}"),
+            vec![(
+                vec![
+                    Value::Int(7),
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null
+                ],
+                false
+            )]
+        );
+        // A value that does not convert, or JSON that does not parse, skips the record.
+        assert!(row(&mut p, r#"{"N": "two"}"#).is_empty());
+        assert!(row(&mut p, r#"{"N": 1,"#).is_empty());
+        assert!(row(&mut p, r#"{"N": 1} trailing"#).is_empty());
+        assert_eq!(p.skipped, 3);
+    }
+
+    #[test]
     fn undecodable_and_failing_records_are_skipped_and_counted() {
         let mut p = pipeline(
             "CREATE STREAM S (APP STRING, N INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",

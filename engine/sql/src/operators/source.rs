@@ -125,21 +125,24 @@ pub fn decode(
         }
     }
     let mut values = key_values;
-    let value_columns: Vec<&crate::catalog::Column> = source
-        .columns
-        .iter()
-        .filter(|c| c.kind == ColumnKind::Value)
-        .collect();
+    if let (Format::Json, Some(v)) = (source.value_format, value) {
+        let count = source.value_columns().count();
+        let unwrapped = source.wrap_single_value == Some(false) && count == 1;
+        if !unwrapped && json_object_columns(v, source, &mut values)? {
+            return finish(source, values, meta);
+        }
+    }
+    let value_columns: Vec<&crate::catalog::Column> = source.value_columns().collect();
     if let (Format::Delimited, Some(v)) = (source.value_format, value) {
         values.extend(delimited_row(v, &value_columns, source.delimiter)?);
         return finish(source, values, meta);
     }
+    let unwrapped = source.wrap_single_value == Some(false) && value_columns.len() == 1;
     let json: Json = match value {
         Some(v) if source.value_format.uses_registry() => schemas.decode(v)?,
         Some(v) => serde_json::from_slice(v).map_err(|e| format!("value is not JSON: {e}"))?,
         None => Json::Null,
     };
-    let unwrapped = source.wrap_single_value == Some(false) && value_columns.len() == 1;
     match &json {
         Json::Null => {
             values.extend(value_columns.iter().map(|_| Value::Null));
@@ -158,6 +161,111 @@ pub fn decode(
         _ => return Err("value is not a JSON object".into()),
     }
     finish(source, values, meta)
+}
+
+/// Appends the value columns of a JSON object value to `values`, read in one pass without
+/// building the object: each field is matched to its column by name (exact first, then
+/// ignoring case, as [`lookup_field`]), unmatched fields are skipped unparsed. False (and
+/// `values` untouched) when `bytes` is not an object or the source has more value columns
+/// than this path tracks: the caller's general path handles those.
+fn json_object_columns(
+    bytes: &[u8],
+    source: &Source,
+    values: &mut Vec<Value>,
+) -> Result<bool, String> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+    use serde::Deserializer as _;
+
+    let columns: &[crate::catalog::Column] = &source.columns;
+    if columns.len() > 64 || bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Ok(false);
+    }
+    /// A field name resolved to (value column number, exact match), without allocating it.
+    struct KeySeed<'c>(&'c [crate::catalog::Column]);
+    impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+        type Value = Option<(usize, bool)>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl Visitor<'_> for KeySeed<'_> {
+        type Value = Option<(usize, bool)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a field name")
+        }
+        fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<Self::Value, E> {
+            let value_columns = || self.0.iter().filter(|c| c.kind == ColumnKind::Value);
+            if let Some(i) = value_columns().position(|c| c.name == k) {
+                return Ok(Some((i, true)));
+            }
+            Ok(value_columns()
+                .position(|c| c.name.eq_ignore_ascii_case(k))
+                .map(|i| (i, false)))
+        }
+    }
+    /// Fills `slots` (one per value column); the first conversion error is kept aside.
+    struct ObjectVisitor<'c, 'v> {
+        columns: &'c [crate::catalog::Column],
+        slots: &'v mut [Value],
+        conversion: Option<String>,
+    }
+    impl<'de> Visitor<'de> for &mut ObjectVisitor<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let (mut filled, mut exact_fill) = (0u64, 0u64);
+            while let Some(found) = map.next_key_seed(KeySeed(self.columns))? {
+                // A case-insensitive match never replaces an exact one or an earlier one.
+                let Some((i, exact)) = found.filter(|&(i, exact)| {
+                    let bit = 1u64 << i;
+                    exact || (filled & bit == 0 && exact_fill & bit == 0)
+                }) else {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                };
+                let ty = &self
+                    .columns
+                    .iter()
+                    .filter(|c| c.kind == ColumnKind::Value)
+                    .nth(i)
+                    .expect("matched a value column")
+                    .ty;
+                let json: Json = map.next_value()?;
+                self.slots[i] = match json {
+                    Json::String(s) if *ty == SqlType::String => Value::String(s),
+                    other => match from_json(&other, ty) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            self.conversion.get_or_insert(e);
+                            Value::Null
+                        }
+                    },
+                };
+                filled |= 1 << i;
+                if exact {
+                    exact_fill |= 1 << i;
+                }
+            }
+            Ok(())
+        }
+    }
+    let base = values.len();
+    values.extend(source.value_columns().map(|_| Value::Null));
+    let mut visitor = ObjectVisitor {
+        columns,
+        slots: &mut values[base..],
+        conversion: None,
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.deserialize_map(&mut visitor)
+        .and_then(|_| de.end())
+        .map_err(|e| format!("value is not JSON: {e}"))?;
+    match visitor.conversion {
+        Some(e) => Err(e),
+        None => Ok(true),
+    }
 }
 
 /// A decoded non-null row: ROWTIME from the TIMESTAMP column when there is one.
