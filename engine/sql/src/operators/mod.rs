@@ -6,9 +6,14 @@
 pub mod aggregate;
 pub mod delimited;
 pub mod filter;
+pub mod join;
+pub mod join_row;
 pub mod project;
 pub mod sink;
 pub mod source;
+pub mod stream_stream_join;
+pub mod stream_table_join;
+pub mod table_table_join;
 pub mod window;
 
 use crate::error::SqlError;
@@ -41,6 +46,8 @@ pub struct Pipeline {
     pub processed: u64,
     /// Registry schemas for AVRO / JSON_SR / PROTOBUF sources.
     schemas: std::sync::Arc<crate::schemas::Schemas>,
+    /// The join operators of a query with joins.
+    joins: Option<join::Joins>,
 }
 
 enum Stage {
@@ -61,8 +68,10 @@ impl Pipeline {
         let table_rows = (plan.source.kind == crate::ast::SourceKind::Table
             && matches!(stage, Stage::Aggregate(_)))
         .then(Default::default);
+        let joins = plan.join.clone().map(join::Joins::new);
         Pipeline {
             plan,
+            joins,
             filter,
             stage,
             table_rows,
@@ -76,6 +85,78 @@ impl Pipeline {
     pub fn with_schemas(mut self, schemas: std::sync::Arc<crate::schemas::Schemas>) -> Self {
         self.schemas = schemas;
         self
+    }
+
+    /// Feeds one record of input `input` (of [`Plan::inputs`]) and `partition`; returns the
+    /// rows it produces.
+    pub fn process_input(
+        &mut self,
+        input: usize,
+        partition: i32,
+        rec: &InRecord,
+    ) -> Result<Vec<OutRow>, SqlError> {
+        let Some(joins) = &mut self.joins else {
+            return self.process(partition, rec);
+        };
+        self.processed += 1;
+        let source = &joins.plan.inputs[input].source;
+        if source.kind == crate::ast::SourceKind::Table
+            && rec.key.is_none()
+            && source.key_columns().next().is_some()
+        {
+            return Ok(vec![]);
+        }
+        let (values, meta, null_value) = match source::decode(source, partition, rec, &self.schemas)
+        {
+            Ok(d) => d,
+            Err(why) => {
+                self.skipped += 1;
+                tracing::warn!(topic = %source.topic, partition, offset = rec.offset, error = %why, "skipping a record that does not deserialize");
+                return Ok(vec![]);
+            }
+        };
+        let rows = joins.process(input, values, meta, null_value)?;
+        let mut out = Vec::new();
+        for r in rows {
+            if r.tombstone {
+                out.extend(self.tombstone(&r.values, r.meta));
+                continue;
+            }
+            match self.process_row(r.values, r.meta) {
+                Ok(rows) => out.extend(rows),
+                Err(e) => {
+                    self.skipped += 1;
+                    tracing::warn!(partition, offset = rec.offset, error = %e, "skipping a joined row that failed processing");
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A deleted row of the (joined) source as the projection's tombstone: key columns only.
+    fn tombstone(&self, values: &[Value], meta: RowMeta) -> Option<OutRow> {
+        let Stage::Project(p) = &self.stage else {
+            return None;
+        };
+        let projected = p.apply(&self.plan.source.columns, values, meta).ok()?;
+        let values = self
+            .plan
+            .output
+            .iter()
+            .zip(projected)
+            .map(|(c, v)| {
+                if c.kind == crate::catalog::ColumnKind::Key {
+                    v
+                } else {
+                    Value::Null
+                }
+            })
+            .collect();
+        Some(OutRow {
+            values,
+            meta,
+            tombstone: true,
+        })
     }
 
     /// Feeds one record of `partition`; returns the rows it produces.
