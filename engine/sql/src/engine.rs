@@ -309,7 +309,8 @@ impl Engine {
                         existing_kind(&inner.catalog, &c.name.0)
                     )));
                 }
-                sink_for(c, &inner.catalog).map(|_| ())
+                let (plan, _, _) = sink_for(c, &inner.catalog)?;
+                self.check_copartitioned(&plan)
             }
             Statement::DropSource {
                 kind,
@@ -358,7 +359,9 @@ impl Engine {
                         sink.name
                     )));
                 }
-                check_insert(&plan::plan(query, &inner.catalog)?, sink)
+                let plan = plan::plan(query, &inner.catalog)?;
+                check_insert(&plan, sink)?;
+                self.check_copartitioned(&plan)
             }
             Statement::Terminate(QueryTarget::Id(id)) => {
                 if inner.queries.contains_key(id) || inner.queries.contains_key(&id.to_uppercase())
@@ -503,15 +506,7 @@ impl Engine {
         let cid = command_id(&Statement::CreateAsSelect(c.clone()));
         let codec = self.sink_codec(&sink)?;
         self.start_query(
-            &id,
-            plan,
-            sink,
-            codec,
-            partitions,
-            inputs,
-            text,
-            props,
-            true,
+            &id, plan, sink, codec, partitions, inputs, text, props, true,
         );
         Ok(entities::current_status(
             text,
@@ -543,15 +538,7 @@ impl Engine {
         let id = format!("INSERTQUERY_{seq}");
         let codec = self.sink_codec(&sink)?;
         self.start_query(
-            &id,
-            plan,
-            sink,
-            codec,
-            partitions,
-            inputs,
-            text,
-            props,
-            false,
+            &id, plan, sink, codec, partitions, inputs, text, props, false,
         );
         Ok(entities::current_status(
             text,
@@ -844,6 +831,29 @@ impl Engine {
         }))
     }
 
+    /// ksqlDB's co-partitioning rule: the inputs of a join have equal partition counts.
+    fn check_copartitioned(&self, plan: &plan::Plan) -> Result<(), SqlError> {
+        let Some(j) = &plan.join else {
+            return Ok(());
+        };
+        let count = |s: &Source| -> Result<i32, SqlError> {
+            Ok(self.io.partitions(&s.topic)?.unwrap_or(0))
+        };
+        let left = &j.inputs[0].source;
+        let ln = count(left)?;
+        for step in &j.steps {
+            let right = &j.inputs[step.right].source;
+            let rn = count(right)?;
+            if ln != rn {
+                return Err(SqlError::statement(format!(
+                    "Can't join `{0}` with `{1}` since the number of partitions don't match. `{0}` partitions = {ln}; `{1}` partitions = {rn}. Please repartition either one so that the number of partitions match.",
+                    left.name, right.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Each input topic of a persistent query with its partition count (they must exist).
     fn input_topics(&self, plan: &plan::Plan) -> Result<Vec<(String, i32)>, SqlError> {
         plan.inputs()
@@ -890,16 +900,7 @@ impl Engine {
         let registry = Arc::clone(&self.push_queries);
         let task_id = id.clone();
         tokio::spawn(async move {
-            push_loop(
-                &io,
-                &mut pipeline,
-                inputs,
-                from_start,
-                limit,
-                &tx,
-                &stop,
-            )
-            .await;
+            push_loop(&io, &mut pipeline, inputs, from_start, limit, &tx, &stop).await;
             lock(&registry).remove(&task_id);
         });
         Ok(PushQuery {
@@ -1318,8 +1319,10 @@ impl QueryRunner {
                 }
             }
         }
+        let joined = self.inputs.len() > 1;
         while !self.stop.load(Ordering::SeqCst) {
-            let mut progressed = false;
+            // One batch from every partition of every input.
+            let mut fetched: Vec<(usize, i32, i32, Vec<InRecord>)> = Vec::new();
             for (input, topic, p, slot) in self.slots() {
                 let from = offsets.committed.get(&slot).copied().unwrap_or(0);
                 let recs = match self.io.read(topic, p, from, READ_BYTES) {
@@ -1334,42 +1337,74 @@ impl QueryRunner {
                         return Err(e);
                     }
                 };
-                let Some(last) = recs.last().map(|r| r.offset) else {
-                    continue;
-                };
-                progressed = true;
-                let mut by_partition: BTreeMap<i32, Vec<OutRecord>> = BTreeMap::new();
-                {
-                    let mut pl = lock(&self.pipeline);
-                    for r in &recs {
-                        for row in pl.process_input(input, p, r)? {
-                            let rec = sink::encode(
-                                &self.sink.columns,
-                                self.sink.key_format,
-                                Some(self.sink.value_format),
-                                &row,
-                                &self.codec,
-                            )?;
-                            let sp =
-                                sink::partition_for(rec.key.as_deref(), self.sink_partitions, p);
-                            by_partition.entry(sp).or_default().push(rec);
-                        }
+                if !recs.is_empty() {
+                    fetched.push((input, p, slot, recs));
+                }
+            }
+            if fetched.is_empty() {
+                tokio::time::sleep(IDLE).await;
+                continue;
+            }
+            // A join takes what its inputs hold in timestamp order (as a Kafka Streams task
+            // picks the partition whose next record is oldest); one source, partition by
+            // partition.
+            let order = if joined {
+                merge_by_timestamp(&fetched)
+            } else {
+                fetched
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(b, f)| (0..f.3.len()).map(move |i| (b, i)))
+                    .collect()
+            };
+            let mut by_partition: BTreeMap<i32, Vec<OutRecord>> = BTreeMap::new();
+            {
+                let mut pl = lock(&self.pipeline);
+                for (b, i) in order {
+                    let (input, p, _, recs) = &fetched[b];
+                    for row in pl.process_input(*input, *p, &recs[i])? {
+                        let rec = sink::encode(
+                            &self.sink.columns,
+                            self.sink.key_format,
+                            Some(self.sink.value_format),
+                            &row,
+                            &self.codec,
+                        )?;
+                        let sp = sink::partition_for(rec.key.as_deref(), self.sink_partitions, *p);
+                        by_partition.entry(sp).or_default().push(rec);
                     }
                 }
-                for (sp, recs) in by_partition {
-                    self.io.append(&self.sink.topic, sp, &recs)?;
+            }
+            for (sp, recs) in by_partition {
+                self.io.append(&self.sink.topic, sp, &recs)?;
+            }
+            for (_, _, slot, recs) in &fetched {
+                if let Some(last) = recs.last() {
+                    offsets.committed.insert(*slot, last.offset + 1);
                 }
-                offsets.committed.insert(slot, last + 1);
-                self.commit(&offsets)?;
             }
-            if !progressed {
-                tokio::time::sleep(IDLE).await;
-            } else {
-                tokio::task::yield_now().await;
-            }
+            self.commit(&offsets)?;
+            tokio::task::yield_now().await;
         }
         Ok(())
     }
+}
+
+/// (batch, record) indexes of `fetched` in timestamp order: each batch keeps its own order,
+/// and the batch whose next record is oldest goes first (ties: the earlier batch).
+fn merge_by_timestamp(fetched: &[(usize, i32, i32, Vec<InRecord>)]) -> Vec<(usize, usize)> {
+    let mut heads = vec![0usize; fetched.len()];
+    let total: usize = fetched.iter().map(|f| f.3.len()).sum();
+    let mut out = Vec::with_capacity(total);
+    while out.len() < total {
+        let next = (0..fetched.len())
+            .filter(|b| heads[*b] < fetched[*b].3.len())
+            .min_by_key(|b| (fetched[*b].3[heads[*b]].timestamp, *b));
+        let Some(b) = next else { break };
+        out.push((b, heads[b]));
+        heads[b] += 1;
+    }
+    out
 }
 
 /// A push query's loop: reads from the end (or the start) of every partition, sends rows

@@ -83,7 +83,9 @@ pub struct JoinPlan {
 impl JoinPlan {
     /// Whether the join's result is a table (all inputs are tables).
     pub fn is_table(&self) -> bool {
-        self.inputs.iter().all(|i| i.source.kind == SourceKind::Table)
+        self.inputs
+            .iter()
+            .all(|i| i.source.kind == SourceKind::Table)
     }
 }
 
@@ -368,10 +370,14 @@ pub fn plan_join(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
         };
         if right_table {
             let keys: Vec<&Column> = right_src.key_columns().collect();
-            let on_key = keys.len() == 1
-                && rk == col(&format!("{}_{}", inputs[right].alias, keys[0].name));
+            let on_key =
+                keys.len() == 1 && rk == col(&format!("{}_{}", inputs[right].alias, keys[0].name));
             if !on_key {
-                let what = if left_table { "table-table" } else { "stream-table" };
+                let what = if left_table {
+                    "table-table"
+                } else {
+                    "stream-table"
+                };
                 return Err(SqlError::statement(format!(
                     "Invalid join condition: {what} joins require to join on the table's primary key. Got {} = {}.",
                     lo, ro
@@ -538,9 +544,7 @@ pub fn plan_join(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
         limit: query.limit,
     };
     let mut scratch = Catalog::default();
-    scratch
-        .sources
-        .insert(joined.name.clone(), joined.clone());
+    scratch.sources.insert(joined.name.clone(), joined.clone());
     let mut p = plan(&rewritten, &scratch)?;
     if !p.is_aggregate() && query.partition_by.is_empty() {
         p.missing_keys = missing;
@@ -575,4 +579,118 @@ pub fn missing_key_message(sink: &str, missing: &[String]) -> String {
         "The query used to build `{sink}` must include the {what} {list} in its projection (eg, SELECT {}...).",
         missing.first().cloned().unwrap_or_default()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::declared_source;
+
+    fn catalog(ddls: &[&str]) -> Catalog {
+        let mut catalog = Catalog::default();
+        for ddl in ddls {
+            let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
+                panic!("not a CREATE")
+            };
+            let (source, _) = declared_source(&c, ddl).unwrap();
+            catalog.sources.insert(source.name.clone(), source);
+        }
+        catalog
+    }
+
+    fn plan_of(c: &Catalog, sql: &str) -> Result<Plan, SqlError> {
+        let crate::Statement::Query(q) = crate::parse_statement(sql).unwrap() else {
+            panic!("not a query")
+        };
+        crate::plan::plan(&q, c)
+    }
+
+    fn schema(p: &Plan) -> String {
+        p.output
+            .iter()
+            .map(|c| {
+                let key = if c.kind == ColumnKind::Key {
+                    " KEY"
+                } else {
+                    ""
+                };
+                format!("{} {}{key}", c.name, crate::value::type_name(&c.ty))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    const L: &str =
+        "CREATE STREAM L (A INT KEY, B INT, C INT) WITH (KAFKA_TOPIC='l', VALUE_FORMAT='JSON');";
+    const R: &str =
+        "CREATE STREAM R (A INT KEY, B INT, C INT) WITH (KAFKA_TOPIC='r', VALUE_FORMAT='JSON');";
+    const T: &str = "CREATE TABLE T (ID INT PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');";
+
+    #[test]
+    fn select_star_prefixes_every_column_and_keys_on_the_left_join_column() {
+        let c = catalog(&[L, R]);
+        let p = plan_of(&c, "SELECT * FROM L JOIN R WITHIN 10 SECONDS ON L.A = R.A;").unwrap();
+        assert_eq!(
+            schema(&p),
+            "L_A INTEGER KEY, L_B INTEGER, L_C INTEGER, R_A INTEGER, R_B INTEGER, R_C INTEGER"
+        );
+        // On an expression of the left side, the right column is the key.
+        let p = plan_of(
+            &c,
+            "SELECT L.*, R.* FROM L LEFT JOIN R WITHIN 10 SECONDS ON ABS(L.A) = R.A;",
+        )
+        .unwrap();
+        assert_eq!(schema(&p).split(',').next().unwrap(), "R_A INTEGER KEY");
+        // FULL OUTER: a synthetic ROWKEY that `*` includes.
+        let p = plan_of(
+            &c,
+            "SELECT * FROM L FULL OUTER JOIN R WITHIN 10 SECONDS ON L.A = R.A;",
+        )
+        .unwrap();
+        assert_eq!(schema(&p).split(',').next().unwrap(), "ROWKEY INTEGER KEY");
+    }
+
+    #[test]
+    fn unique_columns_keep_their_names_ambiguous_ones_get_the_alias() {
+        let c = catalog(&[L, T]);
+        let p = plan_of(
+            &c,
+            "SELECT l.a, l.b, name FROM L l LEFT JOIN T t ON l.a = t.id;",
+        )
+        .unwrap();
+        assert_eq!(schema(&p), "A INTEGER KEY, B INTEGER, NAME STRING");
+        let e = plan_of(&c, "SELECT a, name FROM L JOIN T ON L.A = T.ID;");
+        assert!(e.is_ok());
+        let e = plan_of(
+            &catalog(&[L, R]),
+            "SELECT L.A, B FROM L JOIN R WITHIN 1 SECOND ON L.A = R.A;",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("Column 'B' is ambiguous"), "{e}");
+    }
+
+    #[test]
+    fn ksqldb_join_errors() {
+        let c = catalog(&[L, R, T]);
+        let msg = |sql: &str| plan_of(&c, sql).unwrap_err().to_string();
+        assert!(msg("SELECT * FROM L JOIN R ON L.A = R.A;")
+            .contains("Stream-Stream joins must have a WITHIN clause"));
+        assert!(msg("SELECT * FROM L FULL OUTER JOIN T ON L.A = T.ID;").contains(
+            "Invalid join type: full-outer join not supported for stream-table join. Got L [FULL] OUTER JOIN T."
+        ));
+        assert!(msg("SELECT * FROM L JOIN T ON CAST(L.B AS STRING) = T.ID;")
+            .contains("types don't match"));
+        assert!(msg("SELECT * FROM L JOIN T ON L.B = T.NAME;")
+            .contains("stream-table joins require to join on the table's primary key"));
+        assert!(msg("SELECT * FROM T JOIN L ON T.ID = L.A;").contains("Invalid join order"));
+        let p = plan_of(
+            &c,
+            "SELECT L.B, R.B FROM L JOIN R WITHIN 1 SECOND ON L.A = R.A;",
+        )
+        .unwrap();
+        assert_eq!(
+            p.check_persistent("OUTPUT").unwrap_err().to_string(),
+            "The query used to build `OUTPUT` must include the join expressions L.A or R.A in its projection (eg, SELECT L.A...)."
+        );
+    }
 }

@@ -253,7 +253,9 @@ mod tests {
             vec![(Value::Int(1), Value::Int(2), 60_000)]
         );
         let k2 = Value::Int(2);
-        assert!(j.process(Side::Right, &k2, row(Side::Right, 70_000, 3)).is_empty());
+        assert!(j
+            .process(Side::Right, &k2, row(Side::Right, 70_000, 3))
+            .is_empty());
         // Stream time passes 70 s + 60 s + 60 s: the right record is emitted padded.
         let out = j.process(Side::Left, &Value::Int(3), row(Side::Left, 200_001, 4));
         assert_eq!(seen(out), vec![(Value::Null, Value::Int(3), 70_000)]);

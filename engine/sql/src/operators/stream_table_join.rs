@@ -78,15 +78,16 @@ mod tests {
 
     #[test]
     fn stream_records_see_the_latest_table_row() {
+        let s = |x: &str| Value::String(x.into());
         let k = Value::Bigint(7);
         let mut j = StreamTableJoin::new(JoinKind::Left);
         // Before the table has the key: LEFT pads with NULLs.
         let out = j.stream(&k, row(1, 5, "s0", false));
-        assert_eq!(out[0].values, vec![k.clone(), "s0".into(), Value::Null]);
+        assert_eq!(out[0].values, vec![k.clone(), s("s0"), Value::Null]);
         j.table(&k, row(2, 6, "t1", false));
         j.table(&k, row(2, 7, "t2", false));
         let out = j.stream(&k, row(1, 8, "s1", false));
-        assert_eq!(out[0].values, vec![k.clone(), "s1".into(), "t2".into()]);
+        assert_eq!(out[0].values, vec![k.clone(), s("s1"), s("t2")]);
         assert_eq!(out[0].meta.rowtime, 8);
         // A tombstone deletes the row.
         j.table(&k, row(2, 9, "", true));

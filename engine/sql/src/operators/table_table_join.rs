@@ -108,9 +108,14 @@ mod tests {
     fn inner_join_emits_updates_and_tombstones() {
         let k = Value::Int(1);
         let mut j = TableTableJoin::new(JoinKind::Inner);
-        assert!(j.process(Side::Left, &k, row(Side::Left, 1, 10, false)).is_empty());
+        assert!(j
+            .process(Side::Left, &k, row(Side::Left, 1, 10, false))
+            .is_empty());
         let out = j.process(Side::Right, &k, row(Side::Right, 2, 20, false));
-        assert_eq!(out[0].values, vec![k.clone(), Value::Int(10), Value::Int(20)]);
+        assert_eq!(
+            out[0].values,
+            vec![k.clone(), Value::Int(10), Value::Int(20)]
+        );
         assert_eq!(out[0].meta.rowtime, 2);
         // An update of the left row re-emits the join, stamped with the later time.
         let out = j.process(Side::Left, &k, row(Side::Left, 1, 11, false));
@@ -121,7 +126,9 @@ mod tests {
         assert!(out[0].tombstone);
         assert_eq!(out[0].values[0], k);
         // Deleting what is not there emits nothing.
-        assert!(j.process(Side::Right, &k, row(Side::Right, 4, 0, true)).is_empty());
+        assert!(j
+            .process(Side::Right, &k, row(Side::Right, 4, 0, true))
+            .is_empty());
     }
 
     #[test]
@@ -130,7 +137,9 @@ mod tests {
         let mut left = TableTableJoin::new(JoinKind::Left);
         let out = left.process(Side::Left, &k, row(Side::Left, 1, 10, false));
         assert_eq!(out[0].values, vec![k.clone(), Value::Int(10), Value::Null]);
-        assert!(left.process(Side::Right, &Value::Int(2), row(Side::Right, 1, 5, false)).is_empty());
+        assert!(left
+            .process(Side::Right, &Value::Int(2), row(Side::Right, 1, 5, false))
+            .is_empty());
         let mut full = TableTableJoin::new(JoinKind::Full);
         let out = full.process(Side::Right, &k, row(Side::Right, 1, 5, false));
         assert_eq!(out[0].values, vec![k.clone(), Value::Null, Value::Int(5)]);
