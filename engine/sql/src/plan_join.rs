@@ -18,7 +18,7 @@ use crate::ast::{
 use crate::catalog::{Catalog, Column, ColumnKind, Source};
 use crate::error::SqlError;
 use crate::expr::type_of;
-use crate::plan::{and_list, children_mut, plan, Plan};
+use crate::plan::{children_mut, plan, Plan};
 
 /// The name of the join key column in the joined row when it is not synthetic.
 pub const JOIN_KEY: &str = "KSQL_JOIN_KEY";
@@ -422,7 +422,8 @@ pub fn plan_join(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
         left_table = left_table && right_table;
         left_name = right_src.name.clone();
     }
-    let synthetic_name = "ROWKEY";
+    let synthetic_name = synthetic_key_name(&inputs);
+    let synthetic_name = synthetic_name.as_str();
     if synthetic {
         schema[0].name = synthetic_name.to_string();
     }
@@ -487,14 +488,11 @@ pub fn plan_join(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
         es.iter().map(|e| ctx.rewrite(e, &mut Vec::new())).collect()
     };
     let joined = Source {
-        name: format!(
-            "{}",
-            inputs
-                .iter()
-                .map(|i| i.source.name.as_str())
-                .collect::<Vec<_>>()
-                .join("_")
-        ),
+        name: inputs
+            .iter()
+            .map(|i| i.source.name.as_str())
+            .collect::<Vec<_>>()
+            .join("_"),
         kind: if left_table {
             SourceKind::Table
         } else {
@@ -558,6 +556,23 @@ pub fn plan_join(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
     Ok(p)
 }
 
+/// ksqlDB's synthetic join key: `ROWKEY`, or `ROWKEY_n` past any such column of the inputs.
+fn synthetic_key_name(inputs: &[JoinInput]) -> String {
+    let taken = inputs
+        .iter()
+        .flat_map(|i| i.source.columns.iter())
+        .filter_map(|c| match c.name.strip_prefix("ROWKEY") {
+            Some("") => Some(0),
+            Some(rest) => rest.strip_prefix('_')?.parse::<u64>().ok(),
+            None => None,
+        })
+        .max();
+    match taken {
+        None => "ROWKEY".to_string(),
+        Some(n) => format!("ROWKEY_{}", n + 1),
+    }
+}
+
 fn is_int(t: &SqlType) -> bool {
     matches!(t, SqlType::Int | SqlType::Bigint)
 }
@@ -574,7 +589,6 @@ pub fn missing_key_message(sink: &str, missing: &[String]) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     };
-    let _ = and_list;
     format!(
         "The query used to build `{sink}` must include the {what} {list} in its projection (eg, SELECT {}...).",
         missing.first().cloned().unwrap_or_default()
@@ -648,6 +662,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(schema(&p).split(',').next().unwrap(), "ROWKEY INTEGER KEY");
+        // ... named past a ROWKEY column of an input.
+        let k =
+            "CREATE STREAM K (ROWKEY INT KEY, V INT) WITH (KAFKA_TOPIC='k', VALUE_FORMAT='JSON');";
+        let p = plan_of(
+            &catalog(&[L, k]),
+            "SELECT * FROM L JOIN K WITHIN 1 SECOND ON ABS(L.A) = ABS(K.ROWKEY);",
+        )
+        .unwrap();
+        assert_eq!(
+            schema(&p).split(',').next().unwrap(),
+            "ROWKEY_1 INTEGER KEY"
+        );
     }
 
     #[test]
