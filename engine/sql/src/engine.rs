@@ -1464,3 +1464,33 @@ async fn push_loop(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(input: usize, stamps: &[i64]) -> (usize, i32, i32, Vec<InRecord>) {
+        let recs = stamps
+            .iter()
+            .enumerate()
+            .map(|(i, ts)| InRecord {
+                offset: i as i64,
+                timestamp: *ts,
+                key: None,
+                value: None,
+            })
+            .collect();
+        (input, 0, input as i32 * INPUT_STRIDE, recs)
+    }
+
+    #[test]
+    fn join_inputs_are_taken_oldest_first_keeping_each_partitions_order() {
+        // A table loaded before the stream's records (in time) is read first, whatever the
+        // order of the inputs; a partition's own order is never changed.
+        let fetched = vec![batch(0, &[10, 11, 5]), batch(1, &[1, 2, 20])];
+        assert_eq!(
+            merge_by_timestamp(&fetched),
+            vec![(1, 0), (1, 1), (0, 0), (0, 1), (0, 2), (1, 2)]
+        );
+    }
+}
