@@ -309,3 +309,64 @@ def test_partition_by_insert_into_and_close_query(sluice, shared_dir):
     for app, n in lines:
         final[app] = n
     assert final == {a: sum(1 for x in FIRST if x[0] == a) for a in {x[0] for x in FIRST}}
+
+
+def test_stream_table_join_enriches_orders_and_survives_a_restart(sluice):
+    """A stream-table LEFT JOIN: orders (KAFKA INT keys) enriched with the latest customer row
+    (KAFKA STRING keys); records already in both topics are taken in timestamp order, table
+    updates and tombstones apply to later orders, and the table is rebuilt after a restart."""
+    s = sluice
+    earliest = {"ksql.streams.auto.offset.reset": "earliest"}
+    ksql(s, "CREATE TABLE customers (id STRING PRIMARY KEY, name STRING) "
+            "WITH (KAFKA_TOPIC='customers', PARTITIONS=1, VALUE_FORMAT='JSON');")
+    ksql(s, "CREATE STREAM orders (order_id INT KEY, customer_id STRING, amount DOUBLE) "
+            "WITH (KAFKA_TOPIC='orders', PARTITIONS=1, VALUE_FORMAT='JSON');")
+    producer = KafkaProducer(bootstrap_servers=s.bootstrap)
+
+    def send(topic, key, value, dt):
+        producer.send(topic, key=key, value=None if value is None else json.dumps(value).encode(),
+                      timestamp_ms=BASE + dt).get(10)
+
+    def order(order_id, customer, amount, dt):
+        send("orders", struct.pack(">i", order_id), {"CUSTOMER_ID": customer, "AMOUNT": amount}, dt)
+
+    # Orders produced first, but later in time than the customers they refer to.
+    order(1, "c1", 10.5, 10)
+    order(2, "c9", 3.0, 11)
+    send("customers", b"c1", {"NAME": "Ada"}, 1)
+    send("customers", b"c2", {"NAME": "Bob"}, 2)
+    _, res = ksql(s, "CREATE STREAM enriched AS SELECT o.customer_id, o.order_id, c.name, o.amount "
+                     "FROM orders o LEFT JOIN customers c ON o.customer_id = c.id;", earliest)
+    assert res[0]["commandStatus"]["queryId"].startswith("CSAS_ENRICHED_")
+    _, desc = ksql(s, "DESCRIBE enriched;")
+    fields = [(f["name"], f["schema"]["type"], f.get("type")) for f in desc[0]["sourceDescription"]["fields"]]
+    assert fields == [("CUSTOMER_ID", "STRING", "KEY"), ("ORDER_ID", "INTEGER", None),
+                      ("NAME", "STRING", None), ("AMOUNT", "DOUBLE", None)]
+
+    def sink(n):
+        return wait_for("enriched", lambda: (lambda v: v if len(v) >= n else None)(
+            read_topic(s, "ENRICHED")))
+
+    got = sink(2)
+    assert [(m.key, json.loads(m.value), m.timestamp) for m in got] == [
+        (b"c1", {"ORDER_ID": 1, "NAME": "Ada", "AMOUNT": 10.5}, BASE + 10),
+        (b"c9", {"ORDER_ID": 2, "NAME": None, "AMOUNT": 3.0}, BASE + 11),
+    ]
+    # An update and a tombstone on the table apply to the orders after them.
+    send("customers", b"c1", {"NAME": "Ada L."}, 20)
+    send("customers", b"c2", None, 21)
+    time.sleep(1)
+    order(3, "c1", 1.0, 30)
+    order(4, "c2", 2.0, 31)
+    got = sink(4)
+    assert [json.loads(m.value)["NAME"] for m in got[2:]] == ["Ada L.", None]
+    producer.close()
+
+    # After a restart the query rebuilds the table from its topic and goes on.
+    s.restart()
+    producer = KafkaProducer(bootstrap_servers=s.bootstrap)
+    order(5, "c1", 7.0, 40)
+    got = sink(5)
+    producer.close()
+    assert len(got) == 5
+    assert (got[4].key, json.loads(got[4].value)) == (b"c1", {"ORDER_ID": 5, "NAME": "Ada L.", "AMOUNT": 7.0})

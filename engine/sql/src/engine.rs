@@ -31,6 +31,8 @@ pub const COMMAND_TOPIC: &str = "_confluent-ksql-default__command_topic";
 pub const OFFSETS_TOPIC: &str = "_confluent-ksql-default__query_offsets";
 const READ_BYTES: usize = 1 << 20;
 const IDLE: Duration = Duration::from_millis(50);
+/// Query offsets of input `i`'s partition `p` are kept under `i * INPUT_STRIDE + p`.
+const INPUT_STRIDE: i32 = 1_000_000;
 
 /// Request properties (`streamsProperties`) that matter here.
 pub type Props = serde_json::Map<String, Json>;
@@ -307,7 +309,8 @@ impl Engine {
                         existing_kind(&inner.catalog, &c.name.0)
                     )));
                 }
-                sink_for(c, &inner.catalog).map(|_| ())
+                let (plan, _, _) = sink_for(c, &inner.catalog)?;
+                self.check_copartitioned(&plan)
             }
             Statement::DropSource {
                 kind,
@@ -356,7 +359,9 @@ impl Engine {
                         sink.name
                     )));
                 }
-                check_insert(&plan::plan(query, &inner.catalog)?, sink)
+                let plan = plan::plan(query, &inner.catalog)?;
+                check_insert(&plan, sink)?;
+                self.check_copartitioned(&plan)
             }
             Statement::Terminate(QueryTarget::Id(id)) => {
                 if inner.queries.contains_key(id) || inner.queries.contains_key(&id.to_uppercase())
@@ -488,9 +493,8 @@ impl Engine {
         };
         let (sink, mut plan) = (sink, plan);
         plan.source.statement.clear();
-        let source_partitions = self.io.partitions(&plan.source.topic)?.ok_or_else(|| {
-            SqlError::statement(format!("Topic '{}' does not exist.", plan.source.topic))
-        })?;
+        let inputs = self.input_topics(&plan)?;
+        let source_partitions = inputs[0].1;
         let partitions = partitions.unwrap_or(source_partitions);
         self.io
             .create_topic(&sink.topic, partitions, c.kind == SourceKind::Table)?;
@@ -502,15 +506,7 @@ impl Engine {
         let cid = command_id(&Statement::CreateAsSelect(c.clone()));
         let codec = self.sink_codec(&sink)?;
         self.start_query(
-            &id,
-            plan,
-            sink,
-            codec,
-            partitions,
-            source_partitions,
-            text,
-            props,
-            true,
+            &id, plan, sink, codec, partitions, inputs, text, props, true,
         );
         Ok(entities::current_status(
             text,
@@ -537,25 +533,12 @@ impl Engine {
         };
         check_insert(&plan, &sink)?;
         plan.source.statement.clear();
-        let source_partitions = self.io.partitions(&plan.source.topic)?.ok_or_else(|| {
-            SqlError::statement(format!("Topic '{}' does not exist.", plan.source.topic))
-        })?;
-        let partitions = self
-            .io
-            .partitions(&sink.topic)?
-            .unwrap_or(source_partitions);
+        let inputs = self.input_topics(&plan)?;
+        let partitions = self.io.partitions(&sink.topic)?.unwrap_or(inputs[0].1);
         let id = format!("INSERTQUERY_{seq}");
         let codec = self.sink_codec(&sink)?;
         self.start_query(
-            &id,
-            plan,
-            sink,
-            codec,
-            partitions,
-            source_partitions,
-            text,
-            props,
-            false,
+            &id, plan, sink, codec, partitions, inputs, text, props, false,
         );
         Ok(entities::current_status(
             text,
@@ -574,7 +557,7 @@ impl Engine {
         sink: Source,
         codec: SinkCodec,
         sink_partitions: i32,
-        source_partitions: i32,
+        inputs: Vec<(String, i32)>,
         text: &str,
         props: &Props,
         register_sink: bool,
@@ -588,7 +571,7 @@ impl Engine {
             statement: text.to_string(),
             sink: sink.name.clone(),
             sink_topic: sink.topic.clone(),
-            sources: vec![plan.source.name.clone()],
+            sources: plan.inputs().iter().map(|s| s.name.clone()).collect(),
             pipeline: Arc::clone(&pipeline),
             stop: Arc::clone(&stop),
             task: None,
@@ -604,8 +587,7 @@ impl Engine {
         let runner = QueryRunner {
             io: Arc::clone(&self.io),
             id: id.to_string(),
-            source_topic: plan.source.topic.clone(),
-            source_partitions,
+            inputs,
             sink,
             codec,
             sink_partitions,
@@ -849,6 +831,42 @@ impl Engine {
         }))
     }
 
+    /// ksqlDB's co-partitioning rule: the inputs of a join have equal partition counts.
+    fn check_copartitioned(&self, plan: &plan::Plan) -> Result<(), SqlError> {
+        let Some(j) = &plan.join else {
+            return Ok(());
+        };
+        let count = |s: &Source| -> Result<i32, SqlError> {
+            Ok(self.io.partitions(&s.topic)?.unwrap_or(0))
+        };
+        let left = &j.inputs[0].source;
+        let ln = count(left)?;
+        for step in &j.steps {
+            let right = &j.inputs[step.right].source;
+            let rn = count(right)?;
+            if ln != rn {
+                return Err(SqlError::statement(format!(
+                    "Can't join `{0}` with `{1}` since the number of partitions don't match. `{0}` partitions = {ln}; `{1}` partitions = {rn}. Please repartition either one so that the number of partitions match.",
+                    left.name, right.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Each input topic of a persistent query with its partition count (they must exist).
+    fn input_topics(&self, plan: &plan::Plan) -> Result<Vec<(String, i32)>, SqlError> {
+        plan.inputs()
+            .iter()
+            .map(|s| {
+                let n = self.io.partitions(&s.topic)?.ok_or_else(|| {
+                    SqlError::statement(format!("Topic '{}' does not exist.", s.topic))
+                })?;
+                Ok((s.topic.clone(), n))
+            })
+            .collect()
+    }
+
     fn next_transient(&self) -> String {
         let n = self.transient.fetch_add(1, Ordering::Relaxed);
         format!("transient_{}_{n}", now_ms())
@@ -862,7 +880,14 @@ impl Engine {
     /// Starts a push query (`EMIT CHANGES`): rows stream until the receiver is dropped or LIMIT.
     pub fn push_query(&self, query: &Query, props: &Props) -> Result<PushQuery, SqlError> {
         let plan = self.plan_select(query)?;
-        let partitions = self.io.partitions(&plan.source.topic)?.unwrap_or(0);
+        let inputs: Vec<(String, i32)> = plan
+            .inputs()
+            .iter()
+            .map(|s| {
+                let n = self.io.partitions(&s.topic)?.unwrap_or(0);
+                Ok((s.topic.clone(), n))
+            })
+            .collect::<Result<_, SqlError>>()?;
         let (tx, rx) = mpsc::channel(1024);
         let id = self.next_transient();
         let columns = plan.output.clone();
@@ -875,16 +900,7 @@ impl Engine {
         let registry = Arc::clone(&self.push_queries);
         let task_id = id.clone();
         tokio::spawn(async move {
-            push_loop(
-                &io,
-                &mut pipeline,
-                partitions,
-                from_start,
-                limit,
-                &tx,
-                &stop,
-            )
-            .await;
+            push_loop(&io, &mut pipeline, inputs, from_start, limit, &tx, &stop).await;
             lock(&registry).remove(&task_id);
         });
         Ok(PushQuery {
@@ -908,6 +924,11 @@ impl Engine {
     /// Runs a pull query: a materialized table's current rows, or a stream's retained records.
     pub fn pull_query(&self, query: &Query) -> Result<PullResult, SqlError> {
         let plan = self.plan_select(query)?;
+        if plan.join.is_some() {
+            return Err(SqlError::statement(
+                "Pull queries don't support JOIN clauses.",
+            ));
+        }
         let id = self.next_transient();
         let columns = plan.output.clone();
         let limit = plan.limit.map_or(usize::MAX, |l| l as usize);
@@ -1207,8 +1228,9 @@ pub fn now_ms() -> i64 {
 struct QueryRunner {
     io: Arc<dyn StreamIo>,
     id: String,
-    source_topic: String,
-    source_partitions: i32,
+    /// Each input's topic and partition count (offsets are kept under
+    /// `input * INPUT_STRIDE + partition`).
+    inputs: Vec<(String, i32)>,
     sink: Source,
     codec: SinkCodec,
     sink_partitions: i32,
@@ -1244,31 +1266,45 @@ impl QueryRunner {
         )
     }
 
+    /// Every (input, topic, partition, offsets key) the query reads.
+    fn slots(&self) -> Vec<(usize, &str, i32, i32)> {
+        let mut out = Vec::new();
+        for (i, (topic, parts)) in self.inputs.iter().enumerate() {
+            for p in 0..*parts {
+                out.push((i, topic.as_str(), p, i as i32 * INPUT_STRIDE + p));
+            }
+        }
+        out
+    }
+
     async fn run_inner(&self) -> Result<(), SqlError> {
         let mut offsets = match &self.offsets {
             Some(o) => o.clone(),
             None => {
                 let mut o = QueryOffsets::default();
-                for p in 0..self.source_partitions {
-                    let (s, e) = self.io.offsets(&self.source_topic, p)?;
+                for (_, topic, p, slot) in self.slots() {
+                    let (s, e) = self.io.offsets(topic, p)?;
                     let at = if self.earliest { s } else { e };
-                    o.start.insert(p, at);
-                    o.committed.insert(p, at);
+                    o.start.insert(slot, at);
+                    o.committed.insert(slot, at);
                 }
                 self.commit(&o)?;
                 o
             }
         };
-        // Rebuild aggregation state: replay [start, committed) without output.
-        let is_aggregate = lock(&self.pipeline).plan.is_aggregate();
-        if is_aggregate {
-            for p in 0..self.source_partitions {
-                let mut next = offsets.start.get(&p).copied().unwrap_or(0);
-                let end = offsets.committed.get(&p).copied().unwrap_or(next);
-                let (log_start, _) = self.io.offsets(&self.source_topic, p)?;
+        // Rebuild aggregation and join state: replay [start, committed) without output.
+        let stateful = {
+            let pl = lock(&self.pipeline);
+            pl.plan.is_aggregate() || pl.plan.join.is_some()
+        };
+        if stateful {
+            for (input, topic, p, slot) in self.slots() {
+                let mut next = offsets.start.get(&slot).copied().unwrap_or(0);
+                let end = offsets.committed.get(&slot).copied().unwrap_or(next);
+                let (log_start, _) = self.io.offsets(topic, p)?;
                 next = next.max(log_start);
                 while next < end {
-                    let recs = self.io.read(&self.source_topic, p, next, READ_BYTES)?;
+                    let recs = self.io.read(topic, p, next, READ_BYTES)?;
                     let Some(last) = recs.last().map(|r| r.offset) else {
                         break;
                     };
@@ -1276,65 +1312,99 @@ impl QueryRunner {
                     {
                         let mut pl = lock(&self.pipeline);
                         for r in recs.iter().filter(|r| r.offset < end) {
-                            pl.process(p, r)?;
+                            pl.process_input(input, p, r)?;
                         }
                     }
                     tokio::task::yield_now().await;
                 }
             }
         }
+        let joined = self.inputs.len() > 1;
         while !self.stop.load(Ordering::SeqCst) {
-            let mut progressed = false;
-            for p in 0..self.source_partitions {
-                let from = offsets.committed.get(&p).copied().unwrap_or(0);
-                let recs = match self.io.read(&self.source_topic, p, from, READ_BYTES) {
+            // One batch from every partition of every input.
+            let mut fetched: Vec<(usize, i32, i32, Vec<InRecord>)> = Vec::new();
+            for (input, topic, p, slot) in self.slots() {
+                let from = offsets.committed.get(&slot).copied().unwrap_or(0);
+                let recs = match self.io.read(topic, p, from, READ_BYTES) {
                     Ok(r) => r,
                     Err(e) => {
                         // Retention may have removed what we wanted: continue from the log start.
-                        let (s, _) = self.io.offsets(&self.source_topic, p)?;
+                        let (s, _) = self.io.offsets(topic, p)?;
                         if s > from {
-                            offsets.committed.insert(p, s);
+                            offsets.committed.insert(slot, s);
                             continue;
                         }
                         return Err(e);
                     }
                 };
-                let Some(last) = recs.last().map(|r| r.offset) else {
-                    continue;
-                };
-                progressed = true;
-                let mut by_partition: BTreeMap<i32, Vec<OutRecord>> = BTreeMap::new();
-                {
-                    let mut pl = lock(&self.pipeline);
-                    for r in &recs {
-                        for row in pl.process(p, r)? {
-                            let rec = sink::encode(
-                                &self.sink.columns,
-                                self.sink.key_format,
-                                Some(self.sink.value_format),
-                                &row,
-                                &self.codec,
-                            )?;
-                            let sp =
-                                sink::partition_for(rec.key.as_deref(), self.sink_partitions, p);
-                            by_partition.entry(sp).or_default().push(rec);
-                        }
+                if !recs.is_empty() {
+                    fetched.push((input, p, slot, recs));
+                }
+            }
+            if fetched.is_empty() {
+                tokio::time::sleep(IDLE).await;
+                continue;
+            }
+            // A join takes what its inputs hold in timestamp order (as a Kafka Streams task
+            // picks the partition whose next record is oldest); one source, partition by
+            // partition.
+            let order = if joined {
+                merge_by_timestamp(&fetched)
+            } else {
+                fetched
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(b, f)| (0..f.3.len()).map(move |i| (b, i)))
+                    .collect()
+            };
+            let mut by_partition: BTreeMap<i32, Vec<OutRecord>> = BTreeMap::new();
+            {
+                let mut pl = lock(&self.pipeline);
+                for (b, i) in order {
+                    let (input, p, _, recs) = &fetched[b];
+                    for row in pl.process_input(*input, *p, &recs[i])? {
+                        let rec = sink::encode(
+                            &self.sink.columns,
+                            self.sink.key_format,
+                            Some(self.sink.value_format),
+                            &row,
+                            &self.codec,
+                        )?;
+                        let sp = sink::partition_for(rec.key.as_deref(), self.sink_partitions, *p);
+                        by_partition.entry(sp).or_default().push(rec);
                     }
                 }
-                for (sp, recs) in by_partition {
-                    self.io.append(&self.sink.topic, sp, &recs)?;
+            }
+            for (sp, recs) in by_partition {
+                self.io.append(&self.sink.topic, sp, &recs)?;
+            }
+            for (_, _, slot, recs) in &fetched {
+                if let Some(last) = recs.last() {
+                    offsets.committed.insert(*slot, last.offset + 1);
                 }
-                offsets.committed.insert(p, last + 1);
-                self.commit(&offsets)?;
             }
-            if !progressed {
-                tokio::time::sleep(IDLE).await;
-            } else {
-                tokio::task::yield_now().await;
-            }
+            self.commit(&offsets)?;
+            tokio::task::yield_now().await;
         }
         Ok(())
     }
+}
+
+/// (batch, record) indexes of `fetched` in timestamp order: each batch keeps its own order,
+/// and the batch whose next record is oldest goes first (ties: the earlier batch).
+fn merge_by_timestamp(fetched: &[(usize, i32, i32, Vec<InRecord>)]) -> Vec<(usize, usize)> {
+    let mut heads = vec![0usize; fetched.len()];
+    let total: usize = fetched.iter().map(|f| f.3.len()).sum();
+    let mut out = Vec::with_capacity(total);
+    while out.len() < total {
+        let next = (0..fetched.len())
+            .filter(|b| heads[*b] < fetched[*b].3.len())
+            .min_by_key(|b| (fetched[*b].3[heads[*b]].timestamp, *b));
+        let Some(b) = next else { break };
+        out.push((b, heads[b]));
+        heads[b] += 1;
+    }
+    out
 }
 
 /// A push query's loop: reads from the end (or the start) of every partition, sends rows
@@ -1342,25 +1412,27 @@ impl QueryRunner {
 async fn push_loop(
     io: &Arc<dyn StreamIo>,
     pipeline: &mut Pipeline,
-    partitions: i32,
+    inputs: Vec<(String, i32)>,
     from_start: bool,
     limit: Option<u64>,
     tx: &mpsc::Sender<Vec<Value>>,
     stop: &AtomicBool,
 ) {
-    let topic = pipeline.plan.source.topic.clone();
-    let mut next: Vec<i64> = (0..partitions)
-        .map(|p| {
-            io.offsets(&topic, p)
+    let mut slots: Vec<(usize, String, i32, i64)> = Vec::new();
+    for (i, (topic, parts)) in inputs.iter().enumerate() {
+        for p in 0..*parts {
+            let at = io
+                .offsets(topic, p)
                 .map(|(s, e)| if from_start { s } else { e })
-                .unwrap_or(0)
-        })
-        .collect();
+                .unwrap_or(0);
+            slots.push((i, topic.clone(), p, at));
+        }
+    }
     let mut sent = 0u64;
     while !stop.load(Ordering::SeqCst) {
         let mut progressed = false;
-        for p in 0..partitions {
-            let recs = match io.read(&topic, p, next[p as usize], READ_BYTES) {
+        for (input, topic, p, next) in slots.iter_mut() {
+            let recs = match io.read(topic, *p, *next, READ_BYTES) {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!(error = %e, "push query read failed");
@@ -1368,9 +1440,9 @@ async fn push_loop(
                 }
             };
             for r in &recs {
-                next[p as usize] = r.offset + 1;
+                *next = r.offset + 1;
                 progressed = true;
-                let Ok(rows) = pipeline.process(p, r) else {
+                let Ok(rows) = pipeline.process_input(*input, *p, r) else {
                     continue;
                 };
                 for row in rows.into_iter().filter(|r| !r.tombstone) {
@@ -1390,5 +1462,35 @@ async fn push_loop(
         if !progressed {
             tokio::time::sleep(IDLE).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(input: usize, stamps: &[i64]) -> (usize, i32, i32, Vec<InRecord>) {
+        let recs = stamps
+            .iter()
+            .enumerate()
+            .map(|(i, ts)| InRecord {
+                offset: i as i64,
+                timestamp: *ts,
+                key: None,
+                value: None,
+            })
+            .collect();
+        (input, 0, input as i32 * INPUT_STRIDE, recs)
+    }
+
+    #[test]
+    fn join_inputs_are_taken_oldest_first_keeping_each_partitions_order() {
+        // A table loaded before the stream's records (in time) is read first, whatever the
+        // order of the inputs; a partition's own order is never changed.
+        let fetched = vec![batch(0, &[10, 11, 5]), batch(1, &[1, 2, 20])];
+        assert_eq!(
+            merge_by_timestamp(&fetched),
+            vec![(1, 0), (1, 1), (0, 0), (0, 1), (0, 2), (1, 2)]
+        );
     }
 }

@@ -25,6 +25,7 @@ pub mod keywords;
 pub mod operators;
 mod parser;
 pub mod plan;
+pub mod plan_join;
 pub mod schemas;
 mod split;
 pub mod value;

@@ -52,6 +52,8 @@ pub struct Plan {
     pub missing_keys: Vec<String>,
     /// True when the missing keys are grouping expressions rather than source key columns.
     pub missing_are_grouping: bool,
+    /// The joins of a `FROM a JOIN b ...`: `source` is then the joined row.
+    pub join: Option<crate::plan_join::JoinPlan>,
 }
 
 /// `A`, `A and B`, `A, B and C`.
@@ -74,6 +76,12 @@ impl Plan {
                 )));
             }
         }
+        if self.join.is_some() && !self.missing_are_grouping && !self.missing_keys.is_empty() {
+            return Err(SqlError::statement(crate::plan_join::missing_key_message(
+                sink,
+                &self.missing_keys,
+            )));
+        }
         if !self.missing_keys.is_empty() {
             let what = match (self.missing_are_grouping, self.missing_keys.len()) {
                 (true, 1) => "grouping expression",
@@ -92,6 +100,13 @@ impl Plan {
 }
 
 impl Plan {
+    /// The sources the query reads: the joined inputs, or its one source.
+    pub fn inputs(&self) -> Vec<&crate::catalog::Source> {
+        match &self.join {
+            Some(j) => j.inputs.iter().map(|i| &i.source).collect(),
+            None => vec![&self.source],
+        }
+    }
     pub fn is_aggregate(&self) -> bool {
         matches!(self.body, Body::Aggregate(..))
     }
@@ -143,7 +158,7 @@ fn column_name(expr: &Expr, alias: &Option<Ident>, unnamed: &mut usize) -> Strin
 /// Plans `query` over `catalog`. The source's own columns are the input schema.
 pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
     if !query.from.joins.is_empty() {
-        return Err(SqlError::statement("Joins are not supported yet"));
+        return crate::plan_join::plan_join(query, catalog);
     }
     let source = catalog.get(&query.from.source.name.0)?.clone();
     let windowed = source.window.is_some();
@@ -311,6 +326,7 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
             limit: query.limit,
             missing_keys,
             missing_are_grouping: false,
+            join: None,
         });
     }
     if query.group_by.is_empty() {
@@ -403,6 +419,7 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
         limit: query.limit,
         missing_keys,
         missing_are_grouping: true,
+        join: None,
     })
 }
 
@@ -522,7 +539,7 @@ impl Rewrite<'_> {
 }
 
 /// The direct children of `e`, mutably.
-fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
+pub(crate) fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
     match e {
         Expr::Column { .. } | Expr::Literal(_) | Expr::TimeUnit(_) => vec![],
         Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => {

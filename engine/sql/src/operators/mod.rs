@@ -6,9 +6,14 @@
 pub mod aggregate;
 pub mod delimited;
 pub mod filter;
+pub mod join;
+pub mod join_row;
 pub mod project;
 pub mod sink;
 pub mod source;
+pub mod stream_stream_join;
+pub mod stream_table_join;
+pub mod table_table_join;
 pub mod window;
 
 use crate::error::SqlError;
@@ -41,6 +46,8 @@ pub struct Pipeline {
     pub processed: u64,
     /// Registry schemas for AVRO / JSON_SR / PROTOBUF sources.
     schemas: std::sync::Arc<crate::schemas::Schemas>,
+    /// The join operators of a query with joins.
+    joins: Option<join::Joins>,
 }
 
 enum Stage {
@@ -61,8 +68,10 @@ impl Pipeline {
         let table_rows = (plan.source.kind == crate::ast::SourceKind::Table
             && matches!(stage, Stage::Aggregate(_)))
         .then(Default::default);
+        let joins = plan.join.clone().map(join::Joins::new);
         Pipeline {
             plan,
+            joins,
             filter,
             stage,
             table_rows,
@@ -76,6 +85,78 @@ impl Pipeline {
     pub fn with_schemas(mut self, schemas: std::sync::Arc<crate::schemas::Schemas>) -> Self {
         self.schemas = schemas;
         self
+    }
+
+    /// Feeds one record of input `input` (of [`Plan::inputs`]) and `partition`; returns the
+    /// rows it produces.
+    pub fn process_input(
+        &mut self,
+        input: usize,
+        partition: i32,
+        rec: &InRecord,
+    ) -> Result<Vec<OutRow>, SqlError> {
+        let Some(joins) = &mut self.joins else {
+            return self.process(partition, rec);
+        };
+        self.processed += 1;
+        let source = &joins.plan.inputs[input].source;
+        if source.kind == crate::ast::SourceKind::Table
+            && rec.key.is_none()
+            && source.key_columns().next().is_some()
+        {
+            return Ok(vec![]);
+        }
+        let (values, meta, null_value) = match source::decode(source, partition, rec, &self.schemas)
+        {
+            Ok(d) => d,
+            Err(why) => {
+                self.skipped += 1;
+                tracing::warn!(topic = %source.topic, partition, offset = rec.offset, error = %why, "skipping a record that does not deserialize");
+                return Ok(vec![]);
+            }
+        };
+        let rows = joins.process(input, values, meta, null_value)?;
+        let mut out = Vec::new();
+        for r in rows {
+            if r.tombstone {
+                out.extend(self.tombstone(&r.values, r.meta));
+                continue;
+            }
+            match self.process_row(r.values, r.meta) {
+                Ok(rows) => out.extend(rows),
+                Err(e) => {
+                    self.skipped += 1;
+                    tracing::warn!(partition, offset = rec.offset, error = %e, "skipping a joined row that failed processing");
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A deleted row of the (joined) source as the projection's tombstone: key columns only.
+    fn tombstone(&self, values: &[Value], meta: RowMeta) -> Option<OutRow> {
+        let Stage::Project(p) = &self.stage else {
+            return None;
+        };
+        let projected = p.apply(&self.plan.source.columns, values, meta).ok()?;
+        let values = self
+            .plan
+            .output
+            .iter()
+            .zip(projected)
+            .map(|(c, v)| {
+                if c.kind == crate::catalog::ColumnKind::Key {
+                    v
+                } else {
+                    Value::Null
+                }
+            })
+            .collect();
+        Some(OutRow {
+            values,
+            meta,
+            tombstone: true,
+        })
     }
 
     /// Feeds one record of `partition`; returns the rows it produces.
@@ -237,6 +318,99 @@ mod tests {
 
     fn values(rows: Vec<OutRow>) -> Vec<(Vec<Value>, bool)> {
         rows.into_iter().map(|r| (r.values, r.tombstone)).collect()
+    }
+
+    fn pipeline_over(ddls: &[&str], query: &str) -> Pipeline {
+        let mut catalog = Catalog::default();
+        for ddl in ddls {
+            let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
+                panic!("not a CREATE")
+            };
+            let (source, _) = declared_source(&c, ddl).unwrap();
+            catalog.sources.insert(source.name.clone(), source);
+        }
+        let crate::Statement::Query(q) = crate::parse_statement(query).unwrap() else {
+            panic!("not a query")
+        };
+        Pipeline::new(crate::plan::plan(&q, &catalog).unwrap())
+    }
+
+    #[test]
+    fn stream_table_join_enriches_with_the_latest_table_row() {
+        let mut p = pipeline_over(
+            &[
+                "CREATE STREAM ORDERS (ID INT KEY, CUSTOMER STRING, AMOUNT INT) WITH (KAFKA_TOPIC='o', VALUE_FORMAT='JSON');",
+                "CREATE TABLE CUSTOMERS (ID STRING PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='c', VALUE_FORMAT='JSON');",
+            ],
+            "SELECT O.CUSTOMER, O.ID AS ORDER_ID, NAME, AMOUNT FROM ORDERS O LEFT JOIN CUSTOMERS C ON O.CUSTOMER = C.ID WHERE AMOUNT > 1 EMIT CHANGES;",
+        );
+        let s = |x: &str| Value::String(x.into());
+        let order = |offset: i64, id: i32, customer: &str, amount: i32| InRecord {
+            offset,
+            timestamp: 100 + offset,
+            key: Some(id.to_be_bytes().to_vec()),
+            value: Some(format!(r#"{{"CUSTOMER":"{customer}","AMOUNT":{amount}}}"#).into_bytes()),
+        };
+        let names: Vec<&str> = p.plan.output.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["CUSTOMER", "ORDER_ID", "NAME", "AMOUNT"]);
+        // No customer yet: NULL-padded.
+        let out = p.process_input(0, 0, &order(0, 1, "c1", 5)).unwrap();
+        assert_eq!(
+            out[0].values,
+            vec![s("c1"), Value::Int(1), Value::Null, Value::Int(5)]
+        );
+        assert!(p
+            .process_input(1, 0, &rec(0, Some("c1"), Some(r#"{"NAME":"Ada"}"#)))
+            .unwrap()
+            .is_empty());
+        let out = p.process_input(0, 0, &order(1, 2, "c1", 7)).unwrap();
+        assert_eq!(
+            out[0].values,
+            vec![s("c1"), Value::Int(2), s("Ada"), Value::Int(7)]
+        );
+        assert_eq!(out[0].meta.rowtime, 101);
+        // WHERE applies to the joined row.
+        assert!(p
+            .process_input(0, 0, &order(2, 3, "c1", 1))
+            .unwrap()
+            .is_empty());
+        // A tombstone removes the customer.
+        p.process_input(1, 0, &rec(1, Some("c1"), None)).unwrap();
+        let out = p.process_input(0, 0, &order(3, 4, "c1", 9)).unwrap();
+        assert_eq!(out[0].values[2], Value::Null);
+    }
+
+    #[test]
+    fn table_table_join_emits_tombstones_for_deleted_results() {
+        let mut p = pipeline_over(
+            &[
+                "CREATE TABLE A (ID STRING PRIMARY KEY, X INT) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON');",
+                "CREATE TABLE B (ID STRING PRIMARY KEY, Y INT) WITH (KAFKA_TOPIC='b', VALUE_FORMAT='JSON');",
+            ],
+            "SELECT A.ID, X, Y FROM A JOIN B ON A.ID = B.ID EMIT CHANGES;",
+        );
+        assert!(p
+            .process_input(0, 0, &rec(0, Some("k"), Some(r#"{"X":1}"#)))
+            .unwrap()
+            .is_empty());
+        let out = p
+            .process_input(1, 0, &rec(0, Some("k"), Some(r#"{"Y":2}"#)))
+            .unwrap();
+        assert_eq!(
+            values(out),
+            vec![(
+                vec![Value::String("k".into()), Value::Int(1), Value::Int(2)],
+                false
+            )]
+        );
+        let out = p.process_input(0, 0, &rec(1, Some("k"), None)).unwrap();
+        assert_eq!(
+            values(out),
+            vec![(
+                vec![Value::String("k".into()), Value::Null, Value::Null],
+                true
+            )]
+        );
     }
 
     #[test]
