@@ -110,7 +110,9 @@ async function startSluice(dataDir, logPath) {
     const kafka = endpoints.kafka || { host: "127.0.0.1", port: ports.kafka };
     const web = endpoints.workbench || endpoints.ui || { host: "127.0.0.1", port: ports.ui };
     const registry = endpoints.registry || { host: "127.0.0.1", port: ports.registry };
+    const sql = endpoints.sql || { host: "127.0.0.1", port: ports.sql };
     return {
+        sql: `http://${sql.host}:${sql.port}`,
         proc,
         bootstrap: `${kafka.host}:${kafka.port}`,
         url: `http://${web.host}:${web.port}`,
@@ -1002,6 +1004,7 @@ print(seen)
                 await page.fill("[data-testid=add-cluster-dialog] input[placeholder=staging]", "far");
                 await page.fill('[data-testid=add-cluster-dialog] input[placeholder="broker1:9092,broker2:9092"]', far.bootstrap);
                 await page.fill('[data-testid=add-cluster-dialog] input[placeholder="http://registry:8081"]', far.registry);
+                await page.fill('[data-testid=add-cluster-dialog] input[placeholder="http://ksqldb:8088"]', far.sql);
                 await page.click("[data-testid=add-cluster-submit]");
                 await page.waitForSelector("[data-testid=add-cluster-dialog]", { state: "detached" });
                 // The list is the remote one: its topic, not the embedded cluster's.
@@ -1021,6 +1024,16 @@ print(seen)
                 await page.click("[data-testid=nav-schemas]");
                 await page.waitForSelector(`text=${farTopic}-value`);
                 await shot("remote-schemas");
+                // SQL on the remote cluster's ksqlDB, through the same pass-through.
+                await page.click("[data-testid=nav-sql]");
+                await waitText("[data-testid=sql-view] .page-head .muted", `ksqlDB at ${far.sql}`, "the remote cluster's ksqlDB URL");
+                await page.fill("[data-testid=sql-text]", `CREATE STREAM far_s (far INT) WITH (KAFKA_TOPIC='${farTopic}', VALUE_FORMAT='JSON');\nSELECT far FROM far_s EMIT CHANGES LIMIT 4;`);
+                await page.selectOption("[data-testid=sql-offset-reset]", "earliest");
+                await page.click("[data-testid=sql-run]");
+                await waitText("[data-testid=query-state]", "done", "a push query with LIMIT on the remote ksqlDB");
+                await waitRows("[data-testid=query-row]", 4, "the remote topic's rows");
+                await page.waitForSelector("[data-testid=sql-source][data-name=FAR_S]");
+                await shot("remote-sql");
                 await page.click("[data-testid=remove-cluster]");
                 await page.click("[data-testid=remove-cluster-confirm]");
                 await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });

@@ -234,7 +234,10 @@ fn handle_line(
     let v: Value = serde_json::from_str(text)
         .or_else(|e| {
             let inner = text.strip_prefix('[').unwrap_or(text);
-            let inner = inner.strip_suffix(']').filter(|_| !text.ends_with("]]")).unwrap_or(inner);
+            let inner = inner
+                .strip_suffix(']')
+                .filter(|_| !text.ends_with("]]"))
+                .unwrap_or(inner);
             serde_json::from_str(inner.trim()).map_err(|_| e)
         })
         .map_err(|e| KsqlError::new(format!("unexpected line from the server ({e}): {text}")))?;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::ksql::{self, Event, Header, StreamId};
 use crate::sql_lang::Stmt;
-use crate::util::{num, rate};
+use crate::util::{iso, num, rate};
 
 /// Rows kept on screen per query (the count goes on).
 const KEEP: usize = 1000;
@@ -382,6 +382,11 @@ fn live_view(live: Live) -> impl IntoView {
                 .map(|h| {
                     let cols = h.columns.clone();
                     let types = h.types.clone();
+                    // Epoch milliseconds people read as times (shown on hover).
+                    let time_cols: Vec<bool> = cols
+                        .iter()
+                        .map(|c| matches!(c.as_str(), "ROWTIME" | "WINDOWSTART" | "WINDOWEND"))
+                        .collect();
                     view! {
                         <div class="result-scroll live-scroll">
                             <table class="table compact result-table" data-testid="query-rows">
@@ -406,7 +411,14 @@ fn live_view(live: Live) -> impl IntoView {
                                             .map(|r| {
                                                 view! {
                                                     <tr data-testid="query-row">
-                                                        {r.iter().map(|v| view! { <td class="mono">{cell(v)}</td> }).collect_view()}
+                                                        {r
+                                                            .iter()
+                                                            .enumerate()
+                                                            .map(|(i, v)| {
+                                                                let title = time_cols.get(i).copied().unwrap_or(false).then(|| v.as_i64().map(iso)).flatten();
+                                                                view! { <td class="mono" title=title>{cell(v)}</td> }
+                                                            })
+                                                            .collect_view()}
                                                     </tr>
                                                 }
                                             })

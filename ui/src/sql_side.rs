@@ -219,10 +219,13 @@ pub fn SqlSide(
                         );
                     }
                 }
-                let _ = seen.try_update_value(|s| {
-                    s.insert(q.sink_topic.clone(), (t.message_count, now));
-                });
             }
+            // Every topic, so a query created later has its rate at the next poll.
+            let _ = seen.try_update_value(|s| {
+                for t in &topics {
+                    s.insert(t.name.clone(), (t.message_count, now));
+                }
+            });
             let _ = rates.try_set(out);
         });
     };
