@@ -1032,6 +1032,8 @@ print(seen)
                 await page.click("[data-testid=sql-run]");
                 await waitText("[data-testid=query-state]", "done", "a push query with LIMIT on the remote ksqlDB");
                 await waitRows("[data-testid=query-row]", 4, "the remote topic's rows");
+                await waitRows("[data-testid=query-stop]", 0, "Stop on a query that ended at its LIMIT");
+                await waitRows("[data-testid=sql-stop-all]", 0, "the toolbar's Stop once nothing runs");
                 await page.waitForSelector("[data-testid=sql-source][data-name=FAR_S]");
                 await shot("remote-sql");
                 await page.click("[data-testid=remove-cluster]");

@@ -205,7 +205,7 @@ pub fn SqlView() -> impl IntoView {
     let live_count = move || {
         results.with(|r| {
             r.iter()
-                .filter(|c| matches!(&c.body, Body::Rows(l) if l.push && l.running()))
+                .filter(|c| matches!(&c.body, Body::Rows(l) if l.push && l.is_running()))
                 .count()
         })
     };

@@ -132,11 +132,19 @@ impl Live {
         if new.is_empty() {
             return;
         }
+        let push = self.push;
         self.rows.update(|rows| {
-            let mut fresh: Vec<Vec<Value>> = new.into_iter().rev().collect();
-            fresh.append(rows);
-            fresh.truncate(KEEP);
-            *rows = fresh;
+            if push {
+                // Live rows: the newest on top, where the eye is.
+                let mut fresh: Vec<Vec<Value>> = new.into_iter().rev().collect();
+                fresh.append(rows);
+                fresh.truncate(KEEP);
+                *rows = fresh;
+            } else {
+                // A pull query's rows in the server's order.
+                rows.extend(new);
+                rows.truncate(KEEP);
+            }
         });
     }
 
@@ -145,6 +153,11 @@ impl Live {
             self.state.get_untracked(),
             LiveState::Starting | LiveState::Running
         )
+    }
+
+    /// `running`, tracked (for views).
+    pub fn is_running(&self) -> bool {
+        matches!(self.state.get(), LiveState::Starting | LiveState::Running)
     }
 
     /// Ends the query: aborts its request and closes it on the server.
@@ -349,14 +362,15 @@ fn live_view(live: Live) -> impl IntoView {
                 <b>{move || num(live.count.get() as i64)}</b>
                 {move || if live.count.get() == 1 { " row" } else { " rows" }}
             </span>
-            <Show when=move || live.push>
+            <Show when=move || live.push && live.is_running()>
                 <span class="muted" data-testid="query-rate">{move || rate(live.rate.get())}</span>
             </Show>
             <span class="muted small mono">
                 {move || live.header.get().map(|h| h.query_id).unwrap_or_default()}
             </span>
+            {live.push.then(|| view! { <span class="muted small">"· newest first"</span> })}
             <span class="spacer"></span>
-            <Show when=move || live.push && live.running()>
+            <Show when=move || live.push && live.is_running()>
                 <button
                     class="btn btn-small"
                     data-testid="query-pause"
@@ -426,7 +440,7 @@ fn live_view(live: Live) -> impl IntoView {
                                     }}
                                 </tbody>
                             </table>
-                            <Show when=move || live.rows.with(Vec::is_empty) && live.running()>
+                            <Show when=move || live.rows.with(Vec::is_empty) && live.is_running()>
                                 <div class="muted pad">
                                     {if live.push { "Waiting for rows… (new records on the source appear here as they arrive)" } else { "Reading…" }}
                                 </div>
