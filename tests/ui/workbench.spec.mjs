@@ -889,6 +889,11 @@ async function main() {
             await page.waitForSelector("[data-testid=sql-editor] .ce-ln-err");
             const marked = await text("[data-testid=sql-editor] .ce-ln-err");
             if (marked !== "5") fail(`marked line: ${marked}`);
+            // The second "=" of line 5 is underlined: column 17 of the text.
+            const [mark, ta] = await Promise.all(["[data-testid=sql-error-mark]", "[data-testid=sql-text]"].map((sel) => page.locator(sel).boundingBox()));
+            const charW = await page.locator(".ce-measure").evaluate((el) => el.getBoundingClientRect().width / 10);
+            const col = Math.round((mark.x - ta.x - 14) / charW) + 1;
+            if (col !== 17) fail(`the error mark is under column ${col}`);
             await page.click("[data-testid=sql-error-pos]");
             await shot("sql-error");
         });

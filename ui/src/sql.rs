@@ -41,6 +41,7 @@ pub fn SqlView() -> impl IntoView {
     let session = RwSignal::new(Map::<String, Value>::new());
     let results = RwSignal::new(Vec::<Card>::new());
     let marks = RwSignal::new(Vec::<u32>::new());
+    let error_at = RwSignal::new(None::<(u32, u32)>);
     let running = RwSignal::new(false);
     let catalog = RwSignal::new(Catalog::default());
     let next_id = StoredValue::new(1u32);
@@ -104,6 +105,7 @@ pub fn SqlView() -> impl IntoView {
     let fail = move |stmt: &Stmt, message: String| {
         let at = error_position(&message).map(|(l, c)| sql_lang::absolute(stmt, l, c));
         marks.set(vec![at.map_or(stmt.line, |(l, _)| l)]);
+        error_at.set(at);
         add(stmt, Body::Error { message, at });
     };
 
@@ -119,6 +121,7 @@ pub fn SqlView() -> impl IntoView {
         stop_all();
         results.set(Vec::new());
         marks.set(Vec::new());
+        error_at.set(None);
         running.set(true);
         let c = cluster.get_untracked();
         let owner = owner.clone();
@@ -290,12 +293,13 @@ pub fn SqlView() -> impl IntoView {
                                     stop_all();
                                     results.set(Vec::new());
                                     marks.set(Vec::new());
+                                    error_at.set(None);
                                 }
                             >
                                 "Clear results"
                             </button>
                         </div>
-                        <SqlEditor text=text marks=marks sources=sources textarea=textarea on_run=run.clone()/>
+                        <SqlEditor text=text marks=marks error_at=error_at sources=sources textarea=textarea on_run=run.clone()/>
                     </div>
                     <div class="sql-results" data-testid="sql-results">
                         <For

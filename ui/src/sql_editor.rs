@@ -61,6 +61,9 @@ pub fn SqlEditor(
     /// 1-based lines to mark as wrong.
     #[prop(into)]
     marks: Signal<Vec<u32>>,
+    /// The 1-based line and column an error points at, marked under its character.
+    #[prop(into)]
+    error_at: Signal<Option<(u32, u32)>>,
     #[prop(into)] sources: Signal<Vec<SourceInfo>>,
     textarea: NodeRef<leptos::html::Textarea>,
     /// Ctrl+Enter.
@@ -268,6 +271,26 @@ pub fn SqlEditor(
                     <div class="ce-line"></div>
                     <div class="ce-line"></div>
                     <span class="ce-measure" node_ref=measure>"0000000000"</span>
+                    {move || {
+                        error_at
+                            .get()
+                            .map(|(l, c)| {
+                                let cw = measure
+                                    .get_untracked()
+                                    .map(|m| m.get_bounding_client_rect().width() / 10.0)
+                                    .filter(|w| *w > 0.0)
+                                    .unwrap_or(7.2);
+                                let top = PAD_TOP + f64::from(l.saturating_sub(1)) * f64::from(LINE);
+                                let left = PAD_LEFT + f64::from(c.saturating_sub(1)) * cw;
+                                view! {
+                                    <span
+                                        class="ce-col-mark"
+                                        data-testid="sql-error-mark"
+                                        style=format!("top: {top}px; left: {left}px; width: {cw}px")
+                                    ></span>
+                                }
+                            })
+                    }}
                 </pre>
                 <textarea
                     class="ce-ta"
