@@ -859,8 +859,12 @@ async function main() {
         });
 
         await sqlStep("sql: a pull query on error_counts shows its rows", async () => {
-            await page.fill("[data-testid=sql-text]", "SELECT app, error_count FROM error_counts;");
+            // SET in the editor sets a property for the statements after it, as in ksqlDB's CLI.
+            await page.selectOption("[data-testid=sql-offset-reset]", "latest");
+            await page.fill("[data-testid=sql-text]", "SET 'auto.offset.reset' = 'earliest';\nSELECT app, error_count FROM error_counts;");
             await sqlRun();
+            await waitText("[data-testid=sql-status]", "✓ Property 'auto.offset.reset' set to 'earliest'", "SET's result");
+            if (await page.inputValue("[data-testid=sql-offset-reset]") !== "earliest") fail("SET 'auto.offset.reset' did not change the selector");
             await waitText("[data-testid=query-state]", "done", "the pull query");
             const got = await page.locator("[data-testid=query-row]").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.innerText)));
             const counts = {};

@@ -106,7 +106,7 @@ async fn load(cluster: &str) -> Result<Catalog, String> {
     };
     let streams = one("SHOW STREAMS;").await?;
     let tables = one("SHOW TABLES;").await?;
-    let queries = one("SHOW QUERIES;").await?;
+    let queries = load_queries(cluster).await?;
     let mut sources = Vec::new();
     for (list, is_table) in [(&streams["streams"], false), (&tables["tables"], true)] {
         for x in list.as_array().cloned().unwrap_or_default() {
@@ -146,7 +146,21 @@ async fn load(cluster: &str) -> Result<Catalog, String> {
             sources.push(src);
         }
     }
-    let queries = queries["queries"]
+    Ok(Catalog {
+        sources,
+        queries,
+        loaded: true,
+        error: None,
+    })
+}
+
+/// The persistent queries (`SHOW QUERIES`).
+async fn load_queries(cluster: &str) -> Result<Vec<Query>, String> {
+    let mut answer = ksql::statement(cluster, "SHOW QUERIES;", &Map::new())
+        .await
+        .map_err(|e| e.message)?;
+    let queries = answer.pop().unwrap_or_default();
+    Ok(queries["queries"]
         .as_array()
         .cloned()
         .unwrap_or_default()
@@ -159,13 +173,7 @@ async fn load(cluster: &str) -> Result<Catalog, String> {
             source: source_of(&s(q, "queryString")).unwrap_or_default(),
             statement: s(q, "queryString"),
         })
-        .collect();
-    Ok(Catalog {
-        sources,
-        queries,
-        loaded: true,
-        error: None,
-    })
+        .collect())
 }
 
 /// Reloads the catalog of `cluster` into `catalog`.
@@ -182,6 +190,17 @@ pub fn reload(cluster: String, catalog: RwSignal<Catalog>) {
     });
 }
 
+/// Reloads only the queries (state changes; cheap enough to poll).
+fn reload_queries(cluster: String, catalog: RwSignal<Catalog>) {
+    leptos::task::spawn_local(async move {
+        if let Ok(q) = load_queries(&cluster).await {
+            if catalog.try_with_untracked(|c| c.queries != q) == Some(true) {
+                let _ = catalog.try_update(|c| c.queries = q);
+            }
+        }
+    });
+}
+
 #[component]
 pub fn SqlSide(
     cluster: Signal<String>,
@@ -193,9 +212,14 @@ pub fn SqlSide(
     // Sink topic → (message count, when), and query id → rows/s.
     let seen = StoredValue::new(HashMap::<String, (i64, f64)>::new());
     let rates = RwSignal::new(HashMap::<String, f64>::new());
-    let poll = move || {
+    // Everything (DESCRIBE of each source too) when asked; the queries and rates on a timer.
+    let poll = move |full: bool| {
         let c = cluster.get_untracked();
-        reload(c.clone(), catalog);
+        if full {
+            reload(c.clone(), catalog);
+        } else {
+            reload_queries(c.clone(), catalog);
+        }
         leptos::task::spawn_local(async move {
             let Ok(topics) = api::get::<Vec<TopicSummary>>(&paths::topics(&api::enc(&c))).await
             else {
@@ -231,9 +255,13 @@ pub fn SqlSide(
     };
     Effect::new(move |_| {
         cluster.track();
-        poll();
+        poll(true);
     });
-    let interval = set_interval_with_handle(poll, std::time::Duration::from_millis(POLL_MS)).ok();
+    let interval = set_interval_with_handle(
+        move || poll(false),
+        std::time::Duration::from_millis(POLL_MS),
+    )
+    .ok();
     on_cleanup(move || {
         if let Some(i) = interval {
             i.clear();
@@ -344,7 +372,7 @@ pub fn SqlSide(
             <div class="card">
                 <div class="card-head">
                     <h3>"Streams"</h3>
-                    <button class="btn btn-ghost btn-small" title="Refresh" data-testid="sql-refresh" on:click=move |_| poll()>"↻"</button>
+                    <button class="btn btn-ghost btn-small" title="Refresh" data-testid="sql-refresh" on:click=move |_| poll(true)>"↻"</button>
                 </div>
                 {move || catalog.with(|c| c.error.clone()).map(|e| view! { <div class="banner banner-error small">{e}</div> })}
                 <ul class="side-list" data-testid="sql-streams">{source_list(false)}</ul>
