@@ -8,9 +8,10 @@
 //   SLUICE_PYTHON         python with kafka-python (default ~/.cache/sluice/venv/bin/python)
 //   SLUICE_NODE_MODULES   where playwright-core is installed (default: normal resolution)
 //   CHROMIUM              the browser (default /usr/bin/chromium)
-//   SLUICE_SHARED         the shared folder with seed-examples/order.avsc (default ../shared)
+//   SLUICE_SHARED         the shared folder with seed-examples/order.avsc, logs.ksql (default
+//                         ../shared; the `sql:` steps skip without logs.ksql)
 //   SLUICE_UI_ONLY        run only the steps whose name matches this regex (while developing;
-//                         the `schemas:` steps stand on their own)
+//                         the `schemas:` and `sql:` steps stand on their own)
 // Screenshots of every view go to tests/artifacts/ui/.
 
 import { spawn, spawnSync } from "node:child_process";
@@ -109,7 +110,9 @@ async function startSluice(dataDir, logPath) {
     const kafka = endpoints.kafka || { host: "127.0.0.1", port: ports.kafka };
     const web = endpoints.workbench || endpoints.ui || { host: "127.0.0.1", port: ports.ui };
     const registry = endpoints.registry || { host: "127.0.0.1", port: ports.registry };
+    const sql = endpoints.sql || { host: "127.0.0.1", port: ports.sql };
     return {
+        sql: `http://${sql.host}:${sql.port}`,
         proc,
         bootstrap: `${kafka.host}:${kafka.port}`,
         url: `http://${web.host}:${web.port}`,
@@ -153,6 +156,38 @@ c.commit()
 c.close()
 print(got)
 `;
+
+
+// JSON log records as the talk's producer writes them, to the `logs` topic: argv[4] is a list
+// of [app, level, msg]; argv[5] the pause between records in seconds.
+const LOGS_PY = `
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+try:
+    KafkaAdminClient(bootstrap_servers=bootstrap).create_topics([NewTopic("logs", 1, 1)])
+except Exception:
+    pass
+p = KafkaProducer(bootstrap_servers=bootstrap, value_serializer=lambda v: json.dumps(v).encode())
+pause = float(sys.argv[5])
+for app, level, msg in json.loads(sys.argv[4]):
+    p.send("logs", {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"), "app": app, "level": level, "msg": msg})
+    if pause:
+        p.flush()
+        time.sleep(pause)
+p.flush()
+p.close()
+`;
+
+/// Starts a kafka-python producer of log records in the background; resolves when it is done.
+function produceLogs(bootstrap, records, pause = 0) {
+    const prelude = `import sys, json, time\nbootstrap, topic, group = sys.argv[1], sys.argv[2], sys.argv[3]\n`;
+    const child = spawn(PYTHON, ["-c", prelude + LOGS_PY, bootstrap, "logs", GROUP, JSON.stringify(records), String(pause)],
+        { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    return new Promise((resolve, reject) => child.on("exit", (code) =>
+        code === 0 ? resolve() : reject(new Failure(`kafka-python log producer failed (exit ${code}):\n${err}`))));
+}
 
 // ---------------------------------------------------------------------------------------
 // the test
@@ -739,8 +774,147 @@ async function main() {
             await waitRows(`[data-testid=subject-row][data-subject="${SUBJECT}"]`, 0, "the subject after a permanent delete");
         });
 
+        // ---- SQL: the talk's statements in the editor, a push query live, pull, terminate ----
+        const logsFile = path.join(SHARED, "seed-examples/logs.ksql");
+        const sqlStep = (name, fn) => fs.existsSync(logsFile)
+            ? step(name, fn)
+            : log(`--  ${name} (skipped: no ${logsFile})`);
+        const sqlRun = async () => {
+            await page.click("[data-testid=sql-run]");
+            await page.waitForSelector("[data-testid=sql-run]:not([disabled])");
+        };
+        const ERRORS = [["order-service", "ERROR", "db connection refused"], ["order-service", "INFO", "order 17 placed"],
+            ["payment-service", "ERROR", "card declined"], ["order-service", "ERROR", "timeout calling inventory"],
+            ["inventory-service", "WARN", "stock low"]];
+
+        await sqlStep("sql: the talk's logs.ksql in the editor creates its stream, stream and table", async () => {
+            await produceLogs(sluice.bootstrap, ERRORS);
+            await page.goto(`${sluice.url}/`);
+            await page.click("[data-testid=nav-sql]");
+            await page.waitForSelector("[data-testid=sql-editor]");
+            await page.fill("[data-testid=sql-text]", fs.readFileSync(logsFile, "utf8"));
+            await page.waitForSelector("[data-testid=sql-editor] .tok-kw");
+            await page.waitForSelector("[data-testid=sql-editor] .tok-str");
+            await page.waitForSelector("[data-testid=sql-editor] .tok-comment");
+            await page.selectOption("[data-testid=sql-offset-reset]", "earliest");
+            await sqlRun();
+            await waitRows("[data-testid=sql-result]", 3, "one result per statement");
+            const statuses = await page.locator("[data-testid=sql-status]").allInnerTexts();
+            if (!/Stream created/.test(statuses[0]) || statuses.length !== 3) fail(`statement results: ${JSON.stringify(statuses)}`);
+            for (const name of ["LOGS_STREAM", "ORDER_ERRORS"]) await page.waitForSelector(`[data-testid=sql-streams] [data-testid=sql-source][data-name=${name}]`);
+            await page.waitForSelector("[data-testid=sql-tables] [data-testid=sql-source][data-name=ERROR_COUNTS]");
+            await waitRows("[data-testid=sql-query]", 2, "persistent queries in the side panel");
+            await page.click("[data-testid=sql-source][data-name=LOGS_STREAM] .side-row");
+            await waitText("[data-testid=sql-source][data-name=LOGS_STREAM] [data-testid=sql-source-columns]",
+                (t) => ["TIMESTAMP", "APP", "LEVEL", "MSG"].every((c) => t.includes(c)), "LOGS_STREAM's columns on expand");
+            await shot("sql-talk-statements");
+        });
+
+        await sqlStep("sql: completion of keywords, sources and columns with the keyboard", async () => {
+            await page.fill("[data-testid=sql-text]", "");
+            await page.focus("[data-testid=sql-text]");
+            await page.keyboard.type("SELECT app, ms");
+            await page.waitForSelector("[data-testid=sql-completions]");
+            const first = await page.locator("[data-testid=sql-completion]").first().getAttribute("data-text");
+            if (first !== "MSG") fail(`completion of "ms": first is ${first}`);
+            await page.keyboard.press("Enter");
+            await page.keyboard.type(" FROM logs_s");
+            await page.waitForSelector("[data-testid=sql-completion][data-text=LOGS_STREAM]");
+            await page.keyboard.press("Tab");
+            await page.keyboard.type(" WHERE level = 'ERROR' EMI");
+            await page.waitForSelector("[data-testid=sql-completion][data-text=EMIT]");
+            await shot("sql-completion");
+            await page.keyboard.press("ArrowDown");
+            await page.keyboard.press("ArrowUp");
+            await page.keyboard.press("Enter");
+            await page.keyboard.type(" CHANGES;");
+            const typed = await page.inputValue("[data-testid=sql-text]");
+            if (typed !== "SELECT app, MSG FROM LOGS_STREAM WHERE level = 'ERROR' EMIT CHANGES;") fail(`completed text: ${JSON.stringify(typed)}`);
+        });
+
+        await sqlStep("sql: a push query fills live while kafka-python produces, pause/resume, stop", async () => {
+            // The editor holds the push query the completion step typed; Ctrl+Enter runs it.
+            await page.focus("[data-testid=sql-text]");
+            await page.keyboard.press("Control+Enter");
+            await waitText("[data-testid=query-state]", "live", "the push query's state");
+            await waitText("[data-testid=query-count]", "3 rows", "the earlier ERROR records (earliest)");
+            const live = Array.from({ length: 30 }, (_, i) => [i % 2 ? "payment-service" : "order-service", i % 3 ? "ERROR" : "INFO", `live ${i}`]);
+            const producing = produceLogs(sluice.bootstrap, live, 0.15);
+            await waitText("[data-testid=query-count]", (t) => parseInt(t, 10) >= 8, "rows arriving live");
+            await waitText("[data-testid=query-rate]", (t) => parseFloat(t) > 0, "a rows/s rate while rows arrive");
+            await shot("sql-push-live");
+            await page.click("[data-testid=query-pause]");
+            const shown = await rows("[data-testid=query-row]");
+            await page.waitForTimeout(1200);
+            if ((await rows("[data-testid=query-row]")) !== shown) fail("rows kept appearing while paused");
+            await page.click("[data-testid=query-pause]");
+            await producing;
+            await waitText("[data-testid=query-count]", "23 rows", "every ERROR record (3 earlier + 20 live)");
+            await waitRows("[data-testid=query-row]", 23, "rows shown after resume");
+            await page.click("[data-testid=query-stop]");
+            await waitText("[data-testid=query-state]", "stopped", "the push query after Stop");
+            await produceLogs(sluice.bootstrap, [["order-service", "ERROR", "after stop"]]);
+            await page.waitForTimeout(800);
+            await waitText("[data-testid=query-count]", "23 rows", "no rows after Stop");
+        });
+
+        await sqlStep("sql: a pull query on error_counts shows its rows", async () => {
+            // SET in the editor sets a property for the statements after it, as in ksqlDB's CLI.
+            await page.selectOption("[data-testid=sql-offset-reset]", "latest");
+            await page.fill("[data-testid=sql-text]", "SET 'auto.offset.reset' = 'earliest';\nSELECT app, error_count FROM error_counts;");
+            await sqlRun();
+            await waitText("[data-testid=sql-status]", "✓ Property 'auto.offset.reset' set to 'earliest'", "SET's result");
+            if (await page.inputValue("[data-testid=sql-offset-reset]") !== "earliest") fail("SET 'auto.offset.reset' did not change the selector");
+            await waitText("[data-testid=query-state]", "done", "the pull query");
+            const got = await page.locator("[data-testid=query-row]").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.innerText)));
+            const counts = {};
+            // Summed over windows: a run may straddle an hour boundary.
+            for (const [app, n] of got) counts[app] = (counts[app] || 0) + Number(n);
+            // 2 + 10 + 1 order-service errors, 1 + 10 payment-service ones.
+            if (counts["order-service"] !== 13 || counts["payment-service"] !== 11) fail(`error_counts: ${JSON.stringify(got)}`);
+            await shot("sql-pull");
+        });
+
+        await sqlStep("sql: terminate a persistent query from the side panel", async () => {
+            const q = page.locator("[data-testid=sql-query]").filter({ hasText: "ORDER_ERRORS" });
+            await waitText("[data-testid=sql-query] [data-testid=query-throughput]", (t) => t.endsWith("/s out"), "a query's output rate");
+            await q.locator("[data-testid=terminate-query]").click();
+            await page.waitForSelector("[data-testid=toast-ok]:has-text('terminated')");
+            await waitRows("[data-testid=sql-query]", 1, "queries after terminate");
+            await shot("sql-terminated");
+        });
+
+        await sqlStep("sql: a syntax error is shown with its position, and the line marked", async () => {
+            await page.fill("[data-testid=sql-text]", "SHOW STREAMS;\n\nSELECT app\n  FROM logs_stream\n  WHERE level = = 'ERROR' EMIT CHANGES;");
+            await sqlRun();
+            await waitRows("[data-testid=sql-result]", 2, "results up to the error");
+            const pos = await text("[data-testid=sql-error-pos]");
+            if (pos !== "line 5, column 17") fail(`error position: ${JSON.stringify(pos)} (${await text("[data-testid=sql-error]")})`);
+            await page.waitForSelector("[data-testid=sql-editor] .ce-ln-err");
+            const marked = await text("[data-testid=sql-editor] .ce-ln-err");
+            if (marked !== "5") fail(`marked line: ${marked}`);
+            // The second "=" of line 5 is underlined: column 17 of the text.
+            const [mark, ta] = await Promise.all(["[data-testid=sql-error-mark]", "[data-testid=sql-text]"].map((sel) => page.locator(sel).boundingBox()));
+            const charW = await page.locator(".ce-measure").evaluate((el) => el.getBoundingClientRect().width / 10);
+            const col = Math.round((mark.x - ta.x - 14) / charW) + 1;
+            if (col !== 17) fail(`the error mark is under column ${col}`);
+            await page.click("[data-testid=sql-error-pos]");
+            await shot("sql-error");
+        });
+
+        await sqlStep("sql: the view in the dark theme", async () => {
+            await page.fill("[data-testid=sql-text]", "-- dark\nSELECT * FROM error_counts;\nSELECT app, msg FROM order_errors EMIT CHANGES;");
+            await sqlRun();
+            await waitText("[data-testid=sql-result][data-kind='push query'] [data-testid=query-state]", "live", "push query in the dark theme");
+            await page.click("[data-testid=theme-toggle]");
+            await page.click("[data-testid=sql-source][data-name=ERROR_COUNTS] .side-row");
+            await shot("sql-dark");
+            await page.click("[data-testid=sql-stop-all]");
+            await page.click("[data-testid=theme-toggle]");
+        });
+
         await step("views still to come say so", async () => {
-            for (const v of ["connectors", "sql", "pipelines"]) {
+            for (const v of ["connectors", "pipelines"]) {
                 await page.click(`[data-testid=nav-${v}]`);
                 await page.waitForSelector("[data-testid=coming]");
                 await shot(`${v}-coming`);
@@ -839,6 +1013,7 @@ print(seen)
                 await page.fill("[data-testid=add-cluster-dialog] input[placeholder=staging]", "far");
                 await page.fill('[data-testid=add-cluster-dialog] input[placeholder="broker1:9092,broker2:9092"]', far.bootstrap);
                 await page.fill('[data-testid=add-cluster-dialog] input[placeholder="http://registry:8081"]', far.registry);
+                await page.fill('[data-testid=add-cluster-dialog] input[placeholder="http://ksqldb:8088"]', far.sql);
                 await page.click("[data-testid=add-cluster-submit]");
                 await page.waitForSelector("[data-testid=add-cluster-dialog]", { state: "detached" });
                 // The list is the remote one: its topic, not the embedded cluster's.
@@ -858,6 +1033,18 @@ print(seen)
                 await page.click("[data-testid=nav-schemas]");
                 await page.waitForSelector(`text=${farTopic}-value`);
                 await shot("remote-schemas");
+                // SQL on the remote cluster's ksqlDB, through the same pass-through.
+                await page.click("[data-testid=nav-sql]");
+                await waitText("[data-testid=sql-view] .page-head .muted", `ksqlDB at ${far.sql}`, "the remote cluster's ksqlDB URL");
+                await page.fill("[data-testid=sql-text]", `CREATE STREAM far_s (far INT) WITH (KAFKA_TOPIC='${farTopic}', VALUE_FORMAT='JSON');\nSELECT far FROM far_s EMIT CHANGES LIMIT 4;`);
+                await page.selectOption("[data-testid=sql-offset-reset]", "earliest");
+                await page.click("[data-testid=sql-run]");
+                await waitText("[data-testid=query-state]", "done", "a push query with LIMIT on the remote ksqlDB");
+                await waitRows("[data-testid=query-row]", 4, "the remote topic's rows");
+                await waitRows("[data-testid=query-stop]", 0, "Stop on a query that ended at its LIMIT");
+                await waitRows("[data-testid=sql-stop-all]", 0, "the toolbar's Stop once nothing runs");
+                await page.waitForSelector("[data-testid=sql-source][data-name=FAR_S]");
+                await shot("remote-sql");
                 await page.click("[data-testid=remove-cluster]");
                 await page.click("[data-testid=remove-cluster-confirm]");
                 await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });

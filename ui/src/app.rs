@@ -12,6 +12,7 @@ use crate::api;
 use crate::groups::{GroupDetail, GroupList};
 use crate::overview::Overview;
 use crate::schemas::{NewSubject, SubjectDetail, SubjectList};
+use crate::sql::SqlView;
 use crate::topics::{TopicDetail, TopicList};
 use crate::util::{load, provide_toasts, save, toasts, ToastHost};
 
@@ -89,7 +90,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/schemas/subjects/:subject") view=SubjectDetail/>
                             <Route path=path!("/schemas/subjects/:subject/:tab") view=SubjectDetail/>
                             <Route path=path!("/connectors") view=|| view! { <Coming which=ComingView::Connectors/> }/>
-                            <Route path=path!("/sql") view=|| view! { <Coming which=ComingView::Sql/> }/>
+                            <Route path=path!("/sql") view=SqlView/>
                             <Route path=path!("/pipelines") view=|| view! { <Coming which=ComingView::Pipelines/> }/>
                             <Route path=path!("/settings") view=Settings/>
                         </Routes>
@@ -433,7 +434,6 @@ fn AddClusterDialog(open: RwSignal<bool>) -> impl IntoView {
 #[derive(Clone, Copy, PartialEq)]
 pub enum ComingView {
     Connectors,
-    Sql,
     Pipelines,
 }
 
@@ -447,15 +447,6 @@ fn Coming(which: ComingView) -> impl IntoView {
                 "Connectors with state, tasks and their errors",
                 "Create from the built-in plugins with upstream config keys",
                 "Pause, resume, restart, delete",
-            ],
-        ),
-        ComingView::Sql => (
-            "SQL",
-            "A ksqlDB-style editor: streams, tables, filters and windowed aggregations over topics.",
-            &[
-                "An editor with the statements of the ksqlDB dialect",
-                "Push queries with results streaming in live",
-                "Streams, tables and running queries, with their topics",
             ],
         ),
         ComingView::Pipelines => (

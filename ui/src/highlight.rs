@@ -1,4 +1,5 @@
-//! A small syntax highlighter for schemas: JSON (Avro and JSON Schema) and `.proto`. It
+//! A small syntax highlighter for schemas: JSON (Avro and JSON Schema) and `.proto`; and
+//! ksqlDB's SQL (its tokenizer lives in `sql_lang`). It
 //! never fails: text that does not parse still gets coloured as far as it goes. Tokens
 //! become `<span class="tok-…">`, coloured by the stylesheet in both themes.
 
@@ -41,6 +42,7 @@ impl Tok {
 pub enum Lang {
     Json,
     Proto,
+    Sql,
 }
 
 /// `PROTOBUF` is .proto text; everything else (AVRO, JSON) is JSON.
@@ -94,6 +96,7 @@ pub fn tokens(text: &str, lang: Lang) -> Vec<(Tok, String)> {
     match lang {
         Lang::Json => json_tokens(text),
         Lang::Proto => proto_tokens(text),
+        Lang::Sql => crate::sql_lang::tokens(text),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::highlight::{lang_of, line_view, lines, Lang};
 use crate::util::toasts;
 
 /// Height of one editor line in px; must match `.ce-line` / `.ce-ln` in the CSS.
-const LINE: i32 = 18;
+pub const LINE: i32 = 18;
 
 pub const SCHEMA_TYPES: [&str; 3] = ["AVRO", "PROTOBUF", "JSON"];
 
@@ -161,7 +161,7 @@ pub fn reason_view(m: String) -> impl IntoView {
 }
 
 /// UTF-16 offset of a 1-based line and column in `text` (what a textarea's selection counts).
-fn utf16_offset(text: &str, line: u32, column: u32) -> u32 {
+pub fn utf16_offset(text: &str, line: u32, column: u32) -> u32 {
     let mut off = 0u32;
     for (i, l) in text.split('\n').enumerate() {
         if i + 1 == line as usize {
@@ -178,7 +178,7 @@ fn utf16_offset(text: &str, line: u32, column: u32) -> u32 {
 }
 
 /// Replaces the selection with `s` as if typed (the browser's undo keeps working).
-fn insert_text(ta: &web_sys::HtmlTextAreaElement, text: RwSignal<String>, s: &str) {
+pub fn insert_text(ta: &web_sys::HtmlTextAreaElement, text: RwSignal<String>, s: &str) {
     let done = document()
         .dyn_into::<web_sys::HtmlDocument>()
         .ok()

@@ -308,6 +308,18 @@ pub struct ProduceResult {
 }
 
 // ---------------------------------------------------------------------------------------
+// SQL (the selected cluster's ksqlDB server)
+// ---------------------------------------------------------------------------------------
+//
+// `/clusters/{cluster}/ksql/{path}` forwards any request (method, query, `Content-Type`,
+// `Accept`, body) to the cluster's ksqlDB URL and streams the answer back as it comes:
+// ksqlDB's REST API (`/ksql`, `/query-stream`, `/query`, `/close-query`, `/info` ...),
+// unchanged, whether the server is the embedded SQL engine or a remote ksqlDB. A push
+// query's body never ends; the browser closing the request ends the upstream request too.
+// A cluster without a ksqlDB URL answers 404 `not_found`; an unreachable server 502
+// `unavailable`.
+
+// ---------------------------------------------------------------------------------------
 // Schemas (the selected cluster's schema registry)
 // ---------------------------------------------------------------------------------------
 //
@@ -619,6 +631,13 @@ pub mod paths {
     pub fn registry(c: &str, rest: &str) -> String {
         format!(
             "{API_PREFIX}/clusters/{c}/registry/{}",
+            rest.trim_start_matches('/')
+        )
+    }
+    /// The ksqlDB pass-through: `rest` is a ksqlDB REST path such as `ksql` or `query-stream`.
+    pub fn ksql(c: &str, rest: &str) -> String {
+        format!(
+            "{API_PREFIX}/clusters/{c}/ksql/{}",
             rest.trim_start_matches('/')
         )
     }

@@ -1257,3 +1257,127 @@ async fn consume_rate_holds_between_periodic_commits() -> Result<()> {
     .await?;
     sandbox.shutdown().await
 }
+
+/// Reads the streamed body until `want` complete lines arrived (or the body ends).
+async fn read_lines(resp: &mut reqwest::Response, buf: &mut String, want: usize) -> Result<()> {
+    while buf.matches('\n').count() < want {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), resp.chunk())
+            .await
+            .map_err(|_| anyhow!("no rows within 20 s; so far: {buf:?}"))??;
+        match chunk {
+            Some(c) => buf.push_str(std::str::from_utf8(&c)?),
+            None => bail!("the stream ended early: {buf:?}"),
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ksql_pass_through_streams_push_queries() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let api = Api::new(&sandbox);
+    // No overall timeout: a push query's body never ends.
+    let streaming = reqwest::Client::new();
+    bounded(async {
+        use reqwest::Method;
+        const KSQL_JSON: &str = "application/vnd.ksql.v1+json";
+        let url = |rest: &str| format!("{}{}", api.base, paths::ksql(LOCAL, rest));
+
+        // Statements through /ksql, with ksqlDB's content type both ways.
+        let resp = api
+            .http
+            .post(url("ksql"))
+            .header("content-type", KSQL_JSON)
+            .header("accept", KSQL_JSON)
+            .body(
+                json!({"ksql": "CREATE STREAM ticks (id INT, msg VARCHAR) WITH (KAFKA_TOPIC='ticks', VALUE_FORMAT='JSON', PARTITIONS=1);", "streamsProperties": {}})
+                    .to_string(),
+            )
+            .send()
+            .await?;
+        ensure!(resp.status() == StatusCode::OK, "CREATE STREAM: {}", resp.status());
+        let ct = resp.headers().get("content-type").cloned();
+        ensure!(ct.as_ref().is_some_and(|v| v == KSQL_JSON), "{ct:?}");
+        let created: Value = resp.json().await?;
+        ensure!(created[0]["@type"] == "currentStatus", "{created}");
+
+        // ksqlDB's error body and status come back as they are.
+        let (status, text) = api
+            .call(Method::POST, &paths::ksql(LOCAL, "ksql"), Some(json!({"ksql": "SELEC 1;"})))
+            .await?;
+        let err: Value = serde_json::from_str(&text)?;
+        ensure!(status == StatusCode::BAD_REQUEST && err["@type"] == "statement_error", "{status} {text}");
+        ensure!(err["message"].as_str().is_some_and(|m| m.contains("line 1:1")), "{text}");
+
+        // A push query: the header arrives before any row exists, then each row as it is
+        // produced, through the pass-through.
+        let mut push = streaming
+            .post(url("query-stream"))
+            .header("content-type", KSQL_JSON)
+            .body(json!({"sql": "SELECT id, msg FROM ticks EMIT CHANGES;", "properties": {"auto.offset.reset": "earliest"}}).to_string())
+            .send()
+            .await?;
+        ensure!(push.status() == StatusCode::OK, "query-stream: {}", push.status());
+        let mut buf = String::new();
+        read_lines(&mut push, &mut buf, 1).await?;
+        let header: Value = serde_json::from_str(buf.lines().next().context("header")?)?;
+        let query_id = header["queryId"].as_str().context("queryId")?.to_string();
+        ensure!(header["columnNames"] == json!(["ID", "MSG"]), "{header}");
+        for i in 1..=3 {
+            send_raw(sandbox.kafka_address(), "ticks", b"k", format!(r#"{{"id":{i},"msg":"tick {i}"}}"#).as_bytes()).await?;
+            read_lines(&mut push, &mut buf, 1 + i).await?;
+            let row: Value = serde_json::from_str(buf.lines().nth(i).context("row")?)?;
+            ensure!(row == json!([i, format!("tick {i}")]), "row {i}: {row}");
+        }
+
+        // The browser going away ends the query upstream: the engine forgets it.
+        drop(push);
+        wait_until("the push query to end after its client left", Duration::from_secs(15), || async {
+            let (status, _) = api
+                .call(Method::POST, &paths::ksql(LOCAL, "close-query"), Some(json!({"queryId": query_id})))
+                .await?;
+            Ok((status == StatusCode::BAD_REQUEST).then_some(()))
+        })
+        .await?;
+
+        // /close-query through the pass-through ends a running push query's stream.
+        let mut push = streaming
+            .post(url("query-stream"))
+            .header("content-type", KSQL_JSON)
+            .body(json!({"sql": "SELECT * FROM ticks EMIT CHANGES;", "properties": {"auto.offset.reset": "earliest"}}).to_string())
+            .send()
+            .await?;
+        let mut buf = String::new();
+        read_lines(&mut push, &mut buf, 4).await?;
+        let header: Value = serde_json::from_str(buf.lines().next().context("header")?)?;
+        let id = header["queryId"].as_str().context("queryId")?;
+        let (status, text) = api
+            .call(Method::POST, &paths::ksql(LOCAL, "close-query"), Some(json!({"queryId": id})))
+            .await?;
+        ensure!(status == StatusCode::OK, "close-query: {status} {text}");
+        let rest = tokio::time::timeout(Duration::from_secs(15), async {
+            while push.chunk().await?.is_some() {}
+            Ok::<_, reqwest::Error>(())
+        })
+        .await;
+        ensure!(matches!(rest, Ok(Ok(()))), "the stream did not end after close-query: {rest:?}");
+
+        // Other routes pass through too; a cluster without a ksqlDB URL is a 404.
+        let info: Value = api.get(&paths::ksql(LOCAL, "info")).await?;
+        ensure!(info["KsqlServerInfo"]["serverStatus"] == "RUNNING", "{info}");
+        let far: ClusterInfo = api
+            .ok(
+                Method::POST,
+                &paths::clusters(),
+                Some(json!({"name": "no-sql", "bootstrap_servers": sandbox.kafka_address()})),
+                StatusCode::CREATED,
+            )
+            .await?;
+        api.fails(Method::GET, &paths::ksql(&far.id, "info"), None, StatusCode::NOT_FOUND, "not_found")
+            .await?;
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}

@@ -1,7 +1,7 @@
 //! The clusters the workbench knows: the embedded one (id `local`, always present) and remote
 //! ones added through the API, persisted to `<data_dir>/workbench/clusters.json` (SASL
 //! passwords included, since the file is the user's own; they are never returned by the API).
-//! Owns each cluster's lazily created [`ClientSet`], its schema registry client, its
+//! Owns each cluster's lazily created [`ClientSet`], its schema registry and ksqlDB clients, its
 //! [`Metrics`], and when a cluster was last asked about (samplers of remote clusters idle
 //! without it). Never talks Kafka itself beyond creating clients.
 
@@ -17,6 +17,7 @@ use sluice_api::{ClusterInfo, ClusterSecurity, NewCluster, EMBEDDED_CLUSTER};
 
 use crate::error::{Result, WorkbenchError};
 use crate::kafka::{ClientSet, ConnectionSettings};
+use crate::ksql::KsqlClient;
 use crate::rates::Metrics;
 use crate::registry::RegistryClient;
 use crate::schemas::SchemaCache;
@@ -62,6 +63,8 @@ pub struct Cluster {
     registry: Option<Arc<RegistryClient>>,
     /// Schemas of the registry by id, for decoding and encoding data.
     pub schemas: SchemaCache,
+    /// The cluster's ksqlDB server, when it has one.
+    ksql: Option<Arc<KsqlClient>>,
 }
 
 impl Cluster {
@@ -72,8 +75,15 @@ impl Cluster {
                 .ok()
                 .map(Arc::new)
         });
+        let ksql = info.ksqldb_url.as_deref().and_then(|url| {
+            KsqlClient::new(url)
+                .map_err(|e| tracing::warn!("cluster {}: {e}", info.id))
+                .ok()
+                .map(Arc::new)
+        });
         Arc::new(Cluster {
             registry,
+            ksql,
             schemas: SchemaCache::default(),
             info,
             settings,
@@ -95,6 +105,13 @@ impl Cluster {
                 "cluster {:?} has no schema registry URL",
                 self.info.id
             ))
+        })
+    }
+
+    /// The cluster's ksqlDB server; `404 not_found` when it has none.
+    pub fn ksql(&self) -> Result<Arc<KsqlClient>> {
+        self.ksql.clone().ok_or_else(|| {
+            WorkbenchError::NotFound(format!("cluster {:?} has no ksqlDB URL", self.info.id))
         })
     }
 

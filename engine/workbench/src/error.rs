@@ -33,6 +33,9 @@ pub enum WorkbenchError {
     /// 502 `unavailable`: the cluster's schema registry could not be reached, or failed.
     #[error("{0}")]
     RegistryUnavailable(String),
+    /// 502 `unavailable`: the cluster's ksqlDB server could not be reached.
+    #[error("{0}")]
+    KsqlUnavailable(String),
     /// 500: a fault of the workbench itself (I/O on its own files, a failed task).
     #[error("{0}")]
     Internal(String),
@@ -48,7 +51,9 @@ impl WorkbenchError {
             WorkbenchError::Conflict(_) => StatusCode::CONFLICT,
             WorkbenchError::Kafka(_) => StatusCode::BAD_GATEWAY,
             WorkbenchError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            WorkbenchError::RegistryUnavailable(_) => StatusCode::BAD_GATEWAY,
+            WorkbenchError::RegistryUnavailable(_) | WorkbenchError::KsqlUnavailable(_) => {
+                StatusCode::BAD_GATEWAY
+            }
             WorkbenchError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -60,9 +65,9 @@ impl WorkbenchError {
             WorkbenchError::BadRequest(_) => "bad_request",
             WorkbenchError::Conflict(_) => "conflict",
             WorkbenchError::Kafka(_) => "kafka",
-            WorkbenchError::Unavailable(_) | WorkbenchError::RegistryUnavailable(_) => {
-                "unavailable"
-            }
+            WorkbenchError::Unavailable(_)
+            | WorkbenchError::RegistryUnavailable(_)
+            | WorkbenchError::KsqlUnavailable(_) => "unavailable",
             WorkbenchError::Internal(_) => "internal",
         }
     }

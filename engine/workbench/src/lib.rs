@@ -13,6 +13,7 @@ pub mod error;
 pub mod forms;
 pub mod groups;
 pub mod kafka;
+pub mod ksql;
 pub mod live;
 pub mod messages;
 pub mod rates;
@@ -249,6 +250,8 @@ fn router(state: Arc<AppState>, ui_dir: Option<&std::path::Path>) -> Router {
             "/clusters/{cluster}/schemas/subjects/{subject}/form",
             get(schema_form),
         )
+        .route("/clusters/{cluster}/ksql", any(ksql_proxy))
+        .route("/clusters/{cluster}/ksql/{*path}", any(ksql_proxy))
         .route("/clusters/{cluster}/registry", any(registry_proxy))
         .route("/clusters/{cluster}/registry/{*path}", any(registry_proxy))
         .fallback(no_route)
@@ -544,6 +547,41 @@ async fn delete_group(
 /// Largest request body forwarded to a registry.
 const MAX_REGISTRY_BODY: usize = 16 * 1024 * 1024;
 
+/// The cluster id and the rest of the path after `/clusters/{id}/{service}`, raw from the
+/// URI (percent-escapes reach the upstream as the client wrote them), with the query.
+fn proxied_target<'a>(uri: &'a axum::http::Uri, service: &str) -> (&'a str, String) {
+    let prefix = format!("{}/clusters/", sluice_api::API_PREFIX);
+    let after = uri.path().strip_prefix(prefix.as_str()).unwrap_or_default();
+    let (id, rest) = after.split_once('/').unwrap_or((after, ""));
+    let rest = rest.strip_prefix(service).unwrap_or(rest);
+    let rest = rest.trim_start_matches('/');
+    let target = match uri.query() {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest.to_string(),
+    };
+    (id, target)
+}
+
+/// Largest request body forwarded to a ksqlDB server (statements are text).
+const MAX_KSQL_BODY: usize = 4 * 1024 * 1024;
+
+/// `/clusters/{cluster}/ksql/{path}`: the request to the cluster's ksqlDB server, its answer
+/// streamed back (push queries never end until the browser closes the request).
+async fn ksql_proxy(
+    State(s): Shared,
+    method: axum::http::Method,
+    OriginalUri(uri): OriginalUri,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response> {
+    let (id, target) = proxied_target(&uri, "ksql");
+    let ksql = s.cluster(id)?.ksql()?;
+    let body = axum::body::to_bytes(body, MAX_KSQL_BODY)
+        .await
+        .map_err(|e| WorkbenchError::BadRequest(format!("request body: {e}")))?;
+    ksql.forward(method, &target, &headers, body).await
+}
+
 /// `/clusters/{cluster}/registry/{path}`: the request, verbatim, to the cluster's registry.
 async fn registry_proxy(
     State(s): Shared,
@@ -554,19 +592,11 @@ async fn registry_proxy(
 ) -> Result<Response> {
     // The path is taken raw from the URI, so percent-escapes (a `/` in a subject name)
     // reach the registry as the client wrote them.
-    let prefix = format!("{}/clusters/", sluice_api::API_PREFIX);
-    let after = uri.path().strip_prefix(prefix.as_str()).unwrap_or_default();
-    let (id, rest) = after.split_once('/').unwrap_or((after, ""));
-    let rest = rest.strip_prefix("registry").unwrap_or(rest);
-    let rest = rest.trim_start_matches('/');
+    let (id, target) = proxied_target(&uri, "registry");
     let registry = s.cluster(id)?.registry()?;
     let body = axum::body::to_bytes(body, MAX_REGISTRY_BODY)
         .await
         .map_err(|e| WorkbenchError::BadRequest(format!("request body: {e}")))?;
-    let target = match uri.query() {
-        Some(q) => format!("{rest}?{q}"),
-        None => rest.to_string(),
-    };
     Ok(registry
         .forward(method, &target, &headers, body)
         .await?
