@@ -794,6 +794,30 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
             Value::Bool(_) => SqlType::Boolean,
             _ => SqlType::String,
         },
+        Expr::InList {
+            expr: item, list, ..
+        } if t(item)? == SqlType::Boolean => {
+            // ksqlDB coerces the list to BOOLEAN: only boolean values or 'true'/'false' text.
+            for e in list {
+                match (e, t(e)?) {
+                    (_, SqlType::Boolean) => {}
+                    (Expr::Literal(Literal::String(s)), _) => {
+                        if !s.eq_ignore_ascii_case("true") && !s.eq_ignore_ascii_case("false") {
+                            return Err(SqlError::statement(format!(
+                                "Invalid Predicate: invalid input syntax for type BOOLEAN: \"{s}\"."
+                            )));
+                        }
+                    }
+                    (e, other) => {
+                        return Err(SqlError::statement(format!(
+                            "Invalid Predicate: operator does not exist: BOOLEAN = {} ({e})\nHint: You might need to add explicit type casts.",
+                            type_name(&other)
+                        )))
+                    }
+                }
+            }
+            SqlType::Boolean
+        }
         Expr::Unary {
             op: UnaryOp::Not, ..
         }

@@ -497,6 +497,35 @@ mod tests {
     }
 
     #[test]
+    fn in_over_boolean_accepts_only_boolean_values() {
+        let ddl =
+            "CREATE STREAM S (ID BOOLEAN KEY, V BOOLEAN) WITH (KAFKA_TOPIC='s', FORMAT='JSON');";
+        let plan_of = |q: &str| {
+            let mut catalog = Catalog::default();
+            let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
+                panic!("not a CREATE")
+            };
+            let (source, _) = declared_source(&c, ddl).unwrap();
+            catalog.sources.insert(source.name.clone(), source);
+            let crate::Statement::Query(q) = crate::parse_statement(q).unwrap() else {
+                panic!("not a query")
+            };
+            crate::plan::plan(&q, &catalog).map(|_| ())
+        };
+        assert!(plan_of("SELECT * FROM S WHERE ID IN (true, 'FALSE', V) EMIT CHANGES;").is_ok());
+        let e = plan_of("SELECT * FROM S WHERE ID IN (true, 'Not a boolean') EMIT CHANGES;");
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "Invalid Predicate: invalid input syntax for type BOOLEAN: \"Not a boolean\"."
+        );
+        let e = plan_of("SELECT * FROM S WHERE ID IN (true, 10) EMIT CHANGES;");
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "Invalid Predicate: operator does not exist: BOOLEAN = INTEGER (10)\nHint: You might need to add explicit type casts."
+        );
+    }
+
+    #[test]
     fn json_fields_match_columns_by_name_exact_first_then_ignoring_case() {
         let mut p = pipeline(
             "CREATE STREAM S (ID INT KEY, N INT, NAME STRING, `mixed` STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
