@@ -176,8 +176,8 @@ impl StreamIo for LogIo {
             .map(|r| InRecord {
                 offset: r.offset,
                 timestamp: r.timestamp,
-                key: r.key.map(|k| k.to_vec()),
-                value: r.value.map(|v| v.to_vec()),
+                key: r.key,
+                value: r.value,
             })
             .collect())
     }

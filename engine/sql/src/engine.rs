@@ -141,7 +141,7 @@ impl Engine {
         });
         let mut offsets = BTreeMap::new();
         for rec in engine.read_all(OFFSETS_TOPIC)? {
-            let Some(key) = rec.key.and_then(|k| String::from_utf8(k).ok()) else {
+            let Some(key) = rec.key.and_then(|k| String::from_utf8(k.to_vec()).ok()) else {
                 continue;
             };
             match rec

@@ -9,8 +9,9 @@ use crate::error::SqlError;
 pub struct InRecord {
     pub offset: i64,
     pub timestamp: i64,
-    pub key: Option<Vec<u8>>,
-    pub value: Option<Vec<u8>>,
+    /// Shared with the log's read buffer (no copy per record).
+    pub key: Option<bytes::Bytes>,
+    pub value: Option<bytes::Bytes>,
 }
 
 /// One record to append.

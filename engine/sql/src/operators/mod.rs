@@ -32,7 +32,7 @@ pub struct OutRow {
 }
 
 /// A table's current rows by key bytes.
-type TableRows = std::collections::HashMap<Option<Vec<u8>>, (Vec<Value>, RowMeta)>;
+type TableRows = std::collections::HashMap<Option<bytes::Bytes>, (Vec<Value>, RowMeta)>;
 
 /// A plan's operators with their state.
 pub struct Pipeline {
@@ -311,8 +311,8 @@ mod tests {
         InRecord {
             offset,
             timestamp: 1000 + offset,
-            key: key.map(|k| k.as_bytes().to_vec()),
-            value: value.map(|v| v.as_bytes().to_vec()),
+            key: key.map(|k| k.as_bytes().to_vec().into()),
+            value: value.map(|v| v.as_bytes().to_vec().into()),
         }
     }
 
@@ -348,8 +348,12 @@ mod tests {
         let order = |offset: i64, id: i32, customer: &str, amount: i32| InRecord {
             offset,
             timestamp: 100 + offset,
-            key: Some(id.to_be_bytes().to_vec()),
-            value: Some(format!(r#"{{"CUSTOMER":"{customer}","AMOUNT":{amount}}}"#).into_bytes()),
+            key: Some(id.to_be_bytes().to_vec().into()),
+            value: Some(
+                format!(r#"{{"CUSTOMER":"{customer}","AMOUNT":{amount}}}"#)
+                    .into_bytes()
+                    .into(),
+            ),
         };
         let names: Vec<&str> = p.plan.output.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["CUSTOMER", "ORDER_ID", "NAME", "AMOUNT"]);
@@ -471,7 +475,7 @@ mod tests {
         let rec = InRecord {
             offset: 0,
             timestamp: 5,
-            key: Some(key.clone()),
+            key: Some(key.clone().into()),
             value: None,
         };
         let out = p.process(0, &rec).unwrap();
@@ -490,7 +494,7 @@ mod tests {
         // A table row without a key is dropped.
         let keyless = InRecord {
             key: None,
-            value: Some(br#"{"NAME":"x"}"#.to_vec()),
+            value: Some(br#"{"NAME":"x"}"#.to_vec().into()),
             ..rec
         };
         assert!(table.process(0, &keyless).unwrap().is_empty());
@@ -536,8 +540,8 @@ mod tests {
             let r = InRecord {
                 offset: 0,
                 timestamp: 1,
-                key: key.clone(),
-                value: Some(v.as_bytes().to_vec()),
+                key: key.clone().map(Into::into),
+                value: Some(v.as_bytes().to_vec().into()),
             };
             values(p.process(0, &r).unwrap())
         };
@@ -630,7 +634,7 @@ mod tests {
             offset,
             timestamp: ts,
             key: None,
-            value: Some(br#"{"APP":"a"}"#.to_vec()),
+            value: Some(br#"{"APP":"a"}"#.to_vec().into()),
         };
         assert!(p.process(0, &mk(0, 1_100)).unwrap().is_empty());
         assert!(p.process(0, &mk(1, 1_900)).unwrap().is_empty());
@@ -651,7 +655,11 @@ mod tests {
             offset,
             timestamp: ts,
             key: None,
-            value: Some(format!(r#"{{"APP":"a","LEVEL":"{level}"}}"#).into_bytes()),
+            value: Some(
+                format!(r#"{{"APP":"a","LEVEL":"{level}"}}"#)
+                    .into_bytes()
+                    .into(),
+            ),
         };
         let r = p.process(0, &mk(0, 1_500, "E")).unwrap();
         assert_eq!(r[0].meta.window, Some((1_000, 2_000)));
