@@ -59,13 +59,7 @@ impl KsqlClient {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> WorkbenchError {
-        let mut why = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            why.push_str(": ");
-            why.push_str(&s.to_string());
-            source = s.source();
-        }
+        let why = crate::registry::error_chain(e);
         WorkbenchError::KsqlUnavailable(format!(
             "the ksqlDB server at {} could not be reached: {why}",
             self.base

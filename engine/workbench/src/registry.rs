@@ -95,13 +95,7 @@ impl RegistryClient {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> WorkbenchError {
-        let mut why = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            why.push_str(": ");
-            why.push_str(&s.to_string());
-            source = s.source();
-        }
+        let why = error_chain(e);
         WorkbenchError::RegistryUnavailable(format!(
             "the schema registry at {} could not be reached: {why}",
             self.base
@@ -220,6 +214,18 @@ pub fn segment(s: &str) -> String {
         }
     }
     out
+}
+
+/// An error and its sources, `outer: inner: ...` (what a client needs to see why a call failed).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut why = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        why.push_str(": ");
+        why.push_str(&s.to_string());
+        source = s.source();
+    }
+    why
 }
 
 #[cfg(test)]

@@ -195,32 +195,7 @@ impl Pipeline {
                 if !passes {
                     return Ok(retracted);
                 }
-                let schema = &self.plan.source.columns;
-                let Stage::Project(p) = &self.stage else {
-                    return Ok(retracted);
-                };
-                let projected = match p.apply(schema, &values, meta) {
-                    Ok(v) => v,
-                    Err(_) => return Ok(retracted),
-                };
-                let values = self
-                    .plan
-                    .output
-                    .iter()
-                    .zip(projected)
-                    .map(|(c, v)| {
-                        if c.kind == crate::catalog::ColumnKind::Key {
-                            v
-                        } else {
-                            Value::Null
-                        }
-                    })
-                    .collect();
-                retracted.push(OutRow {
-                    values,
-                    meta,
-                    tombstone: true,
-                });
+                retracted.extend(self.tombstone(&values, meta));
                 return Ok(retracted);
             }
             Ok((values, meta, false)) => (values, meta),
