@@ -370,3 +370,74 @@ def test_stream_table_join_enriches_orders_and_survives_a_restart(sluice):
     producer.close()
     assert len(got) == 5
     assert (got[4].key, json.loads(got[4].value)) == (b"c1", {"ORDER_ID": 5, "NAME": "Ada L.", "AMOUNT": 7.0})
+
+
+def test_windowed_aggregation_killed_mid_run_equals_an_uninterrupted_run(sluice):
+    """kill -9 while a windowed aggregation works through a large backlog: after the restart
+    its state comes back from the changelog topic and the query goes on from the offsets that
+    state reflects, so every window's count, sum and max equal an uninterrupted run's (a
+    second query over the same input, never killed) and the records' own figures."""
+    from confluent_kafka import Producer
+
+    s = sluice
+    n, apps, minute = 400_000, 40, 60_000
+    KafkaAdminClient(bootstrap_servers=s.bootstrap).create_topics(
+        [NewTopic("events", num_partitions=2, replication_factor=1)])
+    p = Producer({"bootstrap.servers": s.bootstrap, "linger.ms": 50,
+                  "queue.buffering.max.messages": 200_000})
+    want = {}
+    for i in range(n):
+        app, ts, v = "app-%02d" % (i % apps), BASE + i * 29, (i * 7919) % 1000
+        p.produce("events", json.dumps({"APP": app, "V": v}).encode(), key=app.encode(),
+                  timestamp=ts)
+        if i % 50_000 == 0:
+            p.flush()
+        w = ts - ts % minute
+        c, total, mx = want.get((app, w), (0, 0, -1))
+        want[(app, w)] = (c + 1, total + v, max(mx, v))
+    p.flush()
+
+    ksql(s, "CREATE STREAM events (APP STRING KEY, V INT) WITH (KAFKA_TOPIC='events', "
+            "VALUE_FORMAT='JSON');")
+    agg = ("SELECT APP, COUNT(*) AS C, SUM(V) AS S, MAX(V) AS MX FROM events "
+           "WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY APP EMIT CHANGES;")
+    earliest = {"ksql.streams.auto.offset.reset": "earliest"}
+    _, res = ksql(s, "CREATE TABLE totals AS " + agg, earliest)
+    query_id = res[0]["commandStatus"]["queryId"]
+
+    # Kill as soon as the first results are out: the backlog is far from done.
+    c = KafkaConsumer(bootstrap_servers=s.bootstrap)
+    tps = [TopicPartition("TOTALS", q) for q in range(2)]
+
+    def sink_size():
+        try:
+            return sum(c.end_offsets(tps).values())
+        except Exception:
+            return 0
+    assert wait_for("first results", lambda: sink_size() > 0, timeout=60)
+    out_at_kill = sink_size()
+    s.kill9()
+    c.close()
+    assert out_at_kill < n // 2, "the kill did not land mid-run (%d of %d updates out)" % (
+        out_at_kill, n)
+
+    s.start()
+    topics = KafkaConsumer(bootstrap_servers=s.bootstrap).topics()
+    assert ("_confluent-ksql-default_query_%s-Aggregate-Aggregate-Materialize-changelog"
+            % query_id) in topics
+    _, res = ksql(s, "CREATE TABLE totals_ref AS " + agg, earliest)
+
+    def table(name):
+        header, rows = query_stream(s, "SELECT * FROM %s;" % name)
+        assert header["columnNames"] == ["APP", "WINDOWSTART", "WINDOWEND", "C", "S", "MX"]
+        return {(r[0], r[1]): (r[3], r[4], r[5]) for r in rows}
+
+    got = wait_for("all windows", lambda: (lambda t: t if t == want else None)(table("TOTALS")),
+                   timeout=180)
+    if not got:
+        t = table("TOTALS")
+        wrong = [(k, t.get(k), v) for k, v in want.items() if t.get(k) != v][:5]
+        pytest.fail("after kill -9: %d windows, %d differ, e.g. %r" % (len(t), len(
+            [k for k in want if t.get(k) != want[k]]), wrong))
+    assert wait_for("reference", lambda: table("TOTALS_REF") == want, timeout=180)
+    assert table("TOTALS") == table("TOTALS_REF")

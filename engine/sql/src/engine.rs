@@ -2,9 +2,12 @@
 //! that changed the metastore, replayed in order on start so streams, tables and persistent
 //! queries come back), runs persistent queries (CSAS/CTAS) as tokio tasks and transient push
 //! and pull queries. Query progress is committed to a compacted offsets topic after each
-//! batch written to the sink; an aggregation rebuilds its state on start by re-reading its
-//! source from the query's first offsets up to the committed ones (deterministic, no output),
-//! then continues, so nothing is counted twice. All topic access goes through [`StreamIo`].
+//! batch written to the sink. An aggregation's changed state and the input offsets it reflects
+//! go to its changelog topic in one write per batch; on start the state comes back from the
+//! changelog up to its last commit marker and the query continues from that marker's offsets,
+//! so nothing is lost or counted twice, even across kill -9. A join rebuilds its state by
+//! re-reading its inputs from the query's first offsets up to the committed ones
+//! (deterministic, no output). All topic access goes through [`StreamIo`].
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +24,7 @@ use crate::error::SqlError;
 use crate::expr::RowMeta;
 use crate::io::{InRecord, OutRecord, StreamIo};
 use crate::operators::sink::SinkCodec;
+use crate::operators::state::StateKey;
 use crate::operators::{sink, OutRow, Pipeline};
 use crate::plan;
 use crate::schemas::{Inferred, SchemaSource, Schemas};
@@ -31,6 +35,12 @@ pub const COMMAND_TOPIC: &str = "_confluent-ksql-default__command_topic";
 pub const OFFSETS_TOPIC: &str = "_confluent-ksql-default__query_offsets";
 const READ_BYTES: usize = 1 << 20;
 const IDLE: Duration = Duration::from_millis(50);
+/// The changelog topic of a persistent query's state (ksqlDB's name for an aggregation's
+/// store): one partition, compacted; see [`crate::operators::state`] for its records.
+pub fn changelog_topic(query_id: &str) -> String {
+    format!("_confluent-ksql-default_query_{query_id}-Aggregate-Aggregate-Materialize-changelog")
+}
+
 /// Query offsets of input `i`'s partition `p` are kept under `i * INPUT_STRIDE + p`.
 const INPUT_STRIDE: i32 = 1_000_000;
 
@@ -456,6 +466,13 @@ impl Engine {
                         q.stop.store(true, Ordering::SeqCst);
                         if let Some(t) = q.task.take() {
                             t.abort();
+                        }
+                        // ksqlDB deletes a terminated query's internal topics.
+                        let topic = changelog_topic(&id);
+                        if self.io.partitions(&topic).ok().flatten().is_some() {
+                            if let Err(e) = self.io.delete_topic(&topic) {
+                                tracing::warn!(query = %id, error = %e, "could not delete the changelog topic");
+                            }
                         }
                     }
                 }
@@ -1224,6 +1241,10 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// What a changelog gave back: the last commit marker's offsets (None: no marker) and the
+/// keys written after it.
+type ChangelogRestore = (Option<BTreeMap<i32, i64>>, Vec<Vec<u8>>);
+
 /// One persistent query's loop.
 struct QueryRunner {
     io: Arc<dyn StreamIo>,
@@ -1277,7 +1298,94 @@ impl QueryRunner {
         out
     }
 
+    /// Appends the state changed since the last call and a commit marker holding `offsets`
+    /// in one write to the changelog: a restore applies changes only up to a marker, so the
+    /// state and the input offsets it reflects always agree.
+    fn write_changelog(&self, topic: &str, offsets: &QueryOffsets) -> Result<(), SqlError> {
+        let (changes, counters) = {
+            let mut pl = lock(&self.pipeline);
+            (pl.take_changes(), pl.counters())
+        };
+        let ts = now_ms();
+        let committed: serde_json::Map<String, Json> = offsets
+            .committed
+            .iter()
+            .map(|(p, o)| (p.to_string(), json!(o)))
+            .collect();
+        let mut recs: Vec<OutRecord> = changes
+            .into_iter()
+            .map(|(key, value)| OutRecord {
+                timestamp: ts,
+                key: Some(key),
+                value,
+            })
+            .collect();
+        recs.push(OutRecord {
+            timestamp: ts,
+            key: Some(StateKey::Commit.encode()),
+            value: Some(
+                json!({"committed": committed, "counters": counters})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        });
+        self.io.append(topic, 0, &recs)
+    }
+
+    /// Reads the changelog into the pipeline, applying changes up to the last commit marker.
+    /// Returns the marker's committed offsets (None: no marker) and the keys written after
+    /// it (a batch cut short by a crash), whose restored values must be written again.
+    fn restore_changelog(&self, topic: &str) -> Result<ChangelogRestore, SqlError> {
+        let (mut next, end) = self.io.offsets(topic, 0)?;
+        let mut pending: Vec<(bytes::Bytes, Option<bytes::Bytes>)> = Vec::new();
+        let mut committed = None;
+        let mut undecodable = 0u64;
+        while next < end {
+            let recs = self.io.read(topic, 0, next, READ_BYTES)?;
+            let Some(last) = recs.last().map(|r| r.offset) else {
+                break;
+            };
+            next = last + 1;
+            for r in recs {
+                let Some(key) = r.key else { continue };
+                if StateKey::decode(&key) != Some(StateKey::Commit) {
+                    pending.push((key, r.value));
+                    continue;
+                }
+                let marker: Json = r
+                    .value
+                    .and_then(|v| serde_json::from_slice(&v).ok())
+                    .unwrap_or(Json::Null);
+                let mut pl = lock(&self.pipeline);
+                for (k, v) in pending.drain(..) {
+                    if !pl.restore(&k, v.as_deref()) {
+                        undecodable += 1;
+                    }
+                }
+                pl.restore_counters(&marker["counters"]);
+                committed = Some(
+                    marker["committed"]
+                        .as_object()
+                        .map(|o| {
+                            o.iter()
+                                .filter_map(|(p, o)| Some((p.parse().ok()?, o.as_i64()?)))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        if undecodable > 0 {
+            tracing::warn!(query = %self.id, undecodable, "changelog records that do not decode were skipped");
+        }
+        Ok((
+            committed,
+            pending.into_iter().map(|(k, _)| k.to_vec()).collect(),
+        ))
+    }
+
     async fn run_inner(&self) -> Result<(), SqlError> {
+        let fresh = self.offsets.is_none();
         let mut offsets = match &self.offsets {
             Some(o) => o.clone(),
             None => {
@@ -1292,12 +1400,38 @@ impl QueryRunner {
                 o
             }
         };
-        // Rebuild aggregation and join state: replay [start, committed) without output.
+        // An aggregation's state comes back from its changelog, up to the last commit marker,
+        // and the query continues from the offsets that marker holds.
+        let changelog = lock(&self.pipeline)
+            .has_changelog()
+            .then(|| changelog_topic(&self.id));
+        let mut restored = false;
+        if let Some(topic) = &changelog {
+            self.io.create_topic(topic, 1, true)?;
+            let (committed, tail) = if fresh {
+                (None, Vec::new())
+            } else {
+                self.restore_changelog(topic)?
+            };
+            if let Some(c) = committed {
+                offsets.committed = c;
+                restored = true;
+            }
+            lock(&self.pipeline).mark_dirty(&tail);
+            if fresh || restored {
+                if fresh || !tail.is_empty() {
+                    self.write_changelog(topic, &offsets)?;
+                }
+                self.commit(&offsets)?;
+            }
+        }
+        // Otherwise (joins; a data directory from before changelogs) rebuild the state:
+        // replay [start, committed) without output.
         let stateful = {
             let pl = lock(&self.pipeline);
             pl.plan.is_aggregate() || pl.plan.join.is_some()
         };
-        if stateful {
+        if stateful && !fresh && !restored {
             for (input, topic, p, slot) in self.slots() {
                 let mut next = offsets.start.get(&slot).copied().unwrap_or(0);
                 let end = offsets.committed.get(&slot).copied().unwrap_or(next);
@@ -1317,6 +1451,11 @@ impl QueryRunner {
                     }
                     tokio::task::yield_now().await;
                 }
+            }
+            if let Some(topic) = &changelog {
+                // From now on the changelog holds the whole state.
+                lock(&self.pipeline).mark_all_dirty();
+                self.write_changelog(topic, &offsets)?;
             }
         }
         let joined = self.inputs.len() > 1;
@@ -1382,6 +1521,9 @@ impl QueryRunner {
                 if let Some(last) = recs.last() {
                     offsets.committed.insert(*slot, last.offset + 1);
                 }
+            }
+            if let Some(topic) = &changelog {
+                self.write_changelog(topic, &offsets)?;
             }
             self.commit(&offsets)?;
             tokio::task::yield_now().await;

@@ -5,15 +5,18 @@
 //! window's last row once it closes), stamped with the
 //! largest input ROWTIME of the group. Rows with a NULL grouping key are skipped, records
 //! later than window end + grace are dropped, HAVING turning false emits a tombstone. The
-//! state is in memory and doubles as the materialization pull queries read.
+//! state is in memory and doubles as the materialization pull queries read; the groups changed
+//! since the last [`Aggregate::take_changes`] are what the engine writes to the changelog.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value as Json};
 
 use crate::ast::Expr;
 use crate::catalog::Column;
 use crate::error::SqlError;
 use crate::expr::{eval, Row, RowMeta};
-use crate::operators::{window, OutRow};
+use crate::operators::{state, window, OutRow};
 use crate::plan::{AggCall, AggregatePlan};
 use crate::value::Value;
 
@@ -29,6 +32,40 @@ enum Acc {
     List(Vec<Value>),
     Distinct(Vec<Value>),
     ByOffset(Value),
+}
+
+impl Acc {
+    fn to_json(&self) -> Json {
+        let vs = |l: &[Value]| state::values_to_json(l);
+        match self {
+            Acc::Count(n) => json!({ "count": n }),
+            Acc::Sum(v) => json!({ "sum": state::value_to_json(v) }),
+            Acc::Avg(s, n) => json!({ "avg": [state::value_to_json(&Value::Double(*s)), n] }),
+            Acc::MinMax(v) => json!({ "minmax": state::value_to_json(v) }),
+            Acc::List(l) => json!({ "list": vs(l) }),
+            Acc::Distinct(l) => json!({ "distinct": vs(l) }),
+            Acc::ByOffset(v) => json!({ "byoffset": state::value_to_json(v) }),
+        }
+    }
+
+    fn from_json(j: &Json) -> Option<Acc> {
+        let (tag, x) = j.as_object()?.iter().next()?;
+        Some(match tag.as_str() {
+            "count" => Acc::Count(x.as_i64()?),
+            "sum" => Acc::Sum(state::value_from_json(x)?),
+            "avg" => {
+                let Value::Double(s) = state::value_from_json(x.get(0)?)? else {
+                    return None;
+                };
+                Acc::Avg(s, x.get(1)?.as_i64()?)
+            }
+            "minmax" => Acc::MinMax(state::value_from_json(x)?),
+            "list" => Acc::List(state::values_from_json(x)?),
+            "distinct" => Acc::Distinct(state::values_from_json(x)?),
+            "byoffset" => Acc::ByOffset(state::value_from_json(x)?),
+            _ => return None,
+        })
+    }
 }
 
 fn init(call: &AggCall) -> Acc {
@@ -143,6 +180,40 @@ struct Entry {
     closed: bool,
 }
 
+impl Entry {
+    fn to_json(&self) -> Json {
+        json!({
+            "keys": state::values_to_json(&self.keys),
+            "window": self.window.map(|(s, e)| [s, e]),
+            "accs": self.accs.iter().map(Acc::to_json).collect::<Vec<_>>(),
+            "rowtime": self.rowtime,
+            "last": self.last.as_ref().map(state::row_to_json),
+            "closed": self.closed,
+        })
+    }
+
+    fn from_json(j: &Json) -> Option<Entry> {
+        Some(Entry {
+            keys: state::values_from_json(&j["keys"])?,
+            window: match &j["window"] {
+                Json::Null => None,
+                w => Some((w.get(0)?.as_i64()?, w.get(1)?.as_i64()?)),
+            },
+            accs: j["accs"]
+                .as_array()?
+                .iter()
+                .map(Acc::from_json)
+                .collect::<Option<_>>()?,
+            rowtime: j["rowtime"].as_i64()?,
+            last: match &j["last"] {
+                Json::Null => None,
+                r => Some(state::row_from_json(r)?),
+            },
+            closed: j["closed"].as_bool()?,
+        })
+    }
+}
+
 pub struct Aggregate {
     plan: AggregatePlan,
     select: Vec<Expr>,
@@ -150,6 +221,8 @@ pub struct Aggregate {
     groups: BTreeMap<(String, i64), Entry>,
     stream_time: i64,
     pub late_dropped: u64,
+    /// Groups changed since the last [`Aggregate::take_changes`].
+    dirty: BTreeSet<(String, i64)>,
 }
 
 impl Aggregate {
@@ -161,6 +234,7 @@ impl Aggregate {
             groups: BTreeMap::new(),
             stream_time: i64::MIN,
             late_dropped: 0,
+            dirty: BTreeSet::new(),
         }
     }
 
@@ -296,6 +370,7 @@ impl Aggregate {
                 tombstone: !keep,
             };
             entry.last = if keep { Some(row.clone()) } else { None };
+            self.dirty.insert(slot);
             if !self.plan.emit_final {
                 out.push(row);
             }
@@ -314,23 +389,76 @@ impl Aggregate {
         };
         let grace = window::grace_ms(w);
         let now = self.stream_time;
-        let mut closed: Vec<&mut Entry> = self
+        let mut closed: Vec<(&(String, i64), &mut Entry)> = self
             .groups
-            .values_mut()
-            .filter(|e| {
+            .iter_mut()
+            .filter(|(_, e)| {
                 !e.closed
                     && e.window
                         .is_some_and(|(_, end)| end.saturating_add(grace) <= now)
             })
             .collect();
-        closed.sort_by_key(|e| e.window.map(|w| w.0));
-        closed
+        closed.sort_by_key(|(_, e)| e.window.map(|w| w.0));
+        let mut out = Vec::new();
+        for (slot, e) in closed {
+            e.closed = true;
+            self.dirty.insert(slot.clone());
+            out.extend(e.last.clone());
+        }
+        out
+    }
+
+    /// The groups changed since the last call, as changelog keys and values (None: removed).
+    pub fn take_changes(&mut self) -> Vec<(state::StateKey, Option<Json>)> {
+        std::mem::take(&mut self.dirty)
             .into_iter()
-            .filter_map(|e| {
-                e.closed = true;
-                e.last.clone()
+            .map(|slot| {
+                let v = self.groups.get(&slot).map(Entry::to_json);
+                (state::StateKey::Group(slot.0, slot.1), v)
             })
             .collect()
+    }
+
+    pub fn mark_dirty(&mut self, key: String, window: i64) {
+        self.dirty.insert((key, window));
+    }
+
+    /// Counts every group as changed (the next [`Aggregate::take_changes`] is a snapshot).
+    pub fn mark_all_dirty(&mut self) {
+        self.dirty = self.groups.keys().cloned().collect();
+    }
+
+    /// Puts one group back from its changelog value (None: removes it). False when the value
+    /// does not decode.
+    pub fn restore_group(&mut self, key: String, window: i64, value: Option<&Json>) -> bool {
+        let slot = (key, window);
+        match value {
+            None => {
+                self.groups.remove(&slot);
+                true
+            }
+            Some(v) => match Entry::from_json(v) {
+                Some(e) => {
+                    self.groups.insert(slot, e);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// Stream time and the late-record count (kept in the changelog's commit marker).
+    pub fn counters(&self) -> Json {
+        json!({ "stream_time": self.stream_time, "late_dropped": self.late_dropped })
+    }
+
+    pub fn restore_counters(&mut self, j: &Json) {
+        if let Some(t) = j["stream_time"].as_i64() {
+            self.stream_time = t;
+        }
+        if let Some(n) = j["late_dropped"].as_u64() {
+            self.late_dropped = n;
+        }
     }
 
     /// The current row of every group (and window) that has one, in key order.

@@ -11,6 +11,7 @@ pub mod join_row;
 pub mod project;
 pub mod sink;
 pub mod source;
+pub mod state;
 pub mod stream_stream_join;
 pub mod stream_table_join;
 pub mod table_table_join;
@@ -21,6 +22,7 @@ use crate::expr::RowMeta;
 use crate::io::InRecord;
 use crate::plan::{Body, Plan};
 use crate::value::Value;
+use serde_json::{json, Value as Json};
 
 /// One output row: values aligned with the plan's output schema, or a tombstone for `keys`.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +50,8 @@ pub struct Pipeline {
     schemas: std::sync::Arc<crate::schemas::Schemas>,
     /// The join operators of a query with joins.
     joins: Option<join::Joins>,
+    /// Table-source keys whose row changed since the last [`Pipeline::take_changes`].
+    table_dirty: std::collections::BTreeSet<Option<bytes::Bytes>>,
 }
 
 enum Stage {
@@ -78,6 +82,7 @@ impl Pipeline {
             skipped: 0,
             processed: 0,
             schemas: Default::default(),
+            table_dirty: Default::default(),
         }
     }
 
@@ -166,6 +171,7 @@ impl Pipeline {
         if let Some(rows) = &mut self.table_rows {
             // A table row replaced or deleted: take the old one out of its group first.
             if let Some((old, old_meta)) = rows.remove(&rec.key) {
+                self.table_dirty.insert(rec.key.clone());
                 let schema = &self.plan.source.columns;
                 let meta = RowMeta {
                     rowtime: rec.timestamp,
@@ -207,6 +213,7 @@ impl Pipeline {
         };
         if let Some(rows) = &mut self.table_rows {
             rows.insert(rec.key.clone(), (values.clone(), meta));
+            self.table_dirty.insert(rec.key.clone());
         }
         match self.process_row(values, meta) {
             Ok(rows) => {
@@ -252,6 +259,108 @@ impl Pipeline {
                 tombstone: false,
             }]),
             Stage::Aggregate(a) => a.process(schema, &values, meta),
+        }
+    }
+
+    /// Whether the state goes to a changelog: aggregations without joins (a join's state is
+    /// rebuilt from its inputs, as ksqlDB restores tables from their source topics).
+    pub fn has_changelog(&self) -> bool {
+        self.joins.is_none() && matches!(self.stage, Stage::Aggregate(_))
+    }
+
+    /// The state changed since the last call, as changelog records (value None: removed).
+    pub fn take_changes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        let mut out = Vec::new();
+        if let Stage::Aggregate(a) = &mut self.stage {
+            out.extend(a.take_changes());
+        }
+        let rows = self.table_rows.as_ref();
+        for k in std::mem::take(&mut self.table_dirty) {
+            let v = rows.and_then(|r| r.get(&k)).map(|(values, meta)| {
+                json!([state::values_to_json(values), state::meta_to_json(meta)])
+            });
+            out.push((state::StateKey::TableRow(k.map(|b| b.to_vec())), v));
+        }
+        out.into_iter()
+            .map(|(k, v)| (k.encode(), v.map(|v| v.to_string().into_bytes())))
+            .collect()
+    }
+
+    /// Counts all of the state as changed (the next [`Pipeline::take_changes`] is a
+    /// snapshot).
+    pub fn mark_all_dirty(&mut self) {
+        if let Stage::Aggregate(a) = &mut self.stage {
+            a.mark_all_dirty();
+        }
+        if let Some(rows) = &self.table_rows {
+            self.table_dirty.extend(rows.keys().cloned());
+        }
+    }
+
+    /// Counts the state under these changelog keys as changed (written again, or removed
+    /// when the state has nothing under them).
+    pub fn mark_dirty(&mut self, keys: &[Vec<u8>]) {
+        for k in keys {
+            match (state::StateKey::decode(k), &mut self.stage) {
+                (Some(state::StateKey::Group(g, w)), Stage::Aggregate(a)) => a.mark_dirty(g, w),
+                (Some(state::StateKey::TableRow(r)), _) => {
+                    self.table_dirty.insert(r.map(bytes::Bytes::from));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Puts one changelog record back into the state; false when it does not decode.
+    pub fn restore(&mut self, key: &[u8], value: Option<&[u8]>) -> bool {
+        let value = match value.map(serde_json::from_slice::<Json>) {
+            Some(Ok(v)) => Some(v),
+            Some(Err(_)) => return false,
+            None => None,
+        };
+        match (state::StateKey::decode(key), &mut self.stage) {
+            (Some(state::StateKey::Group(k, w)), Stage::Aggregate(a)) => {
+                a.restore_group(k, w, value.as_ref())
+            }
+            (Some(state::StateKey::TableRow(k)), _) => {
+                let Some(rows) = &mut self.table_rows else {
+                    return false;
+                };
+                let k = k.map(bytes::Bytes::from);
+                match value {
+                    None => {
+                        rows.remove(&k);
+                        true
+                    }
+                    Some(v) => {
+                        match (state::values_from_json(&v[0]), state::meta_from_json(&v[1])) {
+                            (Some(values), Some(meta)) => {
+                                rows.insert(k, (values, meta));
+                                true
+                            }
+                            _ => false,
+                        }
+                    }
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// The counters the changelog's commit marker keeps (processed, skipped, stream time).
+    pub fn counters(&self) -> Json {
+        let agg = match &self.stage {
+            Stage::Aggregate(a) => a.counters(),
+            Stage::Project(_) => Json::Null,
+        };
+        json!({ "processed": self.processed, "skipped": self.skipped, "aggregate": agg })
+    }
+
+    pub fn restore_counters(&mut self, j: &Json) {
+        self.processed = j["processed"].as_u64().unwrap_or(self.processed);
+        self.skipped = j["skipped"].as_u64().unwrap_or(self.skipped);
+        if let Stage::Aggregate(a) = &mut self.stage {
+            a.restore_counters(&j["aggregate"]);
         }
     }
 
@@ -653,6 +762,95 @@ mod tests {
         assert_eq!(
             rows[0].values[2],
             Value::Array(vec![Value::String("E".into()), Value::String("W".into())])
+        );
+    }
+
+    /// Feeds `records` to `p`, returning every row produced.
+    fn feed(p: &mut Pipeline, records: &[InRecord]) -> Vec<(Vec<Value>, bool)> {
+        records
+            .iter()
+            .flat_map(|r| values(p.process(0, r).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn a_pipeline_restored_from_its_changes_continues_as_if_never_stopped() {
+        let table = "CREATE TABLE T (ID STRING PRIMARY KEY, APP STRING, LEVEL STRING, X DOUBLE, N INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');";
+        restore_check(
+            table,
+            "SELECT APP, COUNT(*) AS C, SUM(N) AS S, AVG(X) AS A, COLLECT_LIST(LEVEL) AS L FROM T GROUP BY APP EMIT CHANGES;",
+        );
+        let stream = "CREATE STREAM T (ID STRING KEY, APP STRING, LEVEL STRING, X DOUBLE, N INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');";
+        restore_check(
+            stream,
+            "SELECT APP, MAX(X) AS MX, MIN(N) AS MN, COUNT_DISTINCT(LEVEL) AS D, EARLIEST_BY_OFFSET(N) AS E, LATEST_BY_OFFSET(X) AS LA, COLLECT_SET(LEVEL) AS CS, WINDOWSTART AS WS FROM T WINDOW HOPPING (SIZE 10 MILLISECONDS, ADVANCE BY 5 MILLISECONDS, GRACE PERIOD 3 MILLISECONDS) GROUP BY APP EMIT CHANGES;",
+        );
+        restore_check(
+            stream,
+            "SELECT APP, COUNT(*) AS C FROM T WINDOW TUMBLING (SIZE 8 MILLISECONDS, GRACE PERIOD 0 MILLISECONDS) GROUP BY APP EMIT FINAL;",
+        );
+    }
+
+    fn restore_check(ddl: &str, query: &str) {
+        let rec = |offset: i64, id: &str, body: Option<String>| InRecord {
+            offset,
+            timestamp: 1000 + offset,
+            key: Some(id.as_bytes().to_vec().into()),
+            value: body.map(|b| b.into_bytes().into()),
+        };
+        let row = |app: &str, level: &str, x: f64, n: i32| {
+            Some(format!(
+                r#"{{"APP":"{app}","LEVEL":"{level}","X":{x},"N":{n}}}"#
+            ))
+        };
+        let records: Vec<InRecord> = (0..40i32)
+            .map(|i| {
+                let id = format!("k{}", i % 7);
+                let body = if i % 11 == 10 {
+                    None
+                } else {
+                    row(
+                        ["a", "b", "c"][i as usize % 3],
+                        ["E", "W", "I"][i as usize % 2],
+                        i as f64 / 3.0,
+                        i,
+                    )
+                };
+                rec(i64::from(i), &id, body)
+            })
+            .collect();
+        let (first, rest) = records.split_at(23);
+
+        let mut uninterrupted = pipeline(ddl, query);
+        feed(&mut uninterrupted, first);
+        let want = feed(&mut uninterrupted, rest);
+        assert!(!want.is_empty(), "{query}");
+
+        // The first half, its changes taken in two batches (as the engine commits them).
+        let mut before = pipeline(ddl, query);
+        let mut log = Vec::new();
+        feed(&mut before, &first[..10]);
+        log.extend(before.take_changes());
+        feed(&mut before, &first[10..]);
+        log.extend(before.take_changes());
+        assert!(before.take_changes().is_empty(), "changes are taken once");
+        let counters = before.counters();
+
+        let mut after = pipeline(ddl, query);
+        for (k, v) in &log {
+            assert!(
+                after.restore(k, v.as_deref()),
+                "{}",
+                String::from_utf8_lossy(k)
+            );
+        }
+        after.restore_counters(&counters);
+        assert_eq!(after.processed, 23);
+        assert_eq!(feed(&mut after, rest), want);
+        assert_eq!(after.materialized(), uninterrupted.materialized());
+        assert!(
+            !after.restore(b"[\"group\",\"x\",0]", Some(b"{}")),
+            "garbage is refused"
         );
     }
 }
