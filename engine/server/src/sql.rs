@@ -2,7 +2,8 @@
 //! on the partitions, topics created in the store as the broker creates them), its
 //! [`SchemaSource`] over the embedded schema registry (in-process calls), and ksqlDB's
 //! REST API on the SQL port (`POST /ksql`, `/query-stream`, `/query`, `/close-query`, `GET /info`,
-//! `/healthcheck`, `/status`). It owns HTTP glue only: statements run in sluice-sql.
+//! `/healthcheck`, `/status`), over HTTP/1.1 and over HTTP/2 without TLS (prior knowledge, as
+//! ksqlDB's Java client connects). It owns HTTP glue only: statements run in sluice-sql.
 
 use std::convert::Infallible;
 use std::sync::Arc;

@@ -1381,3 +1381,68 @@ async fn ksql_pass_through_streams_push_queries() -> Result<()> {
     .await?;
     sandbox.shutdown().await
 }
+
+/// ksqlDB's Java client speaks HTTP/2 without TLS (prior knowledge) to /query-stream: the
+/// header, then each row as it is inserted, and /close-query over HTTP/2 ends the stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_stream_over_http2_prior_knowledge() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let sql = sandbox.url("sql").context("no SQL surface")?;
+    let h2 = reqwest::Client::builder().http2_prior_knowledge().build()?;
+    bounded(async {
+        let ksql = |stmt: &str| {
+            h2.post(format!("{sql}/ksql"))
+                .header("content-type", "application/vnd.ksql.v1+json")
+                .body(json!({"ksql": stmt, "streamsProperties": {}}).to_string())
+                .send()
+        };
+        let resp = ksql("CREATE STREAM ticks (id INT, msg VARCHAR) WITH (KAFKA_TOPIC='ticks', VALUE_FORMAT='JSON', PARTITIONS=1);").await?;
+        ensure!(resp.version() == reqwest::Version::HTTP_2, "{:?}", resp.version());
+        ensure!(resp.status() == StatusCode::OK, "CREATE STREAM: {}", resp.text().await?);
+
+        let mut push = h2
+            .post(format!("{sql}/query-stream"))
+            .header("accept", "application/vnd.ksqlapi.delimited.v1")
+            .body(json!({"sql": "SELECT id, msg FROM ticks EMIT CHANGES;", "properties": {}}).to_string())
+            .send()
+            .await?;
+        ensure!(push.version() == reqwest::Version::HTTP_2, "{:?}", push.version());
+        ensure!(push.status() == StatusCode::OK, "{}", push.status());
+        let mut buf = String::new();
+        let mut next_line = async || -> Result<Value> {
+            loop {
+                if let Some(i) = buf.find('\n') {
+                    let line: String = buf.drain(..=i).collect();
+                    return Ok(serde_json::from_str(line.trim())?);
+                }
+                let chunk = push.chunk().await?.context("the stream ended early")?;
+                buf.push_str(std::str::from_utf8(&chunk)?);
+            }
+        };
+        let header = next_line().await?;
+        ensure!(header["columnNames"] == json!(["ID", "MSG"]), "{header}");
+        let query_id = header["queryId"].as_str().context("no queryId")?.to_string();
+        for (id, msg) in [(1, "one"), (2, "two")] {
+            let r = ksql(&format!("INSERT INTO ticks (id, msg) VALUES ({id}, '{msg}');")).await?;
+            ensure!(r.status() == StatusCode::OK, "INSERT: {}", r.text().await?);
+            let row = next_line().await?;
+            ensure!(row == json!([id, msg]), "{row}");
+        }
+        let closed = h2
+            .post(format!("{sql}/close-query"))
+            .body(json!({"queryId": query_id}).to_string())
+            .send()
+            .await?;
+        ensure!(closed.status() == StatusCode::OK, "close-query: {}", closed.status());
+        let rest = tokio::time::timeout(Duration::from_secs(10), async {
+            while push.chunk().await?.is_some() {}
+            anyhow::Ok(())
+        })
+        .await;
+        ensure!(matches!(rest, Ok(Ok(()))), "the stream did not end after /close-query: {rest:?}");
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}
