@@ -12,7 +12,7 @@ import uuid
 import requests
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from test_sql import KSQL
+from test_sql import KSQL, wait_for
 
 EARLIEST = {"ksql.streams.auto.offset.reset": "earliest"}
 
@@ -73,12 +73,8 @@ def query_description(s, query_id):
 
 
 def wait_stats(fn, ok, timeout=20):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if ok(got) or time.monotonic() > deadline:
-            return got
-        time.sleep(0.2)
+    """fn()'s value once ok(value), or its last value (for the assertion's message)."""
+    return wait_for("stats", lambda: (lambda v: v if ok(v) else None)(fn()), timeout) or fn()
 
 
 def test_query_throughput_in_show_queries_extended_and_describe_extended(sluice):
