@@ -111,6 +111,11 @@ def test_query_throughput_in_show_queries_extended_and_describe_extended(sluice)
     d = ksql(s, "DESCRIBE %s EXTENDED;" % sink)[0]["sourceDescription"]
     assert stats(d["statistics"])["total-messages"] == 20, d["statistics"]
     assert ksql(s, "DESCRIBE %s;" % sink)[0]["sourceDescription"]["statistics"] == ""
+    body = ksql(s, "DESCRIBE STREAMS EXTENDED;")[0]
+    assert body["@type"] == "source_descriptions"
+    by_name = {d["name"]: d for d in body["sourceDescriptions"]}
+    assert set(by_name) == {src, sink}
+    assert stats(by_name[src]["statistics"])["consumer-total-messages"] == 42
 
     # More records: the totals grow by exactly as many.
     produce(s, topic, rows[:10])

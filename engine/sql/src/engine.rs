@@ -360,24 +360,22 @@ impl Engine {
             },
             Statement::Explain(target) => self.explain(text, target, props).map_err(err),
             Statement::DescribeSource { name, extended } => {
-                let inner = lock(&self.inner);
-                let s = inner.catalog.get(&name.0).map_err(err)?.clone();
-                let (read, write): (Vec<_>, Vec<_>) = (
-                    inner.queries.values().filter(|q| q.sources.contains(&s.name)).map(QueryHandle::info).collect(),
-                    inner.queries.values().filter(|q| q.sink == s.name).map(QueryHandle::info).collect(),
-                );
-                let stats = source_stats(&inner, &s.name);
-                drop(inner);
-                let partitions = self.io.partitions(&s.topic)?.unwrap_or(0);
-                Ok(entities::source_description(
-                    text,
-                    &s,
-                    partitions,
-                    &read,
-                    &write,
-                    *extended,
-                    (&stats.0, &stats.1),
-                ))
+                self.describe(text, &name.0, *extended).map_err(err)
+            }
+            Statement::DescribeSources { kind, extended } => {
+                let names: Vec<String> = lock(&self.inner)
+                    .catalog
+                    .sources
+                    .values()
+                    .filter(|s| s.kind == *kind)
+                    .map(|s| s.name.clone())
+                    .collect();
+                let descriptions = names
+                    .iter()
+                    .map(|n| Ok(self.describe(text, n, *extended)?["sourceDescription"].take()))
+                    .collect::<Result<Vec<_>, SqlError>>()
+                    .map_err(err)?;
+                Ok(entities::source_descriptions(text, descriptions))
             }
             Statement::InsertValues { target, columns, values } => {
                 self.insert_values(&target.0, columns, values).map_err(err)?;
@@ -723,6 +721,36 @@ impl Engine {
         };
         handle.task = Some(tokio::spawn(runner.run()));
         inner.queries.insert(id.to_string(), handle);
+    }
+
+    /// `DESCRIBE <source> [EXTENDED]`: the `sourceDescription` entity.
+    fn describe(&self, text: &str, name: &str, extended: bool) -> Result<Json, SqlError> {
+        let inner = lock(&self.inner);
+        let s = inner.catalog.get(name)?.clone();
+        let read: Vec<QueryInfo> = inner
+            .queries
+            .values()
+            .filter(|q| q.sources.contains(&s.name))
+            .map(QueryHandle::info)
+            .collect();
+        let write: Vec<QueryInfo> = inner
+            .queries
+            .values()
+            .filter(|q| q.sink == s.name)
+            .map(QueryHandle::info)
+            .collect();
+        let stats = source_stats(&inner, &s.name);
+        drop(inner);
+        let partitions = self.io.partitions(&s.topic)?.unwrap_or(0);
+        Ok(entities::source_description(
+            text,
+            &s,
+            partitions,
+            &read,
+            &write,
+            extended,
+            (&stats.0, &stats.1),
+        ))
     }
 
     /// `SHOW QUERIES EXTENDED`: every persistent query's description with its throughput.

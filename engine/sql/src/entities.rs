@@ -141,6 +141,16 @@ pub fn source_description(
     })
 }
 
+/// `DESCRIBE STREAMS|TABLES [EXTENDED]`: the `source_descriptions` entity.
+pub fn source_descriptions(text: &str, descriptions: Vec<Json>) -> Json {
+    json!({
+        "@type": "source_descriptions",
+        "statementText": text,
+        "sourceDescriptions": descriptions,
+        "warnings": [],
+    })
+}
+
 fn window_type(w: Option<crate::ast::WindowKind>) -> Option<&'static str> {
     w.map(|w| match w {
         crate::ast::WindowKind::Tumbling { .. } => "TUMBLING",
