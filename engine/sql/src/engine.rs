@@ -4,7 +4,10 @@
 //! and pull queries. Query progress is committed to a compacted offsets topic after each
 //! batch written to the sink; an aggregation rebuilds its state on start by re-reading its
 //! source from the query's first offsets up to the committed ones (deterministic, no output),
-//! then continues, so nothing is counted twice. All topic access goes through [`StreamIo`].
+//! then continues, so nothing is counted twice. It also answers the introspection statements
+//! (SHOW/DESCRIBE [EXTENDED] with each query's throughput from [`crate::metrics`], EXPLAIN,
+//! functions), runs PRINT, and writes rows for INSERT VALUES and `/inserts-stream` (one
+//! [`Inserter`]). All topic access goes through [`StreamIo`].
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
