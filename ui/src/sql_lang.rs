@@ -559,9 +559,39 @@ pub fn source_of(query: &str) -> Option<String> {
     w.get(i + 1).cloned()
 }
 
+/// ksqlDB's statistics string (`consumer-messages-per-sec:     12.30 consumer-total-messages:
+/// 400 ... last-message: 2026-...`) as (name, number) pairs; the timestamps are left out.
+pub fn parse_stats(text: &str) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(colon) = rest.find(':') {
+        let name = rest[..colon].trim().to_string();
+        let after = rest[colon + 1..].trim_start();
+        let end = after.find(char::is_whitespace).unwrap_or(after.len());
+        if let Ok(v) = after[..end].parse::<f64>() {
+            out.push((name, v));
+        }
+        rest = &after[end..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_ksqldb_statistics() {
+        let text = "consumer-messages-per-sec:     12.35 consumer-total-messages:       400     last-message: 2026-11-27T08:37:30.12Z";
+        assert_eq!(
+            parse_stats(text),
+            vec![
+                ("consumer-messages-per-sec".to_string(), 12.35),
+                ("consumer-total-messages".to_string(), 400.0)
+            ]
+        );
+        assert!(parse_stats("").is_empty());
+    }
 
     #[test]
     fn splits_outside_quotes_and_comments() {

@@ -1,11 +1,13 @@
 //! The SQL view's side panel: the cluster's streams and tables (topic, formats, columns on
-//! expand) and persistent queries (state, source, sink, output rate, terminate), read with
-//! `SHOW STREAMS`, `SHOW TABLES`, `DESCRIBE` and `SHOW QUERIES`. The catalog also feeds the
-//! editor's completion.
+//! expand) and persistent queries (state, source, sink, throughput, terminate), read with
+//! `SHOW STREAMS`, `SHOW TABLES`, `DESCRIBE`, `SHOW QUERIES` and `SHOW QUERIES EXTENDED`. The
+//! catalog also feeds the editor's completion.
 //!
-//! ksqlDB's `SHOW QUERIES` and `DESCRIBE EXTENDED` carry no per-query throughput here (the
-//! engine's `statistics` is empty), so a query's rate is its sink topic's growth between two
-//! polls of the workbench's topic list: the rows it writes per second.
+//! A query's throughput is what the engine counts: the `statistics` string Sluice adds to each
+//! query of `SHOW QUERIES EXTENDED` (ksqlDB's format: `consumer-messages-per-sec` over the last
+//! seconds, `consumer-total-messages`). A server whose descriptions carry no statistics (a
+//! remote ksqlDB) gets the older estimate: the sink topic's growth between two polls of the
+//! workbench's topic list, the rows the query writes per second.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -15,7 +17,7 @@ use sluice_api::{paths, TopicSummary};
 
 use crate::api;
 use crate::ksql;
-use crate::sql_lang::{source_of, SourceInfo};
+use crate::sql_lang::{parse_stats, source_of, SourceInfo};
 use crate::util::{rate, toasts};
 
 /// How often queries (state and rates) are polled.
@@ -176,6 +178,35 @@ async fn load_queries(cluster: &str) -> Result<Vec<Query>, String> {
         .collect())
 }
 
+/// Each query's (records read per second, records read in total) from the statistics of
+/// `SHOW QUERIES EXTENDED`; queries without statistics are left out.
+async fn load_throughput(cluster: &str) -> HashMap<String, (f64, f64)> {
+    let Ok(mut answer) = ksql::statement(cluster, "SHOW QUERIES EXTENDED;", &Map::new()).await
+    else {
+        return HashMap::new();
+    };
+    let body = answer.pop().unwrap_or_default();
+    let mut out = HashMap::new();
+    for q in body["queryDescriptions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let Some(text) = q.get("statistics").and_then(Value::as_str) else {
+            continue;
+        };
+        let stats = parse_stats(text);
+        let get = |k: &str| stats.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        if let (Some(rate), Some(total)) = (
+            get("consumer-messages-per-sec"),
+            get("consumer-total-messages"),
+        ) {
+            out.insert(s(&q, "id"), (rate, total));
+        }
+    }
+    out
+}
+
 /// Reloads the catalog of `cluster` into `catalog`.
 pub fn reload(cluster: String, catalog: RwSignal<Catalog>) {
     leptos::task::spawn_local(async move {
@@ -212,6 +243,8 @@ pub fn SqlSide(
     // Sink topic → (message count, when), and query id → rows/s.
     let seen = StoredValue::new(HashMap::<String, (i64, f64)>::new());
     let rates = RwSignal::new(HashMap::<String, f64>::new());
+    // Query id → (records read/s, records read in total), from the engine's own counts.
+    let throughput = RwSignal::new(HashMap::<String, (f64, f64)>::new());
     // Everything (DESCRIBE of each source too) when asked; the queries and rates on a timer.
     let poll = move |full: bool| {
         let c = cluster.get_untracked();
@@ -220,6 +253,11 @@ pub fn SqlSide(
         } else {
             reload_queries(c.clone(), catalog);
         }
+        let c2 = c.clone();
+        leptos::task::spawn_local(async move {
+            let t = load_throughput(&c2).await;
+            let _ = throughput.try_set(t);
+        });
         leptos::task::spawn_local(async move {
             let Ok(topics) = api::get::<Vec<TopicSummary>>(&paths::topics(&api::enc(&c))).await
             else {
@@ -394,7 +432,9 @@ pub fn SqlSide(
                                 let id = q.id.clone();
                                 let id2 = q.id.clone();
                                 let running = q.state.eq_ignore_ascii_case("RUNNING");
+                                let id3 = q.id.clone();
                                 let rate_of = move || rates.with(|r| r.get(&id2).copied());
+                                let counted = move || throughput.with(|t| t.get(&id3).copied());
                                 view! {
                                     <li class="side-item" data-testid="sql-query" data-query=q.id.clone()>
                                         <div class="side-row">
@@ -407,9 +447,18 @@ pub fn SqlSide(
                                             <span class="muted">" → "</span><span class="mono">{q.sink.clone()}</span>
                                         </div>
                                         <div class="side-row small">
-                                            <span class="muted" title="Rows written to the sink topic per second, from its growth between polls" data-testid="query-throughput">
-                                                {move || rate_of().map(|r| format!("{} out", rate(r))).unwrap_or_else(|| "measuring…".into())}
-                                            </span>
+                                            {move || match counted() {
+                                                Some((r, total)) => view! {
+                                                    <span class="muted" title="Records the query read per second over the last few seconds, and in total (the engine's counts)" data-testid="query-throughput">
+                                                        {format!("{} in · {} processed", rate(r), total as u64)}
+                                                    </span>
+                                                }.into_any(),
+                                                None => view! {
+                                                    <span class="muted" title="Rows written to the sink topic per second, from its growth between polls" data-testid="query-throughput">
+                                                        {rate_of().map(|r| format!("{} out", rate(r))).unwrap_or_else(|| "measuring…".into())}
+                                                    </span>
+                                                }.into_any(),
+                                            }}
                                             <span class="spacer"></span>
                                             <button
                                                 class="btn btn-small btn-danger-text"

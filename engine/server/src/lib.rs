@@ -236,6 +236,7 @@ impl Sandbox {
                 return Err(anyhow::anyhow!("opening the SQL engine: {e}"));
             }
         };
+        engine.set_host(format!("{advertised_host}:{}", sql_bound.port()));
         sandbox.sql_engine = Some(Arc::clone(&engine));
         let (sql_stop, sql_stopped) = oneshot::channel::<()>();
         sandbox.sql_stop = Some(sql_stop);

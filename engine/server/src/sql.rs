@@ -1,9 +1,10 @@
 //! The SQL surface: the engine's [`StreamIo`] over Sluice's log (in-process reads and appends
 //! on the partitions, topics created in the store as the broker creates them), its
 //! [`SchemaSource`] over the embedded schema registry (in-process calls), and ksqlDB's
-//! REST API on the SQL port (`POST /ksql`, `/query-stream`, `/query`, `/close-query`, `GET /info`,
-//! `/healthcheck`, `/status`), over HTTP/1.1 and over HTTP/2 without TLS (prior knowledge, as
-//! ksqlDB's Java client connects). It owns HTTP glue only: statements run in sluice-sql.
+//! REST API on the SQL port (`POST /ksql`, `/query-stream`, `/query` (SELECT and PRINT),
+//! `/inserts-stream`, `/close-query`, `GET /info`, `/healthcheck`, `/status`), over HTTP/1.1
+//! and over HTTP/2 without TLS (prior knowledge, as ksqlDB's Java client connects). It owns
+//! HTTP glue only: statements run in sluice-sql.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -208,6 +209,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/ksql", post(ksql))
         .route("/query-stream", post(query_stream))
         .route("/query", post(query))
+        .route("/inserts-stream", post(inserts_stream))
         .route("/close-query", post(close_query))
         .route("/info", get(info))
         .route("/healthcheck", get(healthcheck))
@@ -295,8 +297,14 @@ async fn ksql(State(engine): State<Arc<Engine>>, body: Bytes) -> Response {
     }
 }
 
-/// A parsed SELECT, or the error response.
-fn select_of(sql: &str) -> Result<(Box<sluice_sql::Query>, ParsedStatement), Box<Response>> {
+/// What `/query` runs: a SELECT or a PRINT.
+enum Runnable {
+    Select(Box<sluice_sql::Query>, ParsedStatement),
+    Print(sluice_sql::Print, ParsedStatement),
+}
+
+/// A parsed SELECT (or PRINT, when `print` allows it), or the error response.
+fn runnable_of(sql: &str, print: bool) -> Result<Runnable, Box<Response>> {
     let bad = |e: &SqlError| {
         Box::new(respond(
             StatusCode::BAD_REQUEST,
@@ -311,10 +319,41 @@ fn select_of(sql: &str) -> Result<(Box<sluice_sql::Query>, ParsedStatement), Box
     }
     let stmt = parsed.remove(0);
     match stmt.statement.clone() {
-        Statement::Query(q) => Ok((q, stmt)),
-        _ => Err(bad(&SqlError::statement(
-            "The /query-stream and /query endpoints only run SELECT queries; use /ksql",
+        Statement::Query(q) => Ok(Runnable::Select(q, stmt)),
+        Statement::Print(p) if print => Ok(Runnable::Print(p, stmt)),
+        _ if print => Err(bad(&SqlError::statement(
+            "The /query endpoint only runs SELECT and PRINT statements; use /ksql",
         ))),
+        _ => Err(bad(&SqlError::statement(
+            "The /query-stream endpoint only runs SELECT queries; use /ksql",
+        ))),
+    }
+}
+
+/// Lines from a channel as a streamed body, each followed by a newline.
+fn line_body(lines: tokio::sync::mpsc::Receiver<String>) -> Body {
+    Body::from_stream(futures_util::stream::unfold(
+        lines,
+        |mut lines| async move {
+            let l = lines.recv().await?;
+            Some((Ok::<_, Infallible>(Bytes::from(l + "\n")), lines))
+        },
+    ))
+}
+
+/// `PRINT` through `/query`: ksqlDB's text lines, streamed until LIMIT or the client leaves.
+fn run_print(
+    engine: &Engine,
+    p: &sluice_sql::Print,
+    stmt: &ParsedStatement,
+    sql: &str,
+) -> Response {
+    match engine.print_topic(p) {
+        Ok(lines) => ([(header::CONTENT_TYPE, KSQL_JSON)], line_body(lines)).into_response(),
+        Err(e) => respond(
+            StatusCode::BAD_REQUEST,
+            &entities::statement_error(&e.in_statement(&stmt.text), sql),
+        ),
     }
 }
 
@@ -351,8 +390,9 @@ fn row_line(shape: &Shape, row: Vec<sluice_sql::value::Value>) -> String {
 }
 
 async fn run_select(engine: Arc<Engine>, sql: String, props: Props, shape: Shape) -> Response {
-    let (q, stmt) = match select_of(&sql) {
-        Ok(q) => q,
+    let (q, stmt) = match runnable_of(&sql, matches!(shape, Shape::Legacy)) {
+        Ok(Runnable::Select(q, stmt)) => (q, stmt),
+        Ok(Runnable::Print(p, stmt)) => return run_print(&engine, &p, &stmt, &sql),
         Err(r) => return *r,
     };
     // Delimited: every line ends with a newline. JSON arrays: elements joined by ",\n".
@@ -524,4 +564,195 @@ async fn healthcheck() -> Response {
 
 async fn status() -> Response {
     respond(StatusCode::OK, &json!({"commandStatuses": {}}))
+}
+
+/// Longest line `/inserts-stream` buffers (one row).
+const MAX_INSERT_LINE: usize = 8 << 20;
+
+/// The next newline-terminated line of `buf` (without the newline), taken out of it.
+fn take_line(buf: &mut Vec<u8>) -> Option<Vec<u8>> {
+    let i = buf.iter().position(|b| *b == b'\n')?;
+    let mut line: Vec<u8> = buf.drain(..=i).collect();
+    line.pop();
+    Some(line)
+}
+
+fn insert_ack(seq: u64, result: Result<(), (u32, String)>) -> Json {
+    match result {
+        Ok(()) => json!({"status": "ok", "seq": seq}),
+        Err((code, message)) => {
+            json!({"status": "error", "seq": seq, "error_code": code, "message": message})
+        }
+    }
+}
+
+/// `POST /inserts-stream` (HTTP/1.1 streaming, as ksqlDB): the first line is
+/// `{"target": "STREAM"}`, then one JSON object per line, each written to the stream's topic
+/// with the stream's formats (the engine's `Inserter`, shared with `INSERT INTO ... VALUES`);
+/// each row is answered with `{"status":"ok","seq":N}` or an error object as it is written
+/// (delimited lines, or a JSON array with `Accept: application/json`). A line that is not JSON
+/// ends the stream with its error, as in ksqlDB; a row that cannot be written is answered
+/// with its error and the stream goes on.
+async fn inserts_stream(
+    State(engine): State<Arc<Engine>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    use futures_util::StreamExt;
+    let json_array = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    let bad = |code: u32, message: &str| {
+        respond(
+            StatusCode::BAD_REQUEST,
+            &entities::generic_error(code, message),
+        )
+    };
+    let mut data = body.into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut ended = false;
+    let args = loop {
+        if let Some(line) = take_line(&mut buf) {
+            break line;
+        }
+        if buf.len() > MAX_INSERT_LINE {
+            return bad(
+                40000,
+                "Invalid JSON in request: the arguments line is too long",
+            );
+        }
+        match data.next().await {
+            Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+            Some(Err(e)) => return bad(40000, &format!("Error reading the request: {e}")),
+            None => {
+                ended = true;
+                break std::mem::take(&mut buf);
+            }
+        }
+    };
+    let target = match serde_json::from_slice::<Json>(&args) {
+        Ok(Json::Object(o)) => match o.get("target").and_then(Json::as_str) {
+            Some(t) => t.to_string(),
+            None => return bad(40000, "Invalid JSON in request: missing field 'target'"),
+        },
+        Ok(_) | Err(_) => {
+            return bad(
+                40000,
+                "Invalid JSON in request: the arguments are not a JSON object",
+            )
+        }
+    };
+    let e2 = Arc::clone(&engine);
+    let inserter = tokio::task::spawn_blocking(move || {
+        e2.inserter(&target)
+            .or_else(|first| e2.inserter(&target.to_uppercase()).map_err(|_| first))
+    })
+    .await;
+    let inserter = match inserter {
+        Ok(Ok(i)) => Arc::new(i),
+        Ok(Err(e)) => return bad(40000, e.message()),
+        Err(e) => return bad(50000, &format!("inserts failed: {e}")),
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<String>(64);
+    tokio::spawn(async move {
+        let mut seq = 0u64;
+        let mut first = true;
+        let send = |ack: Json, first: &mut bool| {
+            let text = if json_array {
+                let lead = if *first { "" } else { ",\n" };
+                format!("{lead}{ack}")
+            } else {
+                format!("{ack}\n")
+            };
+            *first = false;
+            text
+        };
+        loop {
+            let mut lines = Vec::new();
+            while let Some(line) = take_line(&mut buf) {
+                lines.push(line);
+            }
+            if ended && !buf.iter().all(u8::is_ascii_whitespace) {
+                lines.push(std::mem::take(&mut buf));
+            }
+            lines.retain(|l| !l.iter().all(u8::is_ascii_whitespace));
+            if !lines.is_empty() {
+                let inserter = Arc::clone(&inserter);
+                let from = seq;
+                let done = tokio::task::spawn_blocking(move || {
+                    let mut acks = Vec::new();
+                    for (i, line) in lines.iter().enumerate() {
+                        let seq = from + i as u64;
+                        let row = match serde_json::from_slice::<Json>(line) {
+                            Ok(r) => r,
+                            Err(_) => {
+                                let err =
+                                    Err((40000, "Invalid JSON in inserts stream".to_string()));
+                                acks.push(insert_ack(seq, err));
+                                return (acks, true);
+                            }
+                        };
+                        let result = inserter
+                            .insert_json(&row)
+                            .map_err(|e| (40000, e.message().to_string()));
+                        acks.push(insert_ack(seq, result));
+                    }
+                    (acks, false)
+                })
+                .await;
+                let Ok((acks, stop)) = done else { return };
+                seq += acks.len() as u64;
+                for ack in acks {
+                    if tx.send(send(ack, &mut first)).await.is_err() {
+                        return;
+                    }
+                }
+                if stop {
+                    break;
+                }
+            }
+            if ended {
+                break;
+            }
+            if buf.len() > MAX_INSERT_LINE {
+                let err = insert_ack(
+                    seq,
+                    Err((
+                        40000,
+                        "Invalid JSON in inserts stream: the row is too long".into(),
+                    )),
+                );
+                let _ = tx.send(send(err, &mut first)).await;
+                break;
+            }
+            match data.next().await {
+                Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                Some(Err(_)) => break,
+                None => ended = true,
+            }
+        }
+        if json_array {
+            let _ = tx.send("]".into()).await;
+        }
+    });
+    let open = json_array.then(|| "[".to_string());
+    let content_type = if json_array {
+        "application/json"
+    } else {
+        DELIMITED
+    };
+    (
+        [(header::CONTENT_TYPE, content_type)],
+        Body::from_stream(futures_util::stream::unfold(
+            (open, rx),
+            |(open, mut rx)| async move {
+                if let Some(o) = open {
+                    return Some((Ok::<_, Infallible>(Bytes::from(o)), (None, rx)));
+                }
+                rx.recv().await.map(|t| (Ok(Bytes::from(t)), (None, rx)))
+            },
+        )),
+    )
+        .into_response()
 }

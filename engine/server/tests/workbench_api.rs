@@ -1446,3 +1446,69 @@ async fn query_stream_over_http2_prior_knowledge() -> Result<()> {
     .await?;
     sandbox.shutdown().await
 }
+
+/// `POST /inserts-stream` on the SQL port is HTTP/1.1 streaming both ways, as ksqlDB's: each
+/// row is acknowledged while the request body is still open (a client can wait for an ack
+/// before sending the next row), and the rows become records of the stream's topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn inserts_stream_acks_each_row_while_the_request_is_open() -> Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let sql = sandbox.url("sql").context("no sql endpoint")?;
+    bounded(async {
+        let http = reqwest::Client::new();
+        let created = http
+            .post(format!("{sql}/ksql"))
+            .body(json!({"ksql": "CREATE STREAM moves (id VARCHAR KEY, n INT) WITH (KAFKA_TOPIC='moves', VALUE_FORMAT='JSON', PARTITIONS=1);"}).to_string())
+            .send()
+            .await?;
+        ensure!(created.status() == StatusCode::OK, "{}", created.text().await?);
+
+        let addr = sql.trim_start_matches("http://").to_string();
+        let (mut read, mut write) = tokio::net::TcpStream::connect(&addr).await?.into_split();
+        let chunk = |s: String| format!("{:x}\r\n{s}\r\n", s.len());
+        write
+            .write_all(b"POST /inserts-stream HTTP/1.1\r\nHost: sluice\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .await?;
+        write.write_all(chunk("{\"target\":\"MOVES\"}\n".into()).as_bytes()).await?;
+        let mut seen = String::new();
+        let mut buf = vec![0u8; 4096];
+        for i in 0..3 {
+            write
+                .write_all(chunk(format!("{{\"ID\":\"k{i}\",\"N\":{i}}}\n")).as_bytes())
+                .await?;
+            // This row's ack, before any later row is sent.
+            let want = format!("{{\"seq\":{i},\"status\":\"ok\"}}");
+            while !seen.contains(&want) {
+                let n = tokio::time::timeout(Duration::from_secs(10), read.read(&mut buf))
+                    .await
+                    .map_err(|_| anyhow!("no ack for row {i} while the request is open; so far: {seen:?}"))??;
+                ensure!(n > 0, "the response ended early: {seen:?}");
+                seen.push_str(std::str::from_utf8(&buf[..n])?);
+            }
+        }
+        ensure!(seen.starts_with("HTTP/1.1 200"), "{seen}");
+        // Ending the request ends the response (the chunked terminator).
+        write.write_all(b"0\r\n\r\n").await?;
+        while !seen.ends_with("0\r\n\r\n") {
+            let n = tokio::time::timeout(Duration::from_secs(10), read.read(&mut buf)).await??;
+            ensure!(n > 0, "connection closed before the response ended: {seen:?}");
+            seen.push_str(std::str::from_utf8(&buf[..n])?);
+        }
+
+        // The rows are the stream's records: a pull query over the stream reads them.
+        let rows = http
+            .post(format!("{sql}/query-stream"))
+            .body(json!({"sql": "SELECT id, n FROM moves;"}).to_string())
+            .send()
+            .await?
+            .text()
+            .await?;
+        let rows: Vec<Value> = rows.lines().skip(1).map(serde_json::from_str).collect::<Result<_, _>>()?;
+        ensure!(rows == vec![json!(["k0", 0]), json!(["k1", 1]), json!(["k2", 2])], "{rows:?}");
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}

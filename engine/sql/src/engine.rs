@@ -7,7 +7,10 @@
 //! changelog up to its last commit marker and the query continues from that marker's offsets,
 //! so nothing is lost or counted twice, even across kill -9. A join rebuilds its state by
 //! re-reading its inputs from the query's first offsets up to the committed ones
-//! (deterministic, no output). All topic access goes through [`StreamIo`].
+//! (deterministic, no output). It also answers the introspection statements
+//! (SHOW/DESCRIBE [EXTENDED] with each query's throughput from [`crate::metrics`], EXPLAIN,
+//! functions), runs PRINT, and writes rows for INSERT VALUES and `/inserts-stream` (one
+//! [`Inserter`]). All topic access goes through [`StreamIo`].
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,12 +20,15 @@ use std::time::Duration;
 use serde_json::{json, Value as Json};
 use tokio::sync::mpsc;
 
-use crate::ast::{CreateAsSelect, ListKind, Query, QueryTarget, SourceKind, Statement};
+use crate::ast::{
+    CreateAsSelect, ExplainTarget, ListKind, Query, QueryTarget, SourceKind, Statement,
+};
 use crate::catalog::{self, Catalog, Column, ColumnKind, Format, Source};
 use crate::entities::{self, QueryInfo};
 use crate::error::SqlError;
 use crate::expr::RowMeta;
 use crate::io::{InRecord, OutRecord, StreamIo};
+use crate::metrics::{QueryMetrics, QueryStats};
 use crate::operators::sink::SinkCodec;
 use crate::operators::state::StateKey;
 use crate::operators::{sink, OutRow, Pipeline};
@@ -63,7 +69,12 @@ struct QueryHandle {
     sink: String,
     sink_topic: String,
     sources: Vec<String>,
+    /// The sink as the query writes it (columns, formats, window).
+    sink_source: Source,
+    /// The request properties the query was created with.
+    props: Props,
     pipeline: Arc<Mutex<Pipeline>>,
+    metrics: Arc<Mutex<QueryMetrics>>,
     stop: Arc<AtomicBool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -77,6 +88,10 @@ impl QueryHandle {
             sink_topic: self.sink_topic.clone(),
             state: "RUNNING",
         }
+    }
+
+    fn stats(&self, now: i64) -> QueryStats {
+        lock(&self.metrics).snapshot(now)
     }
 }
 
@@ -103,6 +118,8 @@ pub struct Engine {
     transient: std::sync::atomic::AtomicU64,
     /// Running push queries' stop flags, by query id (`/close-query`).
     push_queries: Arc<Mutex<BTreeMap<String, Arc<AtomicBool>>>>,
+    /// `host:port` for `ksqlHostQueryStatus`.
+    host: Mutex<String>,
 }
 
 /// A running push query: its columns and a channel of rows.
@@ -117,6 +134,92 @@ pub struct PullResult {
     pub id: String,
     pub columns: Vec<Column>,
     pub rows: Vec<Vec<Value>>,
+}
+
+/// Writes rows into one stream or table, encoded as its formats say (see [`Engine::inserter`]).
+pub struct Inserter {
+    io: Arc<dyn StreamIo>,
+    pub source: Source,
+    codec: SinkCodec,
+    partitions: i32,
+}
+
+impl Inserter {
+    /// Appends one row given as (column name, value) pairs: values are cast to the columns'
+    /// types, missing columns are NULL, `ROWTIME` (if given) is the record's timestamp.
+    pub fn insert(&self, named: Vec<(String, Value)>) -> Result<(), SqlError> {
+        let source = &self.source;
+        let mut row = vec![Value::Null; source.columns.len()];
+        let mut rowtime = now_ms();
+        for (n, v) in named {
+            if n == "ROWTIME" {
+                rowtime = v.as_i64().unwrap_or(rowtime);
+                continue;
+            }
+            let i = source
+                .columns
+                .iter()
+                .position(|c| c.name == n)
+                .ok_or_else(|| SqlError::statement(format!("Column name {n} does not exist.")))?;
+            row[i] = crate::expr::cast(v, &source.columns[i].ty);
+        }
+        let out = OutRow {
+            values: row,
+            meta: RowMeta {
+                rowtime,
+                ..RowMeta::default()
+            },
+            tombstone: false,
+        };
+        let rec = sink::encode(
+            &source.columns,
+            source.key_format,
+            Some(source.value_format),
+            &out,
+            &self.codec,
+        )?;
+        let p = sink::partition_for(rec.key.as_deref(), self.partitions, 0);
+        self.io.append(&source.topic, p, &[rec])
+    }
+
+    /// Appends one row given as a JSON object (`/inserts-stream`): fields are matched to
+    /// columns by name (exact, then ignoring case) and converted as ksqlDB's JSON format does.
+    pub fn insert_json(&self, row: &Json) -> Result<(), SqlError> {
+        let Json::Object(o) = row else {
+            return Err(SqlError::statement("Each row must be a JSON object"));
+        };
+        let mut named = Vec::with_capacity(o.len());
+        for (k, v) in o {
+            if k.eq_ignore_ascii_case("ROWTIME") {
+                named.push((
+                    "ROWTIME".to_string(),
+                    crate::value::from_json(v, &crate::ast::SqlType::Bigint)
+                        .map_err(SqlError::statement)?,
+                ));
+                continue;
+            }
+            let col = self
+                .source
+                .columns
+                .iter()
+                .find(|c| c.name == *k)
+                .or_else(|| {
+                    self.source
+                        .columns
+                        .iter()
+                        .find(|c| c.name.eq_ignore_ascii_case(k))
+                })
+                .ok_or_else(|| SqlError::statement(format!("Column name {k} does not exist.")))?;
+            let value = crate::value::from_json(v, &col.ty).map_err(|e| {
+                SqlError::statement(format!(
+                    "Failed to convert the value of column {}: {e}",
+                    col.name
+                ))
+            })?;
+            named.push((col.name.clone(), value));
+        }
+        self.insert(named)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -148,6 +251,7 @@ impl Engine {
             statements: Mutex::new(()),
             transient: Default::default(),
             push_queries: Default::default(),
+            host: Mutex::new("localhost:8088".into()),
         });
         let mut offsets = BTreeMap::new();
         for rec in engine.read_all(OFFSETS_TOPIC)? {
@@ -257,24 +361,41 @@ impl Engine {
                 )?;
                 self.apply(stmt, props, seq).map_err(err)
             }
+            Statement::List(ListKind::Queries { extended: true }) => Ok(self.query_descriptions(text)),
+            Statement::List(ListKind::Functions) => Ok(entities::function_names(text)),
             Statement::List(kind) => self.list(text, kind).map_err(err),
+            Statement::DescribeFunction { name } => match crate::functions::find(&name.0) {
+                Some(f) => Ok(entities::describe_function(text, f)),
+                None => Err(err(SqlError::statement(format!(
+                    "Can't find any functions with the name '{}'",
+                    name.0
+                )))),
+            },
+            Statement::Explain(target) => self.explain(text, target, props).map_err(err),
             Statement::DescribeSource { name, extended } => {
-                let inner = lock(&self.inner);
-                let s = inner.catalog.get(&name.0).map_err(err)?.clone();
-                let (read, write): (Vec<_>, Vec<_>) = (
-                    inner.queries.values().filter(|q| q.sources.contains(&s.name)).map(QueryHandle::info).collect(),
-                    inner.queries.values().filter(|q| q.sink == s.name).map(QueryHandle::info).collect(),
-                );
-                drop(inner);
-                let partitions = self.io.partitions(&s.topic)?.unwrap_or(0);
-                Ok(entities::source_description(text, &s, partitions, &read, &write, *extended))
+                self.describe(text, &name.0, *extended).map_err(err)
+            }
+            Statement::DescribeSources { kind, extended } => {
+                let names: Vec<String> = lock(&self.inner)
+                    .catalog
+                    .sources
+                    .values()
+                    .filter(|s| s.kind == *kind)
+                    .map(|s| s.name.clone())
+                    .collect();
+                let descriptions = names
+                    .iter()
+                    .map(|n| Ok(self.describe(text, n, *extended)?["sourceDescription"].take()))
+                    .collect::<Result<Vec<_>, SqlError>>()
+                    .map_err(err)?;
+                Ok(entities::source_descriptions(text, descriptions))
             }
             Statement::InsertValues { target, columns, values } => {
                 self.insert_values(&target.0, columns, values).map_err(err)?;
                 Ok(json!(null))
             }
             Statement::SetProperty { .. } | Statement::UnsetProperty { .. } | Statement::DefineVariable { .. } | Statement::UndefineVariable { .. } => Ok(json!(null)),
-            Statement::Query(_) => Err(err(SqlError::statement(
+            Statement::Query(_) | Statement::Print(_) => Err(err(SqlError::statement(
                 "The following statement types should be issued to the websocket endpoint '/query':\n\t* PRINT\n\t* SELECT",
             ))),
             other => Err(err(SqlError::statement(format!(
@@ -583,13 +704,17 @@ impl Engine {
             Pipeline::new(plan.clone()).with_schemas(Arc::clone(&self.schemas)),
         ));
         let stop = Arc::new(AtomicBool::new(false));
+        let metrics = Arc::new(Mutex::new(QueryMetrics::new(now_ms())));
         let mut handle = QueryHandle {
             id: id.to_string(),
             statement: text.to_string(),
             sink: sink.name.clone(),
             sink_topic: sink.topic.clone(),
             sources: plan.inputs().iter().map(|s| s.name.clone()).collect(),
+            sink_source: sink.clone(),
+            props: props.clone(),
             pipeline: Arc::clone(&pipeline),
+            metrics: Arc::clone(&metrics),
             stop: Arc::clone(&stop),
             task: None,
         };
@@ -609,12 +734,154 @@ impl Engine {
             codec,
             sink_partitions,
             pipeline,
+            metrics,
             stop,
             earliest: earliest(props),
             offsets,
         };
         handle.task = Some(tokio::spawn(runner.run()));
         inner.queries.insert(id.to_string(), handle);
+    }
+
+    /// `DESCRIBE <source> [EXTENDED]`: the `sourceDescription` entity.
+    fn describe(&self, text: &str, name: &str, extended: bool) -> Result<Json, SqlError> {
+        let inner = lock(&self.inner);
+        let s = inner.catalog.get(name)?.clone();
+        let read: Vec<QueryInfo> = inner
+            .queries
+            .values()
+            .filter(|q| q.sources.contains(&s.name))
+            .map(QueryHandle::info)
+            .collect();
+        let write: Vec<QueryInfo> = inner
+            .queries
+            .values()
+            .filter(|q| q.sink == s.name)
+            .map(QueryHandle::info)
+            .collect();
+        let stats = source_stats(&inner, &s.name);
+        drop(inner);
+        let partitions = self.io.partitions(&s.topic)?.unwrap_or(0);
+        Ok(entities::source_description(
+            text,
+            &s,
+            partitions,
+            &read,
+            &write,
+            extended,
+            (&stats.0, &stats.1),
+        ))
+    }
+
+    /// `SHOW QUERIES EXTENDED`: every persistent query's description with its throughput.
+    fn query_descriptions(&self, text: &str) -> Json {
+        let inner = lock(&self.inner);
+        let now = now_ms();
+        let host = self.host();
+        let details: Vec<OwnedDetail> = inner
+            .queries
+            .values()
+            .map(|q| OwnedDetail::running(q, now, &host))
+            .collect();
+        drop(inner);
+        let views: Vec<entities::QueryDetail> = details.iter().map(OwnedDetail::view).collect();
+        entities::query_descriptions(text, &views)
+    }
+
+    /// `EXPLAIN <query id>` (a running query) or `EXPLAIN <statement>` (what it would run).
+    fn explain(&self, text: &str, target: &ExplainTarget, props: &Props) -> Result<Json, SqlError> {
+        let detail = match target {
+            ExplainTarget::QueryId(id) => {
+                let inner = lock(&self.inner);
+                let q = inner
+                    .queries
+                    .get(id)
+                    .or_else(|| inner.queries.get(&id.to_uppercase()))
+                    .ok_or_else(|| {
+                        SqlError::statement(format!(
+                            "Query with id:{id} does not exist, use SHOW QUERIES to view the full set of queries."
+                        ))
+                    })?;
+                OwnedDetail::running(q, now_ms(), &self.host())
+            }
+            ExplainTarget::Statement(stmt) => {
+                let statement = text
+                    .trim_start()
+                    .get("EXPLAIN".len()..)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                let seq = self.io.offsets(COMMAND_TOPIC, 0)?.1;
+                let (id, plan, sink, query_type) = match stmt.as_ref() {
+                    Statement::Query(q) => {
+                        let plan = self.plan_select(q)?;
+                        if !q.is_push() {
+                            return Err(SqlError::statement(
+                                "EXPLAIN is only supported for push queries (EMIT CHANGES) and persistent queries.",
+                            ));
+                        }
+                        (self.next_transient(), plan, None, "PUSH")
+                    }
+                    Statement::CreateAsSelect(c) => {
+                        let (plan, sink, _) = sink_for(c, &lock(&self.inner).catalog)?;
+                        let prefix = match c.kind {
+                            SourceKind::Stream => "CSAS",
+                            SourceKind::Table => "CTAS",
+                        };
+                        (
+                            format!("{prefix}_{}_{seq}", sink.name),
+                            plan,
+                            Some(sink),
+                            "PERSISTENT",
+                        )
+                    }
+                    Statement::InsertInto { target, query, .. } => {
+                        let inner = lock(&self.inner);
+                        let sink = inner.catalog.get(&target.0)?.clone();
+                        let plan = plan::plan(query, &inner.catalog)?;
+                        check_insert(&plan, &sink)?;
+                        (format!("INSERTQUERY_{seq}"), plan, Some(sink), "PERSISTENT")
+                    }
+                    _ => {
+                        return Err(SqlError::statement(
+                            "The provided statement does not run a ksql query",
+                        ))
+                    }
+                };
+                OwnedDetail {
+                    execution_plan: crate::explain::execution_plan(&id, &plan, sink.as_ref()),
+                    topology: crate::explain::topology(
+                        &plan,
+                        sink.as_ref().map(|s| s.topic.as_str()),
+                    ),
+                    window: sink
+                        .as_ref()
+                        .map_or(plan.window().map(|w| w.kind), |s| s.window),
+                    fields: sink
+                        .as_ref()
+                        .map_or(plan.output.clone(), |s| s.columns.clone()),
+                    sources: plan.inputs().iter().map(|s| s.name.clone()).collect(),
+                    sinks: sink.iter().map(|s| s.name.clone()).collect(),
+                    id,
+                    statement,
+                    overridden: props.clone(),
+                    host_state: None,
+                    query_type,
+                    stats: None,
+                }
+            }
+        };
+        Ok(entities::query_description_entity(text, &detail.view()))
+    }
+
+    /// `host:port` of this server, as `ksqlHostQueryStatus` names it.
+    fn host(&self) -> String {
+        lock(&self.host).clone()
+    }
+
+    /// Sets the `host:port` this server is reached at (the SQL listener's address).
+    pub fn set_host(&self, host: impl Into<String>) {
+        *lock(&self.host) = host.into();
     }
 
     fn list(&self, text: &str, kind: &ListKind) -> Result<Json, SqlError> {
@@ -659,9 +926,14 @@ impl Engine {
         columns: &[crate::ast::Ident],
         values: &[crate::ast::Expr],
     ) -> Result<(), SqlError> {
-        let source = lock(&self.inner).catalog.get(target)?.clone();
+        let inserter = self.inserter(target)?;
         let names: Vec<String> = if columns.is_empty() {
-            source.columns.iter().map(|c| c.name.clone()).collect()
+            inserter
+                .source
+                .columns
+                .iter()
+                .map(|c| c.name.clone())
+                .collect()
         } else {
             columns.iter().map(|c| c.0.clone()).collect()
         };
@@ -675,40 +947,26 @@ impl Engine {
             values: &[],
             meta: RowMeta::default(),
         };
-        let mut row = vec![Value::Null; source.columns.len()];
-        let mut rowtime = now_ms();
-        for (n, e) in names.iter().zip(values) {
-            let v = crate::expr::eval(e, &empty)?;
-            if n == "ROWTIME" {
-                rowtime = v.as_i64().unwrap_or(rowtime);
-                continue;
-            }
-            let i = source
-                .columns
-                .iter()
-                .position(|c| &c.name == n)
-                .ok_or_else(|| SqlError::statement(format!("Column name {n} does not exist.")))?;
-            row[i] = crate::expr::cast(v, &source.columns[i].ty);
-        }
-        let out = OutRow {
-            values: row,
-            meta: RowMeta {
-                rowtime,
-                ..RowMeta::default()
-            },
-            tombstone: false,
-        };
+        let named = names
+            .into_iter()
+            .zip(values)
+            .map(|(n, e)| Ok((n, crate::expr::eval(e, &empty)?)))
+            .collect::<Result<Vec<_>, SqlError>>()?;
+        inserter.insert(named)
+    }
+
+    /// The writer of rows into `target` (`INSERT INTO ... VALUES` and `/inserts-stream`):
+    /// its columns, the codec of its formats and its partition count, resolved once.
+    pub fn inserter(&self, target: &str) -> Result<Inserter, SqlError> {
+        let source = lock(&self.inner).catalog.get(target)?.clone();
         let codec = self.sink_codec(&source)?;
-        let rec = sink::encode(
-            &source.columns,
-            source.key_format,
-            Some(source.value_format),
-            &out,
-            &codec,
-        )?;
         let partitions = self.io.partitions(&source.topic)?.unwrap_or(1);
-        let p = sink::partition_for(rec.key.as_deref(), partitions, 0);
-        self.io.append(&source.topic, p, &[rec])
+        Ok(Inserter {
+            io: Arc::clone(&self.io),
+            source,
+            codec,
+            partitions,
+        })
     }
 
     /// The registry schemas a sink writes with: VALUE_SCHEMA_ID's, or ksqlDB's schema of its
@@ -927,6 +1185,87 @@ impl Engine {
         })
     }
 
+    /// Starts a `PRINT <topic>`: its text lines (see [`crate::print`]) stream until LIMIT or
+    /// the receiver is dropped; an empty line is sent each second nothing arrives (ksqlDB's
+    /// keep-alive). The topic is found as written, or ignoring case when it was unquoted.
+    pub fn print_topic(&self, p: &crate::ast::Print) -> Result<mpsc::Receiver<String>, SqlError> {
+        if let Some(0) = p.interval {
+            return Err(SqlError::statement(
+                "INTERVAL must be greater than one, but was: 0",
+            ));
+        }
+        let topics = self.io.topics()?;
+        let (topic, partitions) = topics
+            .iter()
+            .find(|(n, _)| *n == p.topic)
+            .or_else(|| {
+                p.case_insensitive
+                    .then(|| topics.iter().find(|(n, _)| n.eq_ignore_ascii_case(&p.topic)))
+                    .flatten()
+            })
+            .cloned()
+            .ok_or_else(|| {
+                SqlError::statement(format!(
+                    "Could not find topic '{}', or the KSQL user does not have permissions to list the topic. Topic names are case-sensitive.",
+                    p.topic
+                ))
+            })?;
+        let (tx, rx) = mpsc::channel(256);
+        let io = Arc::clone(&self.io);
+        let schemas = Arc::clone(&self.schemas);
+        let mut printer = crate::print::Printer::new(p.interval.unwrap_or(1), p.limit);
+        let from_beginning = p.from_beginning;
+        tokio::spawn(async move {
+            let mut next: Vec<i64> = (0..partitions)
+                .map(|part| {
+                    io.offsets(&topic, part)
+                        .map(|(s, e)| if from_beginning { s } else { e })
+                        .unwrap_or(0)
+                })
+                .collect();
+            let mut idle_since = std::time::Instant::now();
+            while !printer.done() {
+                let mut polled: Vec<(i32, InRecord)> = Vec::new();
+                for (part, at) in next.iter_mut().enumerate() {
+                    match io.read(&topic, part as i32, *at, READ_BYTES) {
+                        Ok(recs) => {
+                            if let Some(last) = recs.last() {
+                                *at = last.offset + 1;
+                            }
+                            polled.extend(recs.into_iter().map(|r| (part as i32, r)));
+                        }
+                        Err(e) => {
+                            let _ = tx.send(e.message().to_string()).await;
+                            return;
+                        }
+                    }
+                }
+                if polled.is_empty() {
+                    if idle_since.elapsed() >= Duration::from_secs(1) {
+                        idle_since = std::time::Instant::now();
+                        if tx.send(String::new()).await.is_err() {
+                            return;
+                        }
+                    }
+                    if tx.is_closed() {
+                        return;
+                    }
+                    tokio::time::sleep(IDLE).await;
+                    continue;
+                }
+                idle_since = std::time::Instant::now();
+                let refs: Vec<(i32, &InRecord)> = polled.iter().map(|(p, r)| (*p, r)).collect();
+                for line in printer.lines(&refs, &schemas) {
+                    if tx.send(line).await.is_err() {
+                        return;
+                    }
+                }
+                tokio::task::yield_now().await;
+            }
+        });
+        Ok(rx)
+    }
+
     /// Stops a push query (`POST /close-query`); false when no such query runs.
     pub fn close_query(&self, id: &str) -> bool {
         match lock(&self.push_queries).remove(id) {
@@ -1026,6 +1365,103 @@ impl Engine {
         let p = lock(&q.pipeline);
         Some((p.processed, p.skipped))
     }
+}
+
+/// A query description's data, owned (taken under the engine lock, rendered after).
+struct OwnedDetail {
+    id: String,
+    statement: String,
+    window: Option<crate::ast::WindowKind>,
+    fields: Vec<Column>,
+    sources: Vec<String>,
+    sinks: Vec<String>,
+    topology: String,
+    execution_plan: String,
+    overridden: Props,
+    host_state: Option<(String, &'static str)>,
+    query_type: &'static str,
+    stats: Option<(String, String)>,
+}
+
+impl OwnedDetail {
+    fn running(q: &QueryHandle, now: i64, host: &str) -> OwnedDetail {
+        let plan = lock(&q.pipeline).plan.clone();
+        let s = q.stats(now);
+        let mut list = crate::metrics::consumer_stats(&s);
+        list.extend(crate::metrics::producer_stats(&s));
+        OwnedDetail {
+            id: q.id.clone(),
+            statement: q.statement.clone(),
+            window: q.sink_source.window,
+            fields: q.sink_source.columns.clone(),
+            sources: q.sources.clone(),
+            sinks: vec![q.sink.clone()],
+            topology: crate::explain::topology(&plan, Some(&q.sink_topic)),
+            execution_plan: crate::explain::execution_plan(&q.id, &plan, Some(&q.sink_source)),
+            overridden: q.props.clone(),
+            host_state: Some((host.to_string(), "RUNNING")),
+            query_type: "PERSISTENT",
+            stats: Some((
+                crate::metrics::format_stats(&list, "last-message", s.last_message),
+                crate::metrics::error_stats(&s),
+            )),
+        }
+    }
+
+    fn view(&self) -> entities::QueryDetail<'_> {
+        entities::QueryDetail {
+            id: &self.id,
+            statement: &self.statement,
+            window: self.window,
+            fields: &self.fields,
+            sources: &self.sources,
+            sinks: &self.sinks,
+            topology: self.topology.clone(),
+            execution_plan: self.execution_plan.clone(),
+            overridden: &self.overridden,
+            host_state: self.host_state.as_ref().map(|(h, s)| (h.as_str(), *s)),
+            query_type: self.query_type,
+            stats: self.stats.clone(),
+        }
+    }
+}
+
+/// `DESCRIBE EXTENDED`'s `statistics` and `errorStats` of a source: what the queries reading
+/// it consumed (and failed on) and what the queries writing it produced.
+fn source_stats(inner: &Inner, name: &str) -> (String, String) {
+    let now = now_ms();
+    let (mut read, mut written) = (None::<QueryStats>, None::<QueryStats>);
+    for q in inner.queries.values() {
+        let reads = q.sources.iter().any(|s| s == name);
+        let writes = q.sink == name;
+        if !reads && !writes {
+            continue;
+        }
+        let s = q.stats(now);
+        if reads {
+            read.get_or_insert_with(QueryStats::default).add(&s);
+        }
+        if writes {
+            written.get_or_insert_with(QueryStats::default).add(&s);
+        }
+    }
+    let mut list = Vec::new();
+    let mut last = 0;
+    if let Some(r) = &read {
+        list.extend(crate::metrics::consumer_stats(r));
+        last = last.max(r.consumed_last());
+    }
+    if let Some(w) = &written {
+        list.extend(crate::metrics::producer_stats(w));
+        last = last.max(w.produced_last());
+    }
+    let errors = read
+        .map(|r| crate::metrics::error_stats(&r))
+        .unwrap_or_default();
+    (
+        crate::metrics::format_stats(&list, "last-message", last),
+        errors,
+    )
 }
 
 fn title(kind: SourceKind) -> &'static str {
@@ -1256,6 +1692,7 @@ struct QueryRunner {
     codec: SinkCodec,
     sink_partitions: i32,
     pipeline: Arc<Mutex<Pipeline>>,
+    metrics: Arc<Mutex<QueryMetrics>>,
     stop: Arc<AtomicBool>,
     earliest: bool,
     offsets: Option<QueryOffsets>,
@@ -1459,6 +1896,7 @@ impl QueryRunner {
             }
         }
         let joined = self.inputs.len() > 1;
+        lock(&self.metrics).started = now_ms();
         while !self.stop.load(Ordering::SeqCst) {
             // One batch from every partition of every input.
             let mut fetched: Vec<(usize, i32, i32, Vec<InRecord>)> = Vec::new();
@@ -1497,8 +1935,11 @@ impl QueryRunner {
                     .collect()
             };
             let mut by_partition: BTreeMap<i32, Vec<OutRecord>> = BTreeMap::new();
+            let skipped_before;
+            let skipped_after;
             {
                 let mut pl = lock(&self.pipeline);
+                skipped_before = pl.skipped;
                 for (b, i) in order {
                     let (input, p, _, recs) = &fetched[b];
                     for row in pl.process_input(*input, *p, &recs[i])? {
@@ -1513,9 +1954,29 @@ impl QueryRunner {
                         by_partition.entry(sp).or_default().push(rec);
                     }
                 }
+                skipped_after = pl.skipped;
             }
+            let mut produced = 0u64;
             for (sp, recs) in by_partition {
+                produced += recs.len() as u64;
                 self.io.append(&self.sink.topic, sp, &recs)?;
+            }
+            {
+                let (n, bytes) =
+                    fetched
+                        .iter()
+                        .flat_map(|f| &f.3)
+                        .fold((0u64, 0u64), |(n, b), r| {
+                            let size = r.key.as_ref().map_or(0, |k| k.len())
+                                + r.value.as_ref().map_or(0, |v| v.len());
+                            (n + 1, b + size as u64)
+                        });
+                let now = now_ms();
+                let mut m = lock(&self.metrics);
+                m.consumed.record(now, n, bytes);
+                m.failed
+                    .record(now, skipped_after.saturating_sub(skipped_before), 0);
+                m.produced.record(now, produced, 0);
             }
             for (_, _, slot, recs) in &fetched {
                 if let Some(last) = recs.last() {

@@ -111,12 +111,9 @@ pub fn source_description(
     read: &[QueryInfo],
     write: &[QueryInfo],
     extended: bool,
+    stats: (&str, &str),
 ) -> Json {
-    let window = s.window.map(|w| match w {
-        crate::ast::WindowKind::Tumbling { .. } => "TUMBLING",
-        crate::ast::WindowKind::Hopping { .. } => "HOPPING",
-        crate::ast::WindowKind::Session { .. } => "SESSION",
-    });
+    let window = window_type(s.window);
     json!({
         "@type": "sourceDescription",
         "statementText": text,
@@ -128,8 +125,8 @@ pub fn source_description(
             "fields": s.columns.iter().map(field_json).collect::<Vec<_>>(),
             "type": s.kind.to_string(),
             "timestamp": s.timestamp_column.clone().unwrap_or_default(),
-            "statistics": "",
-            "errorStats": "",
+            "statistics": if extended { stats.0 } else { "" },
+            "errorStats": if extended { stats.1 } else { "" },
             "extended": extended,
             "keyFormat": s.key_format.name(),
             "valueFormat": s.value_format.name(),
@@ -140,6 +137,145 @@ pub fn source_description(
             "queryOffsetSummaries": [],
             "sourceConstraints": [],
         },
+        "warnings": [],
+    })
+}
+
+/// `DESCRIBE STREAMS|TABLES [EXTENDED]`: the `source_descriptions` entity.
+pub fn source_descriptions(text: &str, descriptions: Vec<Json>) -> Json {
+    json!({
+        "@type": "source_descriptions",
+        "statementText": text,
+        "sourceDescriptions": descriptions,
+        "warnings": [],
+    })
+}
+
+fn window_type(w: Option<crate::ast::WindowKind>) -> Option<&'static str> {
+    w.map(|w| match w {
+        crate::ast::WindowKind::Tumbling { .. } => "TUMBLING",
+        crate::ast::WindowKind::Hopping { .. } => "HOPPING",
+        crate::ast::WindowKind::Session { .. } => "SESSION",
+    })
+}
+
+/// What ksqlDB's `QueryDescription` says of one query.
+pub struct QueryDetail<'a> {
+    pub id: &'a str,
+    pub statement: &'a str,
+    pub window: Option<crate::ast::WindowKind>,
+    pub fields: &'a [Column],
+    pub sources: &'a [String],
+    pub sinks: &'a [String],
+    pub topology: String,
+    pub execution_plan: String,
+    pub overridden: &'a serde_json::Map<String, Json>,
+    /// `host:port` → state; empty for `EXPLAIN <statement>` (nothing runs).
+    pub host_state: Option<(&'a str, &'a str)>,
+    pub query_type: &'a str,
+    /// Sluice's addition (ksqlDB clients ignore unknown fields): the query's own throughput in
+    /// ksqlDB's stats format, since ksqlDB's only per-topic `statistics` mix queries.
+    pub stats: Option<(String, String)>,
+}
+
+/// ksqlDB's `QueryDescription` object.
+pub fn query_description(q: &QueryDetail) -> Json {
+    let mut d = json!({
+        "id": q.id,
+        "statementText": q.statement,
+        "windowType": window_type(q.window),
+        "fields": q.fields.iter().map(field_json).collect::<Vec<_>>(),
+        "sources": q.sources,
+        "sinks": q.sinks,
+        "topology": q.topology,
+        "executionPlan": q.execution_plan,
+        "overriddenProperties": q.overridden,
+        "ksqlHostQueryStatus": q.host_state.map(|(h, s)| json!({h: s})).unwrap_or_else(|| json!({})),
+        "queryType": q.query_type,
+        "queryErrors": [],
+        "tasksMetadata": [],
+        "consumerGroupId": format!("_confluent-ksql-default_query_{}", q.id),
+        "state": q.host_state.map(|(_, s)| s),
+    });
+    if let Some((stats, errors)) = &q.stats {
+        d["statistics"] = json!(stats);
+        d["errorStats"] = json!(errors);
+    }
+    d
+}
+
+/// `EXPLAIN`: the `queryDescription` entity.
+pub fn query_description_entity(text: &str, q: &QueryDetail) -> Json {
+    json!({
+        "@type": "queryDescription",
+        "statementText": text,
+        "queryDescription": query_description(q),
+        "warnings": [],
+    })
+}
+
+/// `SHOW QUERIES EXTENDED`: the `query_descriptions` entity.
+pub fn query_descriptions(text: &str, queries: &[QueryDetail]) -> Json {
+    json!({
+        "@type": "query_descriptions",
+        "statementText": text,
+        "queryDescriptions": queries.iter().map(query_description).collect::<Vec<_>>(),
+        "warnings": [],
+    })
+}
+
+/// `SHOW FUNCTIONS`: the `function_names` entity.
+pub fn function_names(text: &str) -> Json {
+    json!({
+        "@type": "function_names",
+        "statementText": text,
+        "functions": crate::functions::FUNCTIONS.iter().map(|f| json!({
+            "name": f.name,
+            "type": f.kind.name(),
+            "category": f.category,
+        })).collect::<Vec<_>>(),
+        "warnings": [],
+    })
+}
+
+/// `DESCRIBE FUNCTION`: the `describe_function` entity.
+pub fn describe_function(text: &str, f: &crate::functions::Function) -> Json {
+    let variants: Vec<Json> = f
+        .variants
+        .iter()
+        .map(|v| {
+            let args: Vec<Json> = v
+                .args
+                .iter()
+                .enumerate()
+                .map(|(i, (name, ty))| {
+                    let variadic = v.variadic && i + 1 == v.args.len();
+                    let ty = if variadic {
+                        format!("{ty}[]")
+                    } else {
+                        ty.to_string()
+                    };
+                    json!({"name": name, "type": ty, "description": "", "isVariadic": variadic})
+                })
+                .collect();
+            json!({
+                "arguments": args,
+                "argumentTypes": args.iter().map(|a| a["type"].clone()).collect::<Vec<_>>(),
+                "returnType": v.returns,
+                "description": if v.description.is_empty() { f.description } else { v.description },
+            })
+        })
+        .collect();
+    json!({
+        "@type": "describe_function",
+        "statementText": text,
+        "name": f.name,
+        "description": f.description,
+        "author": "sluice",
+        "version": "",
+        "path": "internal",
+        "functions": variants,
+        "type": f.kind.name(),
         "warnings": [],
     })
 }
