@@ -737,6 +737,7 @@ impl Engine {
             value,
             unwrap_value,
             delimiter: sink.delimiter.unwrap_or(','),
+            session_window: matches!(sink.window, Some(crate::ast::WindowKind::Session { .. })),
         })
     }
 
