@@ -238,6 +238,9 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
             "EMIT FINAL is only supported for windowed aggregations.",
         ));
     }
+    if let Some(w) = &query.window {
+        crate::operators::window::check_retention(w)?;
+    }
     if query.having.is_some() && !aggregate {
         return Err(SqlError::statement("HAVING requires a GROUP BY clause."));
     }

@@ -624,7 +624,7 @@ mod tests {
     fn windowed_counts_and_late_records() {
         let mut p = pipeline(
             "CREATE STREAM S (APP STRING, LEVEL STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
-            "SELECT APP, COUNT(*) AS N, COLLECT_LIST(LEVEL) AS L FROM S WINDOW TUMBLING (SIZE 1 SECOND, GRACE PERIOD 0 SECONDS) GROUP BY APP EMIT CHANGES;",
+            "SELECT APP, COUNT(*) AS N, COLLECT_LIST(LEVEL) AS L FROM S WINDOW TUMBLING (SIZE 1 SECOND, RETENTION 1 MINUTE, GRACE PERIOD 0 SECONDS) GROUP BY APP EMIT CHANGES;",
         );
         let mk = |offset: i64, ts: i64, level: &str| InRecord {
             offset,
