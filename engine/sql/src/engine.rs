@@ -1057,6 +1057,13 @@ fn sink_for(
     let plan = plan::plan(&c.query, catalog)?;
     plan.check_persistent(&c.name.0)?;
     let props = catalog::source_props(&c.properties)?;
+    for k in ["WINDOW_TYPE", "WINDOW_SIZE"] {
+        if c.properties.get(k).is_some() {
+            return Err(SqlError::statement(format!(
+                "Invalid config variable(s) in the WITH clause: {k}"
+            )));
+        }
+    }
     let aggregate = plan.is_aggregate();
     match (c.kind, aggregate) {
         (SourceKind::Stream, true) => {
