@@ -239,6 +239,11 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
         ));
     }
     if let Some(w) = &query.window {
+        if aggregate && source.kind == crate::ast::SourceKind::Table {
+            return Err(SqlError::statement(
+                "Windowing not supported for table aggregations.",
+            ));
+        }
         crate::operators::window::check_retention(w)?;
     }
     if query.having.is_some() && !aggregate {

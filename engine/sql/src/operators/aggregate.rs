@@ -302,7 +302,7 @@ impl Aggregate {
         if let Some(w) = &self.plan.window {
             self.stream_time = self.stream_time.max(meta.rowtime);
             if let Some(gap) = session_gap {
-                // Windowed aggregations read streams only: nothing to retract.
+                // Windowed aggregations read streams only (the planner refuses tables).
                 if !retract {
                     let grace = window::grace_ms(w);
                     out = self.session(keys, key_text, &args, meta, gap, grace)?;
@@ -580,11 +580,15 @@ mod tests {
     }
 
     fn plan_error(query: &str) -> String {
+        plan_error_over(DDL, query)
+    }
+
+    fn plan_error_over(ddl: &str, query: &str) -> String {
         let mut catalog = Catalog::default();
-        let crate::Statement::CreateSource(c) = crate::parse_statement(DDL).unwrap() else {
+        let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
             panic!("not a CREATE")
         };
-        let (source, _) = declared_source(&c, DDL).unwrap();
+        let (source, _) = declared_source(&c, ddl).unwrap();
         catalog.sources.insert(source.name.clone(), source);
         let crate::Statement::Query(q) = crate::parse_statement(query).unwrap() else {
             panic!("not a query")
@@ -823,6 +827,13 @@ mod tests {
                 "SELECT ID, COUNT(*) FROM TEST WINDOW HOPPING (SIZE 1 MINUTE, ADVANCE BY 10 SECONDS, RETENTION 2 MINUTES, GRACE PERIOD 1 MINUTE) GROUP BY ID;"
             ),
             ""
+        );
+        assert_eq!(
+            plan_error_over(
+                "CREATE TABLE T (ID BIGINT PRIMARY KEY, V BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+                "SELECT V, COUNT(*) FROM T WINDOW SESSION (1 MINUTE) GROUP BY V;"
+            ),
+            "Windowing not supported for table aggregations."
         );
     }
 }
