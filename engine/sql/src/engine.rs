@@ -1012,6 +1012,7 @@ impl Engine {
             value,
             unwrap_value,
             delimiter: sink.delimiter.unwrap_or(','),
+            session_window: matches!(sink.window, Some(crate::ast::WindowKind::Session { .. })),
         })
     }
 
@@ -1509,6 +1510,13 @@ fn sink_for(
     let plan = plan::plan(&c.query, catalog)?;
     plan.check_persistent(&c.name.0)?;
     let props = catalog::source_props(&c.properties)?;
+    for k in ["WINDOW_TYPE", "WINDOW_SIZE"] {
+        if c.properties.get(k).is_some() {
+            return Err(SqlError::statement(format!(
+                "Invalid config variable(s) in the WITH clause: {k}"
+            )));
+        }
+    }
     let aggregate = plan.is_aggregate();
     match (c.kind, aggregate) {
         (SourceKind::Stream, true) => {

@@ -770,10 +770,49 @@ mod tests {
     }
 
     #[test]
+    fn session_windowed_sources_read_end_and_start_from_the_key() {
+        let mut p = pipeline(
+            "CREATE STREAM INPUT (K INT KEY, ID BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='DELIMITED', WINDOW_TYPE='Session');",
+            "SELECT * FROM INPUT EMIT CHANGES;",
+        );
+        let mut key = 1i32.to_be_bytes().to_vec();
+        key.extend_from_slice(&10_000i64.to_be_bytes());
+        key.extend_from_slice(&0i64.to_be_bytes());
+        let rec = InRecord {
+            offset: 0,
+            timestamp: 10_000,
+            key: Some(key.into()),
+            value: Some(b"2".to_vec().into()),
+        };
+        let out = p.process(0, &rec).unwrap();
+        assert_eq!(out[0].meta.window, Some((0, 10_000)));
+        assert!(out[0].values.contains(&Value::Bigint(10_000)));
+        let error = |with: &str| {
+            let ddl = format!("CREATE TABLE T (K STRING PRIMARY KEY, V BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', {with});");
+            let crate::Statement::CreateSource(c) = crate::parse_statement(&ddl).unwrap() else {
+                panic!("not a CREATE")
+            };
+            declared_source(&c, &ddl).err().map(|e| e.to_string())
+        };
+        assert_eq!(
+            error("WINDOW_TYPE='Session', WINDOW_SIZE='30 seconds'").as_deref(),
+            Some("'WINDOW_SIZE' should not be set for SESSION windows.")
+        );
+        assert_eq!(
+            error("WINDOW_TYPE='tumbling'").as_deref(),
+            Some("TUMBLING windows require 'WINDOW_SIZE' to be provided in the WITH clause. For example: 'WINDOW_SIZE'='10 SECONDS'")
+        );
+        assert_eq!(
+            error("WINDOW_TYPE='HOPPING', WINDOW_SIZE='10 SECONDS'"),
+            None
+        );
+    }
+
+    #[test]
     fn windowed_counts_and_late_records() {
         let mut p = pipeline(
             "CREATE STREAM S (APP STRING, LEVEL STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
-            "SELECT APP, COUNT(*) AS N, COLLECT_LIST(LEVEL) AS L FROM S WINDOW TUMBLING (SIZE 1 SECOND, GRACE PERIOD 0 SECONDS) GROUP BY APP EMIT CHANGES;",
+            "SELECT APP, COUNT(*) AS N, COLLECT_LIST(LEVEL) AS L FROM S WINDOW TUMBLING (SIZE 1 SECOND, RETENTION 1 MINUTE, GRACE PERIOD 0 SECONDS) GROUP BY APP EMIT CHANGES;",
         );
         let mk = |offset: i64, ts: i64, level: &str| InRecord {
             offset,
@@ -828,6 +867,10 @@ mod tests {
         restore_check(
             stream,
             "SELECT APP, COUNT(*) AS C FROM T WINDOW TUMBLING (SIZE 8 MILLISECONDS, GRACE PERIOD 0 MILLISECONDS) GROUP BY APP EMIT FINAL;",
+        );
+        restore_check(
+            stream,
+            "SELECT APP, COUNT(*) AS C, SUM(N) AS S, WINDOWSTART AS WS, WINDOWEND AS WE FROM T WINDOW SESSION (4 MILLISECONDS, RETENTION 20 MILLISECONDS, GRACE PERIOD 2 MILLISECONDS) GROUP BY APP EMIT CHANGES;",
         );
     }
 
