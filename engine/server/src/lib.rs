@@ -5,6 +5,7 @@
 //! shell both run the engine through it, in-process. It owns process-level wiring only: no
 //! protocol logic lives here.
 
+pub mod connect_client;
 pub mod sql;
 
 use std::net::SocketAddr;
