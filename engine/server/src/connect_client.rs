@@ -67,9 +67,8 @@ impl ConnectClient for HttpConnectClient {
         let body = if bytes.is_empty() {
             Json::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or(Json::String(
-                String::from_utf8_lossy(&bytes).into_owned(),
-            ))
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Json::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         Ok(ConnectResponse { status, body })
     }

@@ -687,8 +687,8 @@ impl Aggregate {
 
 #[cfg(test)]
 mod tests {
-    use crate::catalog::{declared_source, Catalog};
     use crate::io::InRecord;
+    use crate::operators::test_support::{pipeline_over, plan_over};
     use crate::operators::{OutRow, Pipeline};
     use crate::value::Value;
 
@@ -696,16 +696,7 @@ mod tests {
         "CREATE STREAM TEST (ID BIGINT KEY, V BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');";
 
     fn pipeline(query: &str) -> Pipeline {
-        let mut catalog = Catalog::default();
-        let crate::Statement::CreateSource(c) = crate::parse_statement(DDL).unwrap() else {
-            panic!("not a CREATE")
-        };
-        let (source, _) = declared_source(&c, DDL).unwrap();
-        catalog.sources.insert(source.name.clone(), source);
-        let crate::Statement::Query(q) = crate::parse_statement(query).unwrap() else {
-            panic!("not a query")
-        };
-        Pipeline::new(crate::plan::plan(&q, &catalog).unwrap())
+        pipeline_over(&[DDL], query)
     }
 
     fn plan_error(query: &str) -> String {
@@ -713,16 +704,7 @@ mod tests {
     }
 
     fn plan_error_over(ddl: &str, query: &str) -> String {
-        let mut catalog = Catalog::default();
-        let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
-            panic!("not a CREATE")
-        };
-        let (source, _) = declared_source(&c, ddl).unwrap();
-        catalog.sources.insert(source.name.clone(), source);
-        let crate::Statement::Query(q) = crate::parse_statement(query).unwrap() else {
-            panic!("not a query")
-        };
-        crate::plan::plan(&q, &catalog)
+        plan_over(&[ddl], query)
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default()

@@ -413,22 +413,46 @@ impl Pipeline {
     }
 }
 
+/// Pipelines over declared sources, for the operators' tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_support {
+    use super::Pipeline;
     use crate::catalog::{declared_source, Catalog};
+    use crate::error::SqlError;
 
-    fn pipeline(ddl: &str, query: &str) -> Pipeline {
+    /// A catalog holding the sources the `CREATE STREAM|TABLE` statements declare.
+    pub fn catalog_of(ddls: &[&str]) -> Catalog {
         let mut catalog = Catalog::default();
-        let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
-            panic!("not a CREATE")
-        };
-        let (source, _) = declared_source(&c, ddl).unwrap();
-        catalog.sources.insert(source.name.clone(), source);
+        for ddl in ddls {
+            let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
+                panic!("not a CREATE")
+            };
+            let (source, _) = declared_source(&c, ddl).unwrap();
+            catalog.sources.insert(source.name.clone(), source);
+        }
+        catalog
+    }
+
+    /// The plan of `query` over the declared sources.
+    pub fn plan_over(ddls: &[&str], query: &str) -> Result<crate::plan::Plan, SqlError> {
         let crate::Statement::Query(q) = crate::parse_statement(query).unwrap() else {
             panic!("not a query")
         };
-        Pipeline::new(crate::plan::plan(&q, &catalog).unwrap())
+        crate::plan::plan(&q, &catalog_of(ddls))
+    }
+
+    pub fn pipeline_over(ddls: &[&str], query: &str) -> Pipeline {
+        Pipeline::new(plan_over(ddls, query).unwrap())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::pipeline_over;
+    use super::*;
+
+    fn pipeline(ddl: &str, query: &str) -> Pipeline {
+        pipeline_over(&[ddl], query)
     }
 
     fn rec(offset: i64, key: Option<&str>, value: Option<&str>) -> InRecord {
@@ -442,21 +466,6 @@ mod tests {
 
     fn values(rows: Vec<OutRow>) -> Vec<(Vec<Value>, bool)> {
         rows.into_iter().map(|r| (r.values, r.tombstone)).collect()
-    }
-
-    fn pipeline_over(ddls: &[&str], query: &str) -> Pipeline {
-        let mut catalog = Catalog::default();
-        for ddl in ddls {
-            let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
-                panic!("not a CREATE")
-            };
-            let (source, _) = declared_source(&c, ddl).unwrap();
-            catalog.sources.insert(source.name.clone(), source);
-        }
-        let crate::Statement::Query(q) = crate::parse_statement(query).unwrap() else {
-            panic!("not a query")
-        };
-        Pipeline::new(crate::plan::plan(&q, &catalog).unwrap())
     }
 
     #[test]
@@ -628,18 +637,7 @@ mod tests {
     fn in_over_boolean_accepts_only_boolean_values() {
         let ddl =
             "CREATE STREAM S (ID BOOLEAN KEY, V BOOLEAN) WITH (KAFKA_TOPIC='s', FORMAT='JSON');";
-        let plan_of = |q: &str| {
-            let mut catalog = Catalog::default();
-            let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
-                panic!("not a CREATE")
-            };
-            let (source, _) = declared_source(&c, ddl).unwrap();
-            catalog.sources.insert(source.name.clone(), source);
-            let crate::Statement::Query(q) = crate::parse_statement(q).unwrap() else {
-                panic!("not a query")
-            };
-            crate::plan::plan(&q, &catalog).map(|_| ())
-        };
+        let plan_of = |q: &str| super::test_support::plan_over(&[ddl], q).map(|_| ());
         assert!(plan_of("SELECT * FROM S WHERE ID IN (true, 'FALSE', V) EMIT CHANGES;").is_ok());
         let e = plan_of("SELECT * FROM S WHERE ID IN (true, 'Not a boolean') EMIT CHANGES;");
         assert_eq!(
@@ -792,7 +790,9 @@ mod tests {
             let crate::Statement::CreateSource(c) = crate::parse_statement(&ddl).unwrap() else {
                 panic!("not a CREATE")
             };
-            declared_source(&c, &ddl).err().map(|e| e.to_string())
+            crate::catalog::declared_source(&c, &ddl)
+                .err()
+                .map(|e| e.to_string())
         };
         assert_eq!(
             error("WINDOW_TYPE='Session', WINDOW_SIZE='30 seconds'").as_deref(),
