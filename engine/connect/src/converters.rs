@@ -1,7 +1,9 @@
 //! Converters between Connect data and the bytes in Kafka, by their upstream class names and
 //! keys: JsonConverter (`schemas.enable`), StringConverter, ByteArrayConverter, and
-//! AvroConverter through the embedded schema registry in Confluent's wire format (subjects
-//! `<topic>-key` / `<topic>-value`). It never touches topics.
+//! AvroConverter, ProtobufConverter and JsonSchemaConverter through the embedded schema
+//! registry in Confluent's wire format (subjects `<topic>-key` / `<topic>-value`). The
+//! `schema.registry.url` key is accepted and not dialled: the registry is the embedded one,
+//! in-process. It never touches topics.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +24,8 @@ pub const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
 pub const STRING_CONVERTER: &str = "org.apache.kafka.connect.storage.StringConverter";
 pub const BYTE_ARRAY_CONVERTER: &str = "org.apache.kafka.connect.converters.ByteArrayConverter";
 pub const AVRO_CONVERTER: &str = "io.confluent.connect.avro.AvroConverter";
+pub const PROTOBUF_CONVERTER: &str = "io.confluent.connect.protobuf.ProtobufConverter";
+pub const JSON_SCHEMA_CONVERTER: &str = "io.confluent.connect.json.JsonSchemaConverter";
 
 /// Turns Connect data into bytes for a topic (Connect's `fromConnectData`), and back
 /// (`toConnectData`).
@@ -45,16 +49,16 @@ pub fn converter(
         }),
         "StringConverter" => Arc::new(StringConverter),
         "ByteArrayConverter" => Arc::new(ByteArrayConverter),
-        "AvroConverter" => {
+        "AvroConverter" | "ProtobufConverter" | "JsonSchemaConverter" => {
             let registry = registry.ok_or_else(|| {
-                ConnectError::BadRequest("AvroConverter needs the schema registry".into())
+                ConnectError::BadRequest(format!("{simple} needs the schema registry"))
             })?;
-            Arc::new(AvroConverter {
-                registry: Arc::clone(registry),
-                is_key,
-                writers: Mutex::new(HashMap::new()),
-                readers: Mutex::new(HashMap::new()),
-            })
+            let format = match simple {
+                "AvroConverter" => SchemaType::Avro,
+                "ProtobufConverter" => SchemaType::Protobuf,
+                _ => SchemaType::Json,
+            };
+            Arc::new(RegistryConverter::new(registry, format, is_key))
         }
         _ => {
             return Err(ConnectError::BadRequest(format!(
@@ -164,27 +168,65 @@ impl Converter for ByteArrayConverter {
     }
 }
 
-/// `io.confluent.connect.avro.AvroConverter` over the embedded registry: the Connect schema
-/// becomes an Avro schema registered under `<topic>-value` (or `-key`), the data Avro binary
-/// after the 5-byte wire-format header.
-pub struct AvroConverter {
+/// Confluent's registry converters over the embedded registry
+/// (`io.confluent.connect.avro.AvroConverter`, `io.confluent.connect.protobuf.ProtobufConverter`,
+/// `io.confluent.connect.json.JsonSchemaConverter`): the Connect schema becomes a schema of the
+/// format registered under `<topic>-value` (or `-key`, TopicNameStrategy), the data the
+/// format's encoding after the 5-byte wire-format header.
+pub struct RegistryConverter {
     registry: Arc<SchemaRegistry>,
+    format: SchemaType,
     is_key: bool,
-    /// (subject, Avro schema text) → the registered schema.
+    /// (subject, schema text) → the registered schema.
     writers: Mutex<HashMap<(String, String), Arc<WireSchema>>>,
-    readers: Mutex<HashMap<u32, (Arc<WireSchema>, Json)>>,
+    /// id → the schema and its Connect form.
+    readers: Mutex<HashMap<u32, Reader>>,
 }
 
-impl Converter for AvroConverter {
+/// A registered schema read from, with its Connect form (None: inferred from each value).
+type Reader = (Arc<WireSchema>, Option<Json>);
+
+impl RegistryConverter {
+    fn new(registry: &Arc<SchemaRegistry>, format: SchemaType, is_key: bool) -> RegistryConverter {
+        RegistryConverter {
+            registry: Arc::clone(registry),
+            format,
+            is_key,
+            writers: Mutex::new(HashMap::new()),
+            readers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn format_name(&self) -> &'static str {
+        match self.format {
+            SchemaType::Avro => "Avro",
+            SchemaType::Protobuf => "Protobuf",
+            SchemaType::Json => "JSON Schema",
+        }
+    }
+
+    /// The schema text of the format for a Connect schema.
+    fn schema_text(&self, schema: &Json) -> String {
+        match self.format {
+            SchemaType::Avro => connect_to_avro(schema, &mut 0).to_string(),
+            SchemaType::Json => connect_to_json_schema(schema).to_string(),
+            SchemaType::Protobuf => connect_to_proto(schema),
+        }
+    }
+}
+
+impl Converter for RegistryConverter {
     fn encode(&self, topic: &str, schema: Option<&Json>, value: &Data) -> Result<Option<Vec<u8>>> {
         if value.is_null() {
             return Ok(None);
         }
         let schema = schema.ok_or_else(|| {
-            ConnectError::Data("AvroConverter needs a schema: the record has none".into())
+            ConnectError::Data(format!(
+                "The {} converter needs a schema: the record has none",
+                self.format_name()
+            ))
         })?;
-        let avro = connect_to_avro(schema, &mut 0);
-        let text = avro.to_string();
+        let text = self.schema_text(schema);
         let subject = format!("{topic}-{}", if self.is_key { "key" } else { "value" });
         let key = (subject.clone(), text.clone());
         let cached = self.writers.lock().get(&key).cloned();
@@ -196,7 +238,7 @@ impl Converter for AvroConverter {
                     .register(
                         &subject,
                         SchemaInput {
-                            schema_type: SchemaType::Avro,
+                            schema_type: self.format,
                             schema: text.clone(),
                             references: Vec::new(),
                             id: None,
@@ -206,17 +248,23 @@ impl Converter for AvroConverter {
                     )
                     .map_err(|e| ConnectError::Registry(e.to_string()))?;
                 let w = Arc::new(
-                    WireSchema::new(id, SchemaType::Avro, &text, &[], Vec::new())
+                    WireSchema::new(id, self.format, &text, &[], Vec::new())
                         .map_err(ConnectError::Registry)?,
                 );
                 self.writers.lock().insert(key, Arc::clone(&w));
                 w
             }
         };
-        let json = avro_json(value, schema);
-        wire.encode(&json.to_string())
-            .map(Some)
-            .map_err(|e| ConnectError::Data(format!("Failed to serialize Avro data: {e}")))
+        let json = match self.format {
+            SchemaType::Avro => avro_json(value, schema),
+            _ => value.to_json(),
+        };
+        wire.encode(&json.to_string()).map(Some).map_err(|e| {
+            ConnectError::Data(format!(
+                "Failed to serialize {} data: {e}",
+                self.format_name()
+            ))
+        })
     }
 
     fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)> {
@@ -230,27 +278,234 @@ impl Converter for AvroConverter {
             Some(c) => c,
             None => {
                 let (t, text, _) = self.registry.schema_by_id(id).map_err(|e| {
-                    ConnectError::Data(format!("Failed to retrieve Avro schema for id {id}: {e}"))
+                    ConnectError::Data(format!(
+                        "Failed to retrieve {} schema for id {id}: {e}",
+                        self.format_name()
+                    ))
                 })?;
                 let wire = Arc::new(
                     WireSchema::new(id, t, &text, &[], Vec::new()).map_err(ConnectError::Data)?,
                 );
-                let avro: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
-                let entry = (wire, avro_to_connect(&avro, ""));
+                let parsed: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
+                let connect = match t {
+                    SchemaType::Avro => Some(avro_to_connect(&parsed, "")),
+                    SchemaType::Json => Some(json_schema_to_connect(&parsed)),
+                    SchemaType::Protobuf => None,
+                };
+                let entry = (wire, connect);
                 self.readers.lock().insert(id, entry.clone());
                 entry
             }
         };
-        let text = wire
-            .decode(&bytes[5..])
-            .map_err(|e| ConnectError::Data(format!("Failed to deserialize Avro data: {e}")))?;
+        let text = wire.decode(&bytes[5..]).map_err(|e| {
+            ConnectError::Data(format!(
+                "Failed to deserialize {} data: {e}",
+                self.format_name()
+            ))
+        })?;
         let json: Json =
             serde_json::from_str(&text).map_err(|e| ConnectError::Data(e.to_string()))?;
-        Ok((
-            Some(connect_schema.clone()),
-            Data::from_json_with(&json, &connect_schema),
-        ))
+        let schema = connect_schema.unwrap_or_else(|| infer_schema(&json));
+        let value = Data::from_json_with(&json, &schema);
+        Ok((Some(schema), value))
     }
+}
+
+/// A Connect schema for a JSON value (structs for objects, int64/float64 for numbers).
+pub fn infer_schema(j: &Json) -> Json {
+    match j {
+        Json::Null => json!({"type": "string", "optional": true}),
+        Json::Bool(_) => primitive_schema("boolean", true),
+        Json::Number(n) if n.is_i64() || n.is_u64() => primitive_schema("int64", true),
+        Json::Number(_) => primitive_schema("float64", true),
+        Json::String(_) => primitive_schema("string", true),
+        Json::Array(a) => {
+            json!({"type": "array", "items": a.first().map_or_else(|| primitive_schema("string", true), infer_schema), "optional": true})
+        }
+        Json::Object(o) => {
+            let fields: Vec<Json> = o
+                .iter()
+                .map(|(k, v)| {
+                    let mut f = infer_schema(v);
+                    f["field"] = json!(k);
+                    f
+                })
+                .collect();
+            json!({"type": "struct", "fields": fields, "optional": true})
+        }
+    }
+}
+
+/// A Connect schema as a JSON Schema, as Confluent's JsonSchemaData writes it
+/// (`connect.type` for the Connect types JSON lacks, optional ones as `oneOf` with null).
+pub fn connect_to_json_schema(schema: &Json) -> Json {
+    let base = match schema_type(schema) {
+        t @ ("int8" | "int16" | "int32" | "int64") => json!({"type": "integer", "connect.type": t}),
+        t @ ("float32" | "float64") => json!({"type": "number", "connect.type": t}),
+        "boolean" => json!({"type": "boolean"}),
+        "bytes" => json!({"type": "string", "connect.type": "bytes"}),
+        "array" => json!({"type": "array", "items": connect_to_json_schema(&schema["items"])}),
+        "map" => {
+            json!({"type": "object", "connect.type": "map", "additionalProperties": connect_to_json_schema(&schema["values"])})
+        }
+        "struct" => {
+            let mut props = serde_json::Map::new();
+            for (i, f) in schema["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let mut p = connect_to_json_schema(f);
+                p["connect.index"] = json!(i);
+                props.insert(f["field"].as_str().unwrap_or_default().to_string(), p);
+            }
+            let mut o = json!({"type": "object", "properties": props});
+            if let Some(n) = schema["name"].as_str() {
+                o["title"] = json!(n);
+            }
+            o
+        }
+        _ => json!({"type": "string"}),
+    };
+    if schema["optional"].as_bool() == Some(true) {
+        json!({"oneOf": [{"type": "null"}, base]})
+    } else {
+        base
+    }
+}
+
+/// A JSON Schema as a Connect schema (the inverse of [`connect_to_json_schema`], and a fair
+/// reading of hand-written ones).
+pub fn json_schema_to_connect(s: &Json) -> Json {
+    if let Some(branches) = s["oneOf"].as_array().or_else(|| s["anyOf"].as_array()) {
+        let non_null: Vec<&Json> = branches
+            .iter()
+            .filter(|b| b["type"] != json!("null"))
+            .collect();
+        let mut out = match non_null.as_slice() {
+            [one] => json_schema_to_connect(one),
+            _ => primitive_schema("string", false),
+        };
+        if non_null.len() < branches.len() {
+            out["optional"] = json!(true);
+        }
+        return out;
+    }
+    let connect_type = s["connect.type"].as_str();
+    match (s["type"].as_str(), connect_type) {
+        (Some("integer"), t) => primitive_schema(t.unwrap_or("int64"), false),
+        (Some("number"), t) => primitive_schema(t.unwrap_or("float64"), false),
+        (Some("boolean"), _) => primitive_schema("boolean", false),
+        (Some("string"), Some("bytes")) => primitive_schema("bytes", false),
+        (Some("array"), _) => {
+            json!({"type": "array", "items": json_schema_to_connect(&s["items"]), "optional": false})
+        }
+        (Some("object"), _) => {
+            let mut props: Vec<(&String, &Json)> = s["properties"]
+                .as_object()
+                .map(|o| o.iter().collect())
+                .unwrap_or_default();
+            props.sort_by_key(|(_, p)| p["connect.index"].as_u64().unwrap_or(u64::MAX));
+            let required: Vec<&str> = s["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(Json::as_str).collect())
+                .unwrap_or_default();
+            let fields: Vec<Json> = props
+                .into_iter()
+                .map(|(k, p)| {
+                    let mut f = json_schema_to_connect(p);
+                    f["field"] = json!(k);
+                    if s.get("required").is_some() && !required.contains(&k.as_str()) {
+                        f["optional"] = json!(true);
+                    }
+                    f
+                })
+                .collect();
+            let mut out = json!({"type": "struct", "fields": fields, "optional": false});
+            if let Some(t) = s["title"].as_str() {
+                out["name"] = json!(t);
+            }
+            out
+        }
+        _ => primitive_schema("string", false),
+    }
+}
+
+/// A Connect struct schema as a proto3 file whose first message is the record (nested structs
+/// as nested messages), as Confluent's ProtobufData does by default.
+pub fn connect_to_proto(schema: &Json) -> String {
+    let full = schema["name"].as_str().unwrap_or("ConnectDefault1");
+    let (package, name) = match full.rsplit_once('.') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, full),
+    };
+    let mut out = String::from("syntax = \"proto3\";\n");
+    if let Some(p) = package {
+        out.push_str(&format!("package {p};\n"));
+    }
+    proto_message(&mut out, &proto_ident(name), schema, 0);
+    out
+}
+
+fn proto_ident(s: &str) -> String {
+    let mut id: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
+        id.insert(0, '_');
+    }
+    id
+}
+
+fn proto_scalar(t: &str) -> &'static str {
+    match t {
+        "int8" | "int16" | "int32" => "int32",
+        "int64" => "int64",
+        "float32" => "float",
+        "float64" => "double",
+        "boolean" => "bool",
+        "bytes" => "bytes",
+        _ => "string",
+    }
+}
+
+fn proto_message(out: &mut String, name: &str, schema: &Json, depth: usize) {
+    let pad = "  ".repeat(depth);
+    out.push_str(&format!("{pad}message {name} {{\n"));
+    for (i, f) in schema["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let field = proto_ident(f["field"].as_str().unwrap_or("field"));
+        let (repeated, item) = match schema_type(f) {
+            "array" => ("repeated ", &f["items"]),
+            _ => ("", f),
+        };
+        let ty = match schema_type(item) {
+            "struct" => {
+                let nested = proto_ident(&format!("{}{}", field[..1].to_uppercase(), &field[1..]));
+                proto_message(out, &nested, item, depth + 1);
+                nested
+            }
+            "map" => format!(
+                "map<string, {}>",
+                proto_scalar(schema_type(&item["values"]))
+            ),
+            t => proto_scalar(t).to_string(),
+        };
+        out.push_str(&format!("{pad}  {repeated}{ty} {field} = {};\n", i + 1));
+    }
+    out.push_str(&format!("{pad}}}\n"));
 }
 
 /// The JSON the registry's Avro codec takes for a value (bytes as Latin-1 text, Avro's JSON).
@@ -461,6 +716,63 @@ mod tests {
         assert_eq!(back["namespace"], "ksql");
         assert_eq!(back["fields"][0]["type"], "long");
         assert_eq!(back["fields"][1]["type"], json!(["null", "string"]));
+    }
+
+    #[test]
+    fn protobuf_and_json_schema_converters_round_trip_through_the_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sluice_log::LogStore::open(dir.path()).unwrap();
+        let registry = SchemaRegistry::open(store).unwrap();
+        let schema = json!({"type": "struct", "name": "ksql.orders", "optional": false, "fields": [
+            {"field": "orderid", "type": "int32", "optional": false},
+            {"field": "itemid", "type": "string", "optional": false},
+            {"field": "address", "type": "struct", "optional": false, "fields": [
+                {"field": "city", "type": "string", "optional": false}]}]});
+        let value = struct_from_json(
+            &json!({"orderid": 7, "itemid": "Item_1", "address": {"city": "City_1"}}),
+            &schema,
+        );
+        for class in [PROTOBUF_CONVERTER, JSON_SCHEMA_CONVERTER] {
+            let c = converter(class, &Config::new(), false, Some(&registry)).unwrap();
+            let topic = if class == PROTOBUF_CONVERTER {
+                "pb"
+            } else {
+                "js"
+            };
+            let bytes = c.encode(topic, Some(&schema), &value).unwrap().unwrap();
+            assert_eq!(bytes[0], 0);
+            let (s, back) = c.decode(topic, Some(&bytes)).unwrap();
+            assert_eq!(back.to_json(), value.to_json(), "{class}");
+            assert_eq!(crate::data::schema_type(&s.unwrap()), "struct");
+        }
+        let (t, text, _) = registry
+            .schema_by_id(
+                registry
+                    .version(
+                        "pb-value",
+                        sluice_registry::registry::VersionSpec::Latest,
+                        false,
+                    )
+                    .unwrap()
+                    .id,
+            )
+            .unwrap();
+        assert_eq!(t, SchemaType::Protobuf);
+        assert!(text.contains("message orders"), "{text}");
+        assert!(text.contains("Address address = 3;"), "{text}");
+        let (t, _, _) = registry
+            .schema_by_id(
+                registry
+                    .version(
+                        "js-value",
+                        sluice_registry::registry::VersionSpec::Latest,
+                        false,
+                    )
+                    .unwrap()
+                    .id,
+            )
+            .unwrap();
+        assert_eq!(t, SchemaType::Json);
     }
 
     #[test]

@@ -379,6 +379,8 @@ async fn plugins(State(api): State<Api>, RawQuery(q): RawQuery) -> Response {
             crate::converters::STRING_CONVERTER,
             crate::converters::BYTE_ARRAY_CONVERTER,
             crate::converters::AVRO_CONVERTER,
+            crate::converters::PROTOBUF_CONVERTER,
+            crate::converters::JSON_SCHEMA_CONVERTER,
         ] {
             out.push(json!({"class": c, "type": "converter", "version": version}));
         }

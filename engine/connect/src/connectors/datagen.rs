@@ -1,7 +1,7 @@
 //! `io.confluent.kafka.connect.datagen.DatagenConnector`: random records from an Avro schema
 //! annotated with `arg.properties` (`iteration`, `range`, `options`, `regex`, as
 //! avro-random-generator reads them): a `quickstart` (orders, users, pageviews) or a custom
-//! `schema.string`. Keys: `kafka.topic`, `max.interval`, `iterations`, `schema.keyfield`,
+//! `schema.string` / `schema.filename`. Keys: `kafka.topic`, `max.interval`, `iterations`, `schema.keyfield`,
 //! `random.seed`. Source partition `{"task.id": N}`, offset `{"current.iteration": I}`, so a
 //! restarted task carries on counting. Values are structs with the Avro schema turned into a
 //! Connect schema, so AvroConverter registers the same record shape.
@@ -77,7 +77,24 @@ fn schema_of(config: &Config) -> std::result::Result<(Json, Option<String>), (St
             serde_json::from_str(text).map_err(|e| ("quickstart".into(), e.to_string()))?;
         return Ok((schema, keyfield.or(Some(key.to_string()))));
     }
-    if let Some(s) = config.get("schema.string").filter(|s| !s.trim().is_empty()) {
+    let from_file = match config
+        .get("schema.filename")
+        .map(|f| f.trim())
+        .filter(|f| !f.is_empty())
+    {
+        Some(f) => Some(std::fs::read_to_string(f).map_err(|e| {
+            (
+                "schema.filename".to_string(),
+                format!("Unable to read the schema file {f}: {e}"),
+            )
+        })?),
+        None => None,
+    };
+    if let Some(s) = from_file
+        .as_ref()
+        .or(config.get("schema.string"))
+        .filter(|s| !s.trim().is_empty())
+    {
         let schema: Json = serde_json::from_str(s).map_err(|e| {
             (
                 "schema.string".to_string(),
@@ -112,6 +129,7 @@ impl Connector for Datagen {
             .define("kafka.topic", ConfigType::String, None, Validator::NonEmptyString, Importance::High, "Topic to write to")
             .define("max.interval", ConfigType::Long, Some("500"), Validator::AtLeast(0), Importance::High, "Max interval between messages (ms)")
             .define("iterations", ConfigType::Int, Some("-1"), Validator::None, Importance::High, "Number of messages to send from each task, or less than 1 for unlimited")
+            .define("schema.filename", ConfigType::String, Some(""), Validator::None, Importance::High, "Filename of schema to use")
             .define("schema.string", ConfigType::String, Some(""), Validator::None, Importance::High, "The literal JSON-encoded Avro schema to use. Cannot be set with schema.filename or quickstart")
             .define("schema.keyfield", ConfigType::String, Some(""), Validator::None, Importance::High, "Name of field to use as the message key")
             .define("quickstart", ConfigType::String, Some(""), Validator::None, Importance::High, "Name of quickstart to use: orders, users, pageviews")
