@@ -70,6 +70,8 @@ pub trait SourceTask: Send {
         offsets: Arc<dyn OffsetReader>,
     ) -> BoxFuture<'a, Result<()>>;
     /// The next records; may wait a little, and returns an empty batch when there is none.
+    /// The worker drops the future at an `.await` when the task is stopped, so change state
+    /// (positions, counters) only after the last `.await`, as the built-in tasks do.
     fn poll(&mut self) -> BoxFuture<'_, Result<Vec<SourceRecord>>>;
     fn stop(&mut self) {}
 }
