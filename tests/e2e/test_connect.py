@@ -268,3 +268,61 @@ def test_bad_input_gets_connects_answers(sluice, tmp_path):
     wait_until("RUNNING", lambda: api(sluice, "GET", "/connectors/broken/tasks/0/status").json()["state"] == "RUNNING")
     r = api(sluice, "POST", "/connectors/broken/restart?includeTasks=true&onlyFailed=true", expect=202)
     assert r.json()["tasks"][0]["state"] == "RUNNING"  # nothing failed, nothing restarts
+
+
+def test_registry_converters_interoperate_with_confluent_serializers(sluice, tmp_path):
+    """A sink reads what confluent-kafka's AvroSerializer wrote; JsonSchemaConverter writes what
+    its JSONDeserializer reads."""
+    from confluent_kafka import SerializingProducer
+    from confluent_kafka.schema_registry.avro import AvroSerializer
+    from confluent_kafka.schema_registry.json_schema import JSONDeserializer
+    from confluent_kafka.serialization import StringSerializer
+
+    registry = SchemaRegistryClient({"url": sluice.url("registry")})
+    schema = json.dumps({"type": "record", "name": "reading", "namespace": "iot", "fields": [
+        {"name": "sensor", "type": "string"}, {"name": "celsius", "type": "double"},
+        {"name": "note", "type": ["null", "string"], "default": None}]})
+    p = SerializingProducer({"bootstrap.servers": sluice.bootstrap,
+                             "key.serializer": StringSerializer("utf_8"),
+                             "value.serializer": AvroSerializer(registry, schema)})
+    readings = [{"sensor": "s%d" % i, "celsius": 20.5 + i, "note": None if i % 2 else "ok"} for i in range(5)]
+    for r in readings:
+        p.produce("readings", key=r["sensor"], value=r)
+    p.flush()
+    out = tmp_path / "readings.txt"
+    api(sluice, "POST", "/connectors", {"name": "readings-out", "config": {
+        "connector.class": "FileStreamSink", "file": str(out), "topics": "readings",
+        "key.converter": STRING,
+        "value.converter": "io.confluent.connect.avro.AvroConverter",
+        "value.converter.schema.registry.url": sluice.url("registry")}}, expect=201)
+    wait_until("5 readings", lambda: len(read_lines(out)) >= 5)
+    assert [json.loads(x) for x in read_lines(out)] == readings
+
+    # The same records, re-encoded by a second connector chain: Avro in, JSON Schema out.
+    api(sluice, "POST", "/connectors", {"name": "readings-gen", "config": {
+        "connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector",
+        "kafka.topic": "readings_json", "schema.string": schema, "schema.keyfield": "sensor",
+        "max.interval": "1", "iterations": "4", "key.converter": STRING,
+        "value.converter": "io.confluent.connect.json.JsonSchemaConverter",
+        "value.converter.schema.registry.url": sluice.url("registry"),
+        "transforms": "tag",
+        "transforms.tag.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+        "transforms.tag.static.field": "source", "transforms.tag.static.value": "datagen"}}, expect=201)
+    c = DeserializingConsumer({
+        "bootstrap.servers": sluice.bootstrap, "group.id": "e2e-json", "auto.offset.reset": "earliest",
+        "key.deserializer": StringDeserializer("utf_8"),
+        "value.deserializer": JSONDeserializer(None, schema_registry_client=registry)})
+    c.subscribe(["readings_json"])
+    got = []
+    deadline = time.monotonic() + 30
+    while len(got) < 4 and time.monotonic() < deadline:
+        m = c.poll(1.0)
+        if m is not None and m.error() is None:
+            got.append(m)
+    c.close()
+    assert len(got) == 4
+    for m in got:
+        v = m.value()
+        assert v["source"] == "datagen" and m.key() == v["sensor"]
+        assert isinstance(v["celsius"], float)
+    assert registry.get_latest_version("readings_json-value").schema.schema_type == "JSON"
