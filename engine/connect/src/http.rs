@@ -14,7 +14,6 @@ use serde_json::{json, Value as Json};
 
 use crate::config::Config;
 use crate::error::{ConnectError, Result};
-use crate::plugin::ConnectorType;
 use crate::store::TargetState;
 use crate::transforms::TRANSFORM_CLASSES;
 use crate::worker::Worker;
@@ -418,9 +417,4 @@ async fn validate(State(api): State<Api>, Path(plugin): Path<String>, body: Byte
         }
         .await,
     )
-}
-
-/// The connector type names Connect's REST API uses.
-pub fn type_name(t: ConnectorType) -> &'static str {
-    t.as_str()
 }

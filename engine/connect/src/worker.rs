@@ -28,7 +28,7 @@ use crate::error::{ConnectError, Result};
 use crate::errors::{dlq_headers, trace, ErrorPolicy, FailedRecord, Stage};
 use crate::partitioner::partition_for;
 use crate::plugin::{ConnectorType, OffsetReader, Plugin, Plugins, SinkConnector, SourceConnector};
-use crate::store::{offset_key, BackingStore, TargetState};
+use crate::store::{BackingStore, TargetState};
 use crate::transforms::{Chain, Coordinates};
 
 /// Bytes a sink task reads from one partition per round.
@@ -1475,9 +1475,4 @@ impl TaskContext {
         task.stop();
         Ok(())
     }
-}
-
-/// For the key of an offsets record (used by tests and tools).
-pub fn source_offset_key(connector: &str, partition: &Json) -> String {
-    offset_key(connector, partition)
 }

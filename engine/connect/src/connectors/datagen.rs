@@ -4,7 +4,7 @@
 //! `schema.string` / `schema.filename`. Keys: `kafka.topic`, `max.interval`, `iterations`, `schema.keyfield`,
 //! `random.seed`. Source partition `{"task.id": N}`, offset `{"current.iteration": I}`, so a
 //! restarted task carries on counting. Values are structs with the Avro schema turned into a
-//! Connect schema, so AvroConverter registers the same record shape.
+//! Connect schema, so AvroConverter registers the same record shape. It never touches topics.
 
 use std::sync::Arc;
 use std::time::Duration;

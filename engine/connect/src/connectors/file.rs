@@ -1,7 +1,8 @@
 //! `org.apache.kafka.connect.file.FileStreamSourceConnector` and `...FileStreamSinkConnector`:
 //! lines of a local file into a topic (source partition `{"filename": F}`, offset
 //! `{"position": byte offset after the last line sent}`; only whole lines are sent), and
-//! record values out to a file, one per line (flushed before offsets are committed).
+//! record values out to a file, one per line (flushed before offsets are committed). File
+//! reads and writes run on tokio's blocking threads. It never touches topics.
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
@@ -144,7 +145,17 @@ impl SourceTask for FileSourceTask {
 
     fn poll(&mut self) -> BoxFuture<'_, Result<Vec<SourceRecord>>> {
         Box::pin(async move {
-            let lines = self.read_lines()?;
+            // The cursor goes to a blocking thread and comes back; a poll dropped meanwhile
+            // is the task stopping, which restarts from the committed offsets.
+            let mut cursor = std::mem::take(self);
+            let (cursor, lines) = tokio::task::spawn_blocking(move || {
+                let lines = cursor.read_lines();
+                (cursor, lines)
+            })
+            .await
+            .map_err(|e| ConnectError::Task(format!("reading a file: {e}")))?;
+            *self = cursor;
+            let lines = lines?;
             if lines.is_empty() {
                 tokio::time::sleep(IDLE_WAIT).await;
             }
@@ -188,6 +199,27 @@ struct FileSinkTask {
     out: Option<std::io::BufWriter<std::fs::File>>,
 }
 
+impl FileSinkTask {
+    /// Runs `op` on the output file on a blocking thread.
+    async fn write(
+        &mut self,
+        op: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()> + Send + 'static,
+    ) -> Result<()> {
+        let mut out = self
+            .out
+            .take()
+            .ok_or_else(|| ConnectError::Task("FileStreamSinkTask is not started".into()))?;
+        let (out, done) = tokio::task::spawn_blocking(move || {
+            let done = op(&mut out);
+            (out, done)
+        })
+        .await
+        .map_err(|e| ConnectError::Task(format!("writing {}: {e}", self.file)))?;
+        self.out = Some(out);
+        done.map_err(|e| ConnectError::Task(format!("writing {}: {e}", self.file)))
+    }
+}
+
 impl SinkTask for FileSinkTask {
     fn start<'a>(&'a mut self, config: &'a Config) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
@@ -209,25 +241,15 @@ impl SinkTask for FileSinkTask {
 
     fn put(&mut self, records: Vec<SinkRecord>) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            let out = self
-                .out
-                .as_mut()
-                .ok_or_else(|| ConnectError::Task("FileStreamSinkTask is not started".into()))?;
-            for r in records {
-                writeln!(out, "{}", r.record.value.to_text())
-                    .map_err(|e| ConnectError::Task(format!("writing {}: {e}", self.file)))?;
-            }
-            Ok(())
+            let text: String = records
+                .iter()
+                .map(|r| r.record.value.to_text() + "\n")
+                .collect();
+            self.write(move |out| out.write_all(text.as_bytes())).await
         })
     }
 
     fn flush(&mut self) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
-            if let Some(out) = self.out.as_mut() {
-                out.flush()
-                    .map_err(|e| ConnectError::Task(format!("flushing {}: {e}", self.file)))?;
-            }
-            Ok(())
-        })
+        Box::pin(async move { self.write(|out| out.flush()).await })
     }
 }
