@@ -79,12 +79,24 @@ impl Converter for JsonConverter {
         if value.is_null() && !self.schemas_enable {
             return Ok(None);
         }
+        #[derive(serde::Serialize)]
+        struct Envelope<'a> {
+            schema: &'a Json,
+            payload: &'a Data,
+        }
         let out = if self.schemas_enable {
-            json!({"schema": schema.cloned().unwrap_or(Json::Null), "payload": value.to_json()})
+            serde_json::to_vec(&Envelope {
+                schema: schema.unwrap_or(&Json::Null),
+                payload: value,
+            })
         } else {
-            value.to_json()
+            serde_json::to_vec(value)
         };
-        Ok(Some(out.to_string().into_bytes()))
+        out.map(Some).map_err(|e| {
+            ConnectError::Data(format!(
+                "Converting Kafka Connect data to byte[] failed due to serialization error: {e}"
+            ))
+        })
     }
 
     fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)> {
@@ -673,6 +685,32 @@ pub fn struct_from_json(json: &Json, schema: &Json) -> Data {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_converter_keeps_struct_field_order() {
+        let schema = json!({"type": "struct", "optional": false, "fields": [
+            {"field": "z", "type": "int32", "optional": false},
+            {"field": "a", "type": "string", "optional": false}]});
+        let value = struct_from_json(&json!({"a": "x", "z": 1}), &schema);
+        let plain = JsonConverter {
+            schemas_enable: false,
+        };
+        let bytes = plain.encode("t", Some(&schema), &value).unwrap().unwrap();
+        assert_eq!(std::str::from_utf8(&bytes).unwrap(), r#"{"z":1,"a":"x"}"#);
+        let enveloped = JsonConverter {
+            schemas_enable: true,
+        };
+        let bytes = enveloped
+            .encode("t", Some(&schema), &value)
+            .unwrap()
+            .unwrap();
+        assert!(std::str::from_utf8(&bytes)
+            .unwrap()
+            .ends_with(r#""payload":{"z":1,"a":"x"}}"#));
+        assert!(std::str::from_utf8(&bytes)
+            .unwrap()
+            .starts_with(r#"{"schema":"#));
+    }
 
     #[test]
     fn json_converter_envelope_round_trip() {

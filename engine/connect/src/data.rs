@@ -95,13 +95,42 @@ impl Data {
         }
     }
 
-    /// The value as text (strings as they are, others as JSON).
+    /// The value as text (strings as they are, others as JSON with struct fields in order).
     pub fn to_text(&self) -> String {
         match self {
             Data::Str(s) => s.clone(),
             Data::Null => "null".into(),
             Data::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-            other => other.to_json().to_string(),
+            other => serde_json::to_string(other).unwrap_or_default(),
+        }
+    }
+}
+
+/// JSON with struct fields in their order (as Connect writes them), bytes as base64.
+impl serde::Serialize for Data {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Data::Null => s.serialize_unit(),
+            Data::Bool(b) => s.serialize_bool(*b),
+            Data::Int(i) => s.serialize_i64(*i),
+            Data::Float(f) => s.serialize_f64(*f),
+            Data::Str(v) => s.serialize_str(v),
+            Data::Bytes(b) => s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b)),
+            Data::Array(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(v)?;
+                }
+                seq.end()
+            }
+            Data::Struct(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
         }
     }
 }
