@@ -126,6 +126,8 @@ pub struct Worker {
     offsets: Mutex<BTreeMap<(String, String), (Json, Json)>>,
     topics: Mutex<BTreeMap<String, BTreeSet<String>>>,
     generation: AtomicU64,
+    /// Changes to connectors run one at a time, as Connect's herder runs its requests.
+    ops: tokio::sync::Mutex<()>,
     this: Weak<Worker>,
 }
 
@@ -173,6 +175,7 @@ impl Worker {
             ),
             topics: Mutex::new(restored.topics),
             generation: AtomicU64::new(1),
+            ops: tokio::sync::Mutex::new(()),
             this: this.clone(),
         });
         let names: Vec<String> = restored.connectors.keys().cloned().collect();
@@ -522,7 +525,12 @@ impl Worker {
 
     /// Creates a connector (`Err(ConnectorExists)` when it exists and `replace` is false), or
     /// replaces its config. Returns whether it was created.
-    pub async fn put_connector(
+    pub async fn put_connector(&self, name: &str, config: Config, replace: bool) -> Result<bool> {
+        let _one_at_a_time = self.ops.lock().await;
+        self.put_connector_now(name, config, replace).await
+    }
+
+    async fn put_connector_now(
         &self,
         name: &str,
         mut config: Config,
@@ -594,6 +602,7 @@ impl Worker {
         name: &str,
         patch: &serde_json::Map<String, Json>,
     ) -> Result<()> {
+        let _one_at_a_time = self.ops.lock().await;
         let mut config = self.config(name)?;
         for (k, v) in patch {
             match v {
@@ -608,10 +617,11 @@ impl Worker {
                 }
             }
         }
-        self.put_connector(name, config, true).await.map(|_| ())
+        self.put_connector_now(name, config, true).await.map(|_| ())
     }
 
     pub async fn delete_connector(&self, name: &str) -> Result<()> {
+        let _one_at_a_time = self.ops.lock().await;
         let task_count = {
             let m = self.connectors.lock();
             m.get(name)
@@ -711,6 +721,7 @@ impl Worker {
 
     /// PUT pause | resume | stop.
     pub async fn set_target(&self, name: &str, target: TargetState) -> Result<()> {
+        let _one_at_a_time = self.ops.lock().await;
         let (old, class) = {
             let m = self.connectors.lock();
             let e = m.get(name).ok_or_else(|| Self::not_found(name))?;
@@ -757,6 +768,7 @@ impl Worker {
         include_tasks: bool,
         only_failed: bool,
     ) -> Result<Json> {
+        let _one_at_a_time = self.ops.lock().await;
         let (connector_failed, task_ids) = {
             let m = self.connectors.lock();
             let e = m.get(name).ok_or_else(|| Self::not_found(name))?;
@@ -782,6 +794,7 @@ impl Worker {
     }
 
     pub async fn restart_task(&self, name: &str, id: usize) -> Result<()> {
+        let _one_at_a_time = self.ops.lock().await;
         {
             let m = self.connectors.lock();
             let e = m.get(name).ok_or_else(|| Self::not_found(name))?;
