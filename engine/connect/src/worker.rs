@@ -126,6 +126,8 @@ pub struct Worker {
     offsets: Mutex<BTreeMap<(String, String), (Json, Json)>>,
     topics: Mutex<BTreeMap<String, BTreeSet<String>>>,
     generation: AtomicU64,
+    /// Called after every append to a topic (wakes the broker's long-polling fetches).
+    append_hook: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
     /// Changes to connectors run one at a time, as Connect's herder runs its requests.
     ops: tokio::sync::Mutex<()>,
     this: Weak<Worker>,
@@ -176,6 +178,7 @@ impl Worker {
             topics: Mutex::new(restored.topics),
             generation: AtomicU64::new(1),
             ops: tokio::sync::Mutex::new(()),
+            append_hook: std::sync::OnceLock::new(),
             this: this.clone(),
         });
         let names: Vec<String> = restored.connectors.keys().cloned().collect();
@@ -207,6 +210,11 @@ impl Worker {
         for name in self.connector_names() {
             self.stop_tasks(&name, None).await;
         }
+    }
+
+    /// Sets what runs after each append to a topic (once; later calls are ignored).
+    pub fn on_append(&self, hook: impl Fn() + Send + Sync + 'static) {
+        let _ = self.append_hook.set(Box::new(hook));
     }
 
     pub fn plugins(&self) -> &Plugins {
@@ -1023,6 +1031,9 @@ impl Worker {
             ConnectError::Internal(format!("topic {} has no partition {partition}", topic.name))
         })?;
         append_headed(&p, records)?;
+        if let Some(hook) = self.append_hook.get() {
+            hook();
+        }
         Ok(())
     }
 }

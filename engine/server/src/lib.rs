@@ -312,6 +312,8 @@ impl Sandbox {
                 return Err(anyhow::anyhow!("opening the connector runtime: {e}"));
             }
         };
+        let broker = Arc::clone(&sandbox.broker);
+        worker.on_append(move || broker.notify_appended());
         sandbox.connect_worker = Some(Arc::clone(&worker));
         let (connect_stop, connect_stopped) = oneshot::channel::<()>();
         sandbox.connect_stop = Some(connect_stop);
