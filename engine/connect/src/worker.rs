@@ -1393,6 +1393,7 @@ impl TaskContext {
                 let Some(last) = records.last().map(|r| r.offset) else {
                     continue;
                 };
+                self.worker.note_topic(&self.name, topic, self.id);
                 for raw in &records {
                     if raw.key.is_none() && raw.value.is_none() && raw.timestamp < 0 {
                         continue; // an undecodable batch skipped by the log

@@ -143,6 +143,10 @@ async fn file_round_trip_survives_a_worker_restart() {
     assert_eq!(lines(&output), lines(&input));
     assert_eq!(topic_records(&store, "lines").len(), 150);
     assert_eq!(groups.committed("connect-sink", "lines", 0), Some(150));
+    assert_eq!(
+        worker.active_topics("sink").unwrap(),
+        json!({"sink": {"topics": ["lines"]}})
+    );
     let offsets = worker.get_offsets("sink").unwrap();
     assert_eq!(
         offsets,
