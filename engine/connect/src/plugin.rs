@@ -76,13 +76,22 @@ pub trait SourceTask: Send {
     fn stop(&mut self) {}
 }
 
+/// A sink task. Delivery is at least once; a task makes it exactly once by reporting its
+/// target's position from `flush` (a file length, a transaction id...): the worker commits it
+/// with the group offsets in one write, and hands the last committed one to `start`, where the
+/// task drops whatever it wrote past it (a crash after its write, before the commit).
 pub trait SinkTask: Send {
-    fn start<'a>(&'a mut self, config: &'a Config) -> BoxFuture<'a, Result<()>>;
+    /// `position`: the position the last commit recorded, if the task reported one.
+    fn start<'a>(
+        &'a mut self,
+        config: &'a Config,
+        position: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>>;
     /// Takes records; they may be buffered until [`SinkTask::flush`].
     fn put(&mut self, records: Vec<SinkRecord>) -> BoxFuture<'_, Result<()>>;
-    /// Makes everything put so far durable in the target; the worker commits the consumer
-    /// offsets after it returns.
-    fn flush(&mut self) -> BoxFuture<'_, Result<()>>;
+    /// Makes everything put so far durable in the target, and says the target's position if
+    /// the task can cut back to it; the worker commits the consumer offsets after it returns.
+    fn flush(&mut self) -> BoxFuture<'_, Result<Option<String>>>;
     fn stop(&mut self) {}
 }
 

@@ -24,6 +24,9 @@ use crate::error::Result;
 pub const CONFIG_TOPIC: &str = "connect-configs";
 pub const OFFSET_TOPIC: &str = "connect-offsets";
 pub const STATUS_TOPIC: &str = "connect-status";
+/// Sluice's own (not Connect's): the write a source task is about to make, so a crash between
+/// its records and their offsets is repaired on start (see `worker.rs`).
+pub const INTENT_TOPIC: &str = "_sluice-connect-intents";
 
 /// A connector's target state, as Connect's `TargetState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +76,8 @@ pub struct Restored {
     pub offsets: BTreeMap<(String, String), Json>,
     /// connector → topics it has used.
     pub topics: BTreeMap<String, BTreeSet<String>>,
+    /// (connector, task) → the last write intent of a source task.
+    pub intents: BTreeMap<(String, usize), Json>,
 }
 
 /// The open internal topics.
@@ -80,6 +85,7 @@ pub struct BackingStore {
     configs: SharedPartition,
     offsets: SharedPartition,
     status: SharedPartition,
+    intents: SharedPartition,
 }
 
 fn props_value(config: &Config) -> Bytes {
@@ -114,6 +120,7 @@ impl BackingStore {
             configs: open_internal_topic(store, CONFIG_TOPIC, &compact)?,
             offsets: open_internal_topic(store, OFFSET_TOPIC, &compact)?,
             status: open_internal_topic(store, STATUS_TOPIC, &compact)?,
+            intents: open_internal_topic(store, INTENT_TOPIC, &compact)?,
         })
     }
 
@@ -201,6 +208,31 @@ impl BackingStore {
                 }
                 _ => {
                     out.offsets.remove(&k);
+                }
+            }
+        }
+        for r in replay_keyed(&self.intents)? {
+            let Some(key) = r
+                .key
+                .as_deref()
+                .and_then(|k| serde_json::from_slice::<Json>(k).ok())
+            else {
+                continue;
+            };
+            let (Some(name), Some(task)) = (key[0].as_str(), key[1].as_u64()) else {
+                continue;
+            };
+            let k = (name.to_string(), task as usize);
+            match r
+                .value
+                .as_deref()
+                .and_then(|v| serde_json::from_slice::<Json>(v).ok())
+            {
+                Some(v) => {
+                    out.intents.insert(k, v);
+                }
+                None => {
+                    out.intents.remove(&k);
                 }
             }
         }
@@ -304,6 +336,18 @@ impl BackingStore {
             })
             .collect();
         append_keyed(&self.offsets, &records)?;
+        Ok(())
+    }
+
+    /// Writes (Some) or clears (None) a source task's write intent.
+    pub fn put_intent(&self, name: &str, task: usize, intent: Option<&Json>) -> Result<()> {
+        append_keyed(
+            &self.intents,
+            &[(
+                Bytes::from(json!([name, task]).to_string()),
+                intent.map(|i| Bytes::from(i.to_string())),
+            )],
+        )?;
         Ok(())
     }
 

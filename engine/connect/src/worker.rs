@@ -37,35 +37,45 @@ const SINK_READ_BYTES: usize = 1 << 20;
 const SINK_IDLE_WAIT: Duration = Duration::from_millis(100);
 /// How often a sink task looks for new topics and partitions (`topics.regex`, growth).
 const SINK_REFRESH: Duration = Duration::from_secs(2);
+/// Marks a sink task's position in the offset metadata of its group's commits.
+const SINK_POSITION_PREFIX: &str = "sluice.sink.position=";
 /// How long stopping waits for a task before aborting it.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where sink tasks' consumer-group offsets are committed and read.
 pub trait GroupOffsets: Send + Sync + 'static {
-    fn commit(&self, group: &str, offsets: &[(String, i32, i64)]) -> Result<()>;
-    fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<i64>;
+    /// Commits the offsets, each with `metadata` (Kafka's offset metadata), in one write.
+    fn commit(&self, group: &str, offsets: &[(String, i32, i64)], metadata: &str) -> Result<()>;
+    /// The committed offset and its metadata.
+    fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<(i64, String)>;
     /// Drops the group's committed offsets of these partitions.
     fn delete(&self, group: &str, partitions: &[(String, i32)]) -> Result<()>;
 }
 
 /// Group offsets kept in memory: for a runtime without a broker (unit tests).
 #[derive(Default)]
-pub struct MemoryGroupOffsets(Mutex<BTreeMap<(String, String, i32), i64>>);
+pub struct MemoryGroupOffsets(Mutex<BTreeMap<GroupPartition, (i64, String)>>);
+
+/// (group, topic, partition).
+type GroupPartition = (String, String, i32);
 
 impl GroupOffsets for MemoryGroupOffsets {
-    fn commit(&self, group: &str, offsets: &[(String, i32, i64)]) -> Result<()> {
+    fn commit(&self, group: &str, offsets: &[(String, i32, i64)], metadata: &str) -> Result<()> {
         let mut m = self.0.lock();
         for (t, p, o) in offsets {
-            m.insert((group.to_string(), t.clone(), *p), *o);
+            m.insert(
+                (group.to_string(), t.clone(), *p),
+                (*o, metadata.to_string()),
+            );
         }
         Ok(())
     }
 
-    fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
+    fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<(i64, String)> {
         self.0
             .lock()
             .get(&(group.to_string(), topic.to_string(), partition))
-            .copied()
+            .cloned()
     }
 
     fn delete(&self, group: &str, partitions: &[(String, i32)]) -> Result<()> {
@@ -125,6 +135,8 @@ pub struct Worker {
     /// (connector, source partition JSON text) → (partition, offset).
     offsets: Mutex<BTreeMap<(String, String), (Json, Json)>>,
     topics: Mutex<BTreeMap<String, BTreeSet<String>>>,
+    /// (connector, task) pairs with a write intent in the intents topic.
+    intents: Mutex<BTreeSet<(String, usize)>>,
     generation: AtomicU64,
     /// Called after every append to a topic (wakes the broker's long-polling fetches).
     append_hook: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
@@ -176,6 +188,7 @@ impl Worker {
                     .collect(),
             ),
             topics: Mutex::new(restored.topics),
+            intents: Mutex::new(restored.intents.keys().cloned().collect()),
             generation: AtomicU64::new(1),
             ops: tokio::sync::Mutex::new(()),
             append_hook: std::sync::OnceLock::new(),
@@ -197,6 +210,9 @@ impl Worker {
                     },
                 );
             }
+        }
+        for ((name, task), intent) in &restored.intents {
+            worker.repair_intent(name, *task, intent)?;
         }
         for name in names {
             worker.start_connector(&name);
@@ -640,6 +656,7 @@ impl Worker {
         self.stop_tasks(name, None).await;
         self.backing.delete_connector(name)?;
         self.connectors.lock().remove(name);
+        self.clear_intents(name, None)?;
         let mut keys = vec![format!("status-connector-{name}")];
         keys.extend((0..task_count).map(|i| format!("status-task-{name}-{i}")));
         self.backing.delete_status(&keys)?;
@@ -881,13 +898,69 @@ impl Worker {
         Ok(())
     }
 
+    /// After a restart: if a source task's last write landed in its partition (the partition
+    /// holds the intent's first record at the intent's end offset) but its offsets were not
+    /// committed, commits them now, so the records are not produced twice. Then clears it.
+    fn repair_intent(&self, name: &str, task: usize, intent: &Json) -> Result<()> {
+        let landed = (|| {
+            let topic = self.store.topic(intent["topic"].as_str()?)?;
+            let part = topic.partition(intent["partition"].as_i64()? as i32)?;
+            let end = intent["end"].as_i64()?;
+            let first = read_headed(&part, end, 1)
+                .ok()?
+                .into_iter()
+                .find(|r| r.offset == end)?;
+            Some(
+                record_crc(first.key.as_deref(), first.value.as_deref())
+                    == intent["first"].as_u64()?,
+            )
+        })()
+        .unwrap_or(false);
+        if landed && self.connectors.lock().contains_key(name) {
+            let offsets: Vec<(Json, Option<Json>)> = intent["offsets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|po| (po[0].clone(), Some(po[1].clone())))
+                .collect();
+            let behind = offsets
+                .iter()
+                .any(|(p, o)| self.source_offset(name, p) != *o);
+            if behind {
+                tracing::info!(
+                    connector = name,
+                    task,
+                    "committing the offsets of records written just before a crash"
+                );
+                self.commit_source_offsets(name, &offsets)?;
+            }
+        }
+        self.clear_intents(name, Some(task))
+    }
+
+    /// Clears the write intents of a connector's tasks (all, or one).
+    fn clear_intents(&self, name: &str, task: Option<usize>) -> Result<()> {
+        let keys: Vec<(String, usize)> = self
+            .intents
+            .lock()
+            .iter()
+            .filter(|(n, t)| n == name && task.is_none_or(|x| x == *t))
+            .cloned()
+            .collect();
+        for (n, t) in keys {
+            self.backing.put_intent(&n, t, None)?;
+            self.intents.lock().remove(&(n, t));
+        }
+        Ok(())
+    }
+
     /// Every partition the group has a committed offset on.
     fn sink_offsets(&self, name: &str) -> Vec<(String, i32, i64)> {
         let group = group_of(name);
         let mut out = Vec::new();
         for t in self.store.topics() {
             for p in 0..t.partition_count() {
-                if let Some(o) = self.groups.committed(&group, &t.name, p) {
+                if let Some((o, _)) = self.groups.committed(&group, &t.name, p) {
                     out.push((t.name.clone(), p, o));
                 }
             }
@@ -962,7 +1035,7 @@ impl Worker {
                         }
                     }
                 }
-                self.groups.commit(&group, &commits)?;
+                self.groups.commit(&group, &commits, "")?;
                 self.groups.delete(&group, &deletes)?;
             }
             _ => {
@@ -975,6 +1048,8 @@ impl Worker {
                         )
                     })
                     .collect();
+                // An older write intent must not win over offsets set by hand.
+                self.clear_intents(name, None)?;
                 self.commit_source_offsets(name, &offsets)?;
             }
         }
@@ -1001,6 +1076,7 @@ impl Worker {
                     .filter(|((c, _), _)| c == name)
                     .map(|(_, (p, _))| (p.clone(), None))
                     .collect();
+                self.clear_intents(name, None)?;
                 self.commit_source_offsets(name, &parts)?;
             }
         }
@@ -1047,6 +1123,20 @@ impl OffsetReader for ConnectorOffsets {
     fn offset(&self, partition: &Json) -> Option<Json> {
         self.worker.source_offset(&self.name, partition)
     }
+}
+
+/// Records for one topic partition, written in one append.
+struct Run {
+    topic: Arc<Topic>,
+    partition: i32,
+    records: Vec<OutRecord>,
+}
+
+/// A checksum of a record's key and value, to recognise it in a partition.
+pub fn record_crc(key: Option<&[u8]>, value: Option<&[u8]>) -> u64 {
+    let k = crc32c::crc32c(key.unwrap_or(b"\0null"));
+    let v = crc32c::crc32c(value.unwrap_or(b"\0null"));
+    (u64::from(k) << 32) | u64::from(v)
 }
 
 /// What one task run needs.
@@ -1162,96 +1252,144 @@ impl TaskContext {
             if batch.is_empty() {
                 continue;
             }
-            let mut out: BTreeMap<(String, i32), Vec<OutRecord>> = BTreeMap::new();
             let mut topics: BTreeMap<String, Arc<Topic>> = BTreeMap::new();
+            // The source offsets of the records handled so far; each run of records for one
+            // partition is written with the offsets up to its last record.
             let mut offsets: Vec<(Json, Option<Json>)> = Vec::new();
+            let mut run: Option<Run> = None;
             for rec in batch {
-                match offsets.iter_mut().find(|(p, _)| *p == rec.source_partition) {
-                    Some(slot) => slot.1 = Some(rec.source_offset.clone()),
-                    None => offsets.push((
-                        rec.source_partition.clone(),
-                        Some(rec.source_offset.clone()),
-                    )),
-                }
-                let r = match chain.apply(rec.record, Coordinates::default()) {
-                    Ok(Some(r)) => r,
-                    Ok(None) => continue,
-                    Err((class, e)) => {
-                        policy.log_failure(&self.name, self.id, Stage::Transformation, &e, &class);
-                        if policy.tolerate_all {
-                            continue;
-                        }
-                        return Err(e);
-                    }
-                };
-                let key = match conv.key.encode(&r.topic, r.key_schema.as_ref(), &r.key) {
-                    Ok(k) => k,
-                    Err(e) => {
-                        policy.log_failure(
-                            &self.name,
-                            self.id,
-                            Stage::KeyConverter,
-                            &e,
-                            &conv.key_class,
-                        );
-                        if policy.tolerate_all {
-                            continue;
-                        }
-                        return Err(e);
-                    }
-                };
-                let value = match conv
-                    .value
-                    .encode(&r.topic, r.value_schema.as_ref(), &r.value)
+                let (source_partition, source_offset) =
+                    (rec.source_partition.clone(), rec.source_offset.clone());
+                if let Some((topic_name, partition, record)) =
+                    self.produce(&conv, &chain, &policy, rec.record)?
                 {
-                    Ok(v) => v,
-                    Err(e) => {
-                        policy.log_failure(
-                            &self.name,
-                            self.id,
-                            Stage::ValueConverter,
-                            &e,
-                            &conv.value_class,
-                        );
-                        if policy.tolerate_all {
-                            continue;
+                    let topic = match topics.get(&topic_name) {
+                        Some(t) => Arc::clone(t),
+                        None => {
+                            let t = self.worker.topic(&topic_name)?;
+                            topics.insert(topic_name.clone(), Arc::clone(&t));
+                            t
                         }
-                        return Err(e);
+                    };
+                    let partition = match partition {
+                        Some(p) => p,
+                        None => {
+                            round_robin = round_robin.wrapping_add(1);
+                            partition_for(record.0.as_deref(), topic.partition_count(), round_robin)
+                        }
+                    };
+                    if run
+                        .as_ref()
+                        .is_some_and(|r| r.topic.name != topic.name || r.partition != partition)
+                    {
+                        if let Some(done) = run.take() {
+                            self.write_run(done, &offsets)?;
+                        }
                     }
-                };
-                let topic = match topics.get(&r.topic) {
-                    Some(t) => Arc::clone(t),
-                    None => {
-                        let t = self.worker.topic(&r.topic)?;
-                        topics.insert(r.topic.clone(), Arc::clone(&t));
-                        t
-                    }
-                };
-                let partition = match r.partition {
-                    Some(p) => p,
-                    None => {
-                        round_robin = round_robin.wrapping_add(1);
-                        partition_for(key.as_deref(), topic.partition_count(), round_robin)
-                    }
-                };
-                let ts = r.timestamp.unwrap_or_else(sluice_log::now_ms);
-                out.entry((r.topic.clone(), partition)).or_default().push((
-                    key.map(Bytes::from),
-                    value.map(Bytes::from),
-                    ts,
-                    r.headers,
-                ));
+                    run.get_or_insert_with(|| Run {
+                        topic,
+                        partition,
+                        records: Vec::new(),
+                    })
+                    .records
+                    .push(record);
+                }
+                match offsets.iter_mut().find(|(p, _)| *p == source_partition) {
+                    Some(slot) => slot.1 = Some(source_offset),
+                    None => offsets.push((source_partition, Some(source_offset))),
+                }
             }
-            for ((topic, partition), records) in &out {
-                self.worker.append(&topics[topic], *partition, records)?;
-                self.worker.note_topic(&self.name, topic, self.id);
+            match run {
+                Some(last) => self.write_run(last, &offsets)?,
+                None => {
+                    // Nothing to write (all dropped): an older intent must not outlive these
+                    // offsets, so it goes first.
+                    self.worker.clear_intents(&self.name, Some(self.id))?;
+                    self.worker.commit_source_offsets(&self.name, &offsets)?;
+                }
             }
-            // Records first, then their offsets: a crash between the two re-sends this batch
-            // (Connect's at-least-once), never skips it.
-            self.worker.commit_source_offsets(&self.name, &offsets)?;
         }
         task.stop();
         Ok(())
+    }
+
+    /// A source record through the transforms and converters: (topic, partition, record), or
+    /// None when it is dropped (by a transform, or a tolerated failure).
+    fn produce(
+        &self,
+        conv: &Converters,
+        chain: &Chain,
+        policy: &ErrorPolicy,
+        record: Record,
+    ) -> Result<Option<(String, Option<i32>, OutRecord)>> {
+        let fail = |stage: Stage, class: &str, e: ConnectError| -> Result<Option<_>> {
+            policy.log_failure(&self.name, self.id, stage, &e, class);
+            if policy.tolerate_all {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        };
+        let r = match chain.apply(record, Coordinates::default()) {
+            Ok(Some(r)) => r,
+            Ok(None) => return Ok(None),
+            Err((class, e)) => return fail(Stage::Transformation, &class, e),
+        };
+        let key = match conv.key.encode(&r.topic, r.key_schema.as_ref(), &r.key) {
+            Ok(k) => k,
+            Err(e) => return fail(Stage::KeyConverter, &conv.key_class, e),
+        };
+        let value = match conv
+            .value
+            .encode(&r.topic, r.value_schema.as_ref(), &r.value)
+        {
+            Ok(v) => v,
+            Err(e) => return fail(Stage::ValueConverter, &conv.value_class, e),
+        };
+        let ts = r.timestamp.unwrap_or_else(sluice_log::now_ms);
+        Ok(Some((
+            r.topic,
+            r.partition,
+            (key.map(Bytes::from), value.map(Bytes::from), ts, r.headers),
+        )))
+    }
+
+    /// Writes a run of records to one partition, then commits `offsets` (those of the records
+    /// up to the run's last). First an intent names the partition's end offset, the run's
+    /// first record and the offsets: if the process dies after the records and before the
+    /// offsets, the next start finds the records at that offset and commits the offsets
+    /// (`Worker::repair_intent`), so they are neither lost nor produced twice.
+    fn write_run(&self, run: Run, offsets: &[(Json, Option<Json>)]) -> Result<()> {
+        let part = run.topic.partition(run.partition).ok_or_else(|| {
+            ConnectError::Internal(format!(
+                "topic {} has no partition {}",
+                run.topic.name, run.partition
+            ))
+        })?;
+        let end = part.lock().log_end_offset();
+        let first = run
+            .records
+            .first()
+            .map(|(k, v, _, _)| record_crc(k.as_deref(), v.as_deref()))
+            .unwrap_or(0);
+        let intent = json!({
+            "topic": run.topic.name,
+            "partition": run.partition,
+            "end": end,
+            "first": first,
+            "offsets": offsets.iter().filter_map(|(p, o)| o.as_ref().map(|o| json!([p, o]))).collect::<Vec<_>>(),
+        });
+        self.worker
+            .backing
+            .put_intent(&self.name, self.id, Some(&intent))?;
+        self.worker
+            .intents
+            .lock()
+            .insert((self.name.clone(), self.id));
+        self.worker
+            .append(&run.topic, run.partition, &run.records)?;
+        self.worker.note_topic(&self.name, &run.topic.name, self.id);
+        self.worker.commit_source_offsets(&self.name, offsets)
     }
 
     async fn run_sink(self, connector: Arc<dyn SinkConnector>, stop: watch::Receiver<bool>) {
@@ -1346,6 +1484,39 @@ impl TaskContext {
         Ok(())
     }
 
+    /// Brings `positions` in line with this task's assignment (new partitions start at the
+    /// group's committed offset, else the log start). Returns the sink position committed
+    /// with the offsets, if any.
+    fn refresh_positions(
+        &self,
+        positions: &mut BTreeMap<(String, i32), (Arc<Topic>, i64)>,
+        group: &str,
+    ) -> Option<String> {
+        let assigned = self.assignment();
+        positions.retain(|k, _| assigned.iter().any(|(t, p)| t.name == k.0 && *p == k.1));
+        let mut recovered = None;
+        for (t, p) in assigned {
+            let key = (t.name.clone(), p);
+            if positions.contains_key(&key) {
+                continue;
+            }
+            let start = match self.worker.groups.committed(group, &t.name, p) {
+                Some((o, metadata)) => {
+                    if let Some(pos) = metadata.strip_prefix(SINK_POSITION_PREFIX) {
+                        recovered = Some(pos.to_string());
+                    }
+                    o
+                }
+                None => t
+                    .partition(p)
+                    .map(|x| x.lock().log_start_offset())
+                    .unwrap_or(0),
+            };
+            positions.insert(key, (t, start));
+        }
+        recovered
+    }
+
     async fn sink_loop(
         &self,
         connector: Arc<dyn SinkConnector>,
@@ -1355,33 +1526,21 @@ impl TaskContext {
         let chain = Chain::from_config(&self.config)?;
         let policy = ErrorPolicy::from_config(&self.config);
         let group = group_of(&self.name);
-        let mut task = connector.create_task();
-        task.start(&self.task_config).await?;
-        self.set("RUNNING", None);
         let mut positions: BTreeMap<(String, i32), (Arc<Topic>, i64)> = BTreeMap::new();
-        let mut refreshed: Option<Instant> = None;
+        // The target's position committed with the offsets last time, for the task to cut
+        // what it wrote after it.
+        let recovered = self.refresh_positions(&mut positions, &group);
+        let mut task = connector.create_task();
+        task.start(&self.task_config, recovered.as_deref()).await?;
+        self.set("RUNNING", None);
+        let mut refreshed = Instant::now();
         loop {
             if *stop.borrow() {
                 break;
             }
-            if refreshed.is_none_or(|t| t.elapsed() >= SINK_REFRESH) {
-                refreshed = Some(Instant::now());
-                let assigned = self.assignment();
-                positions.retain(|k, _| assigned.iter().any(|(t, p)| t.name == k.0 && *p == k.1));
-                for (t, p) in assigned {
-                    let key = (t.name.clone(), p);
-                    if positions.contains_key(&key) {
-                        continue;
-                    }
-                    let start = match self.worker.groups.committed(&group, &t.name, p) {
-                        Some(o) => o,
-                        None => t
-                            .partition(p)
-                            .map(|x| x.lock().log_start_offset())
-                            .unwrap_or(0),
-                    };
-                    positions.insert(key, (t, start));
-                }
+            if refreshed.elapsed() >= SINK_REFRESH {
+                refreshed = Instant::now();
+                self.refresh_positions(&mut positions, &group);
             }
             let mut batch: Vec<SinkRecord> = Vec::new();
             let mut moved: Vec<(String, i32, i64)> = Vec::new();
@@ -1493,9 +1652,19 @@ impl TaskContext {
                     }
                 }
             }
-            task.flush().await?;
-            // Flushed, then committed: a crash between the two redelivers this batch.
-            self.worker.groups.commit(&group, &moved)?;
+            let position = task.flush().await?;
+            // Flushed, then committed with the target's position in one write: after a crash
+            // between the two the task cuts what it wrote past that position and the batch is
+            // delivered again (exactly once for tasks that report a position, at least once
+            // for others).
+            let all: Vec<(String, i32, i64)> = positions
+                .iter()
+                .map(|((t, p), (_, o))| (t.clone(), *p, *o))
+                .collect();
+            let metadata = position
+                .map(|p| format!("{SINK_POSITION_PREFIX}{p}"))
+                .unwrap_or_default();
+            self.worker.groups.commit(&group, &all, &metadata)?;
         }
         task.stop();
         Ok(())

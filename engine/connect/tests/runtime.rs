@@ -142,7 +142,10 @@ async fn file_round_trip_survives_a_worker_restart() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(lines(&output), lines(&input));
     assert_eq!(topic_records(&store, "lines").len(), 150);
-    assert_eq!(groups.committed("connect-sink", "lines", 0), Some(150));
+    assert_eq!(
+        groups.committed("connect-sink", "lines", 0).map(|c| c.0),
+        Some(150)
+    );
     assert_eq!(
         worker.active_topics("sink").unwrap(),
         json!({"sink": {"topics": ["lines"]}})
@@ -410,4 +413,144 @@ async fn invalid_configs_get_per_field_errors() {
         worker.status("nope").unwrap_err(),
         ConnectError::ConnectorNotFound(_)
     ));
+}
+
+/// What a crash leaves when it lands between a source task's records and their offsets.
+fn crashed_source(dir: &Path, landed: bool) -> (Arc<LogStore>, String) {
+    use sluice_connect::store::BackingStore;
+    let store = LogStore::open(&dir.join("data")).unwrap();
+    let input = dir.join("in.txt");
+    std::fs::write(&input, "a\nb\n").unwrap();
+    let file = input.to_str().unwrap().to_string();
+    let b = BackingStore::open(&store).unwrap();
+    let c = cfg(&[
+        ("connector.class", "FileStreamSource"),
+        ("file", &file),
+        ("topic", "lines"),
+        ("name", "src"),
+        (
+            "value.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        ),
+    ]);
+    b.put_connector("src", &c, Some(TargetState::Stopped))
+        .unwrap();
+    b.put_tasks("src", &[]).unwrap();
+    let partition = json!({ "filename": file });
+    b.put_offsets("src", &[(partition.clone(), Some(json!({"position": 2})))])
+        .unwrap();
+    let t = store
+        .create_topic(
+            "lines",
+            1,
+            sluice_log::TopicConfig::from_overrides(std::iter::empty::<(&str, &str)>()).unwrap(),
+            false,
+        )
+        .unwrap()
+        .unwrap();
+    let p = t.partition(0).unwrap();
+    append_headed(
+        &p,
+        &[(None, Some(bytes::Bytes::from_static(b"a")), 1, vec![])],
+    )
+    .unwrap();
+    let intent = json!({"topic": "lines", "partition": 0, "end": 1,
+        "first": sluice_connect::worker::record_crc(None, Some(b"b")),
+        "offsets": [[partition, {"position": 4}]]});
+    b.put_intent("src", 0, Some(&intent)).unwrap();
+    if landed {
+        append_headed(
+            &p,
+            &[(None, Some(bytes::Bytes::from_static(b"b")), 2, vec![])],
+        )
+        .unwrap();
+    }
+    (store, file)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_written_just_before_a_crash_get_their_offsets_on_start() {
+    for landed in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, file) = crashed_source(dir.path(), landed);
+        let worker = open(&store, &Arc::new(MemoryGroupOffsets::default()));
+        let want = if landed { 4 } else { 2 };
+        assert_eq!(
+            worker.get_offsets("src").unwrap(),
+            json!({"offsets": [{"partition": {"filename": file}, "offset": {"position": want}}]}),
+            "landed: {landed}"
+        );
+        // Resumed, it sends what is left exactly once.
+        worker
+            .set_target("src", TargetState::Started)
+            .await
+            .unwrap();
+        wait_for("b", || topic_records(&store, "lines").len() >= 2).await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let values: Vec<_> = topic_records(&store, "lines")
+            .into_iter()
+            .map(|r| r.value.unwrap())
+            .collect();
+        assert_eq!(values, vec![&b"a"[..], &b"b"[..]], "landed: {landed}");
+        worker.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_cuts_lines_written_after_its_last_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LogStore::open(&dir.path().join("data")).unwrap();
+    let t = store
+        .create_topic(
+            "lines",
+            1,
+            sluice_log::TopicConfig::from_overrides(std::iter::empty::<(&str, &str)>()).unwrap(),
+            false,
+        )
+        .unwrap()
+        .unwrap();
+    let recs: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|v| {
+            (
+                None,
+                Some(bytes::Bytes::copy_from_slice(v.as_bytes())),
+                1,
+                vec![],
+            )
+        })
+        .collect();
+    append_headed(&t.partition(0).unwrap(), &recs).unwrap();
+    // "c" reached the file, but the crash came before its offset was committed.
+    let output = dir.path().join("out.txt");
+    std::fs::write(&output, "a\nb\nc\n").unwrap();
+    let groups = Arc::new(MemoryGroupOffsets::default());
+    groups
+        .commit(
+            "connect-sink",
+            &[("lines".to_string(), 0, 2)],
+            "sluice.sink.position=4",
+        )
+        .unwrap();
+    let worker = open(&store, &groups);
+    let sink = cfg(&[
+        ("connector.class", "FileStreamSink"),
+        ("file", output.to_str().unwrap()),
+        ("topics", "lines"),
+        (
+            "value.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        ),
+    ]);
+    worker.put_connector("sink", sink, false).await.unwrap();
+    wait_for("offset 3", || {
+        groups.committed("connect-sink", "lines", 0).map(|c| c.0) == Some(3)
+    })
+    .await;
+    assert_eq!(lines(&output), vec!["a", "b", "c"]);
+    assert_eq!(
+        groups.committed("connect-sink", "lines", 0),
+        Some((3, "sluice.sink.position=6".to_string()))
+    );
+    worker.shutdown().await;
 }

@@ -42,7 +42,12 @@ fn by_topic<T: Copy>(items: &[(String, i32, T)]) -> Vec<(String, Vec<(i32, T)>)>
 }
 
 impl GroupOffsets for BrokerGroupOffsets {
-    fn commit(&self, group: &str, offsets: &[(String, i32, i64)]) -> sluice_connect::Result<()> {
+    fn commit(
+        &self,
+        group: &str,
+        offsets: &[(String, i32, i64)],
+        metadata: &str,
+    ) -> sluice_connect::Result<()> {
         if offsets.is_empty() {
             return Ok(());
         }
@@ -59,6 +64,7 @@ impl GroupOffsets for BrokerGroupOffsets {
                                     .with_partition_index(p)
                                     .with_committed_offset(o)
                                     .with_committed_leader_epoch(-1)
+                                    .with_committed_metadata(Some(name(metadata)))
                             })
                             .collect(),
                     )
@@ -85,8 +91,10 @@ impl GroupOffsets for BrokerGroupOffsets {
         Ok(())
     }
 
-    fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
-        self.broker.groups.committed(group, topic, partition)
+    fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<(i64, String)> {
+        self.broker
+            .groups
+            .committed_with_metadata(group, topic, partition)
     }
 
     fn delete(&self, group: &str, partitions: &[(String, i32)]) -> sluice_connect::Result<()> {

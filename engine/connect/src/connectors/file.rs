@@ -180,8 +180,10 @@ impl Connector for FileStreamSink {
         )
     }
 
-    fn task_configs(&self, config: &Config, max_tasks: usize) -> Result<Vec<Config>> {
-        Ok(vec![config.clone(); max_tasks.max(1)])
+    /// One task whatever `tasks.max`: tasks appending to one file would interleave lines and
+    /// could not cut the file back to a committed length.
+    fn task_configs(&self, config: &Config, _max_tasks: usize) -> Result<Vec<Config>> {
+        Ok(vec![config.clone()])
     }
 }
 
@@ -221,19 +223,18 @@ impl FileSinkTask {
 }
 
 impl SinkTask for FileSinkTask {
-    fn start<'a>(&'a mut self, config: &'a Config) -> BoxFuture<'a, Result<()>> {
+    fn start<'a>(
+        &'a mut self,
+        config: &'a Config,
+        position: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             self.file = config.get("file").cloned().unwrap_or_default();
-            let f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.file)
-                .map_err(|e| {
-                    ConnectError::Task(format!(
-                        "Couldn't find or create file '{}' for FileStreamSinkTask: {e}",
-                        self.file
-                    ))
-                })?;
+            let file = self.file.clone();
+            let committed_len = position.and_then(|p| p.parse::<u64>().ok());
+            let f = tokio::task::spawn_blocking(move || open_sink_file(&file, committed_len))
+                .await
+                .map_err(|e| ConnectError::Task(format!("opening {}: {e}", self.file)))??;
             self.out = Some(std::io::BufWriter::new(f));
             Ok(())
         })
@@ -249,7 +250,45 @@ impl SinkTask for FileSinkTask {
         })
     }
 
-    fn flush(&mut self) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move { self.write(|out| out.flush()).await })
+    /// Reports the file's length: what the committed offsets have been written up to.
+    fn flush(&mut self) -> BoxFuture<'_, Result<Option<String>>> {
+        Box::pin(async move {
+            self.write(|out| out.flush()).await?;
+            let len = self
+                .out
+                .as_ref()
+                .and_then(|o| o.get_ref().metadata().ok())
+                .map(|m| m.len());
+            Ok(len.map(|l| l.to_string()))
+        })
     }
+}
+
+/// Opens the output for appending; a file longer than the length committed with the offsets
+/// holds lines of records that will be delivered again, so it is cut back to that length.
+fn open_sink_file(path: &str, committed_len: Option<u64>) -> Result<std::fs::File> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            ConnectError::Task(format!(
+                "Couldn't find or create file '{path}' for FileStreamSinkTask: {e}"
+            ))
+        })?;
+    if let Some(len) = committed_len {
+        let now = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if now > len {
+            tracing::info!(
+                file = path,
+                committed = len,
+                found = now,
+                "cutting lines written after the last commit"
+            );
+            f.set_len(len).map_err(|e| {
+                ConnectError::Task(format!("cutting {path} back to {len} bytes: {e}"))
+            })?;
+        }
+    }
+    Ok(f)
 }
