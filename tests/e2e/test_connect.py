@@ -162,6 +162,20 @@ def test_poison_record_goes_to_the_dead_letter_queue(sluice, tmp_path):
     st = api(sluice, "GET", "/connectors/events-out/status", expect=200).json()
     assert st["tasks"][0]["state"] == "RUNNING"
 
+    # Sink offsets are the group's: moved back while stopped, the last record comes again.
+    api(sluice, "PUT", "/connectors/events-out/stop", expect=202)
+    r = api(sluice, "PATCH", "/connectors/events-out/offsets", {"offsets": [
+        {"partition": {"kafka_topic": "events", "kafka_partition": 0}, "offset": {"kafka_offset": 2}}]}, expect=200)
+    assert r.json() == {"message": "The offsets for this connector have been altered successfully"}
+    assert api(sluice, "GET", "/connectors/events-out/offsets", expect=200).json()["offsets"] == [
+        {"partition": {"kafka_topic": "events", "kafka_partition": 0}, "offset": {"kafka_offset": 2}}]
+    api(sluice, "PUT", "/connectors/events-out/resume", expect=202)
+    wait_until("the replayed record", lambda: len(read_lines(out)) >= 3)
+    assert [json.loads(x) for x in read_lines(out)] == [{"n": 1}, {"n": 3}, {"n": 3}]
+    api(sluice, "PUT", "/connectors/events-out/stop", expect=202)
+    api(sluice, "DELETE", "/connectors/events-out/offsets", expect=200)
+    assert api(sluice, "GET", "/connectors/events-out/offsets", expect=200).json() == {"offsets": []}
+
 
 def test_datagen_avro_through_the_registry_and_lifecycle_across_restart(sluice):
     api(sluice, "POST", "/connectors", {"name": "orders-gen", "config": {
