@@ -36,6 +36,7 @@ use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 const DEFAULT_KAFKA_PORT: u16 = 9092;
 const DEFAULT_REGISTRY_PORT: u16 = 8081;
 const DEFAULT_SQL_PORT: u16 = 8088;
+const DEFAULT_CONNECT_PORT: u16 = 8083;
 const DEFAULT_UI_PORT: u16 = 9000;
 
 /// The UI built in the source tree this binary was built from (`./x run` builds it first).
@@ -63,6 +64,9 @@ struct Cli {
     /// ksqlDB REST port (0 picks a free one; default 8088, or a free one if it is taken).
     #[arg(long, env = "SLUICE_SQL_PORT")]
     sql_port: Option<u16>,
+    /// Kafka Connect REST port (0 picks a free one; default 8083, or a free one if it is taken).
+    #[arg(long, env = "SLUICE_CONNECT_PORT")]
+    connect_port: Option<u16>,
     /// Workbench port (0 picks a free one; default 9000, or a free one if it is taken).
     #[arg(long, env = "SLUICE_UI_PORT")]
     ui_port: Option<u16>,
@@ -80,6 +84,7 @@ struct Settings {
     kafka_port: u16,
     registry_port: u16,
     sql_port: u16,
+    connect_port: u16,
     ui_port: u16,
     ui_dir: Option<PathBuf>,
     ui_path: String,
@@ -101,6 +106,9 @@ impl Settings {
         let sql_port = cli
             .sql_port
             .unwrap_or_else(|| default_port(&cli.host, DEFAULT_SQL_PORT));
+        let connect_port = cli
+            .connect_port
+            .unwrap_or_else(|| default_port(&cli.host, DEFAULT_CONNECT_PORT));
         let ui_port = cli
             .ui_port
             .unwrap_or_else(|| default_port(&cli.host, DEFAULT_UI_PORT));
@@ -117,6 +125,7 @@ impl Settings {
             kafka_port,
             registry_port,
             sql_port,
+            connect_port,
             ui_port,
             ui_dir,
             ui_path,
@@ -271,6 +280,7 @@ async fn start_engine(settings: &Settings, ui_dir: Option<PathBuf>) -> anyhow::R
         kafka_port: settings.kafka_port,
         registry_port: settings.registry_port,
         sql_port: settings.sql_port,
+        connect_port: settings.connect_port,
         ui_port: settings.ui_port,
         ui_dir,
         ..SandboxOptions::new(&settings.data_dir)

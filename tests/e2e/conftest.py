@@ -25,7 +25,7 @@ ENDPOINT_RE = re.compile(r"^(\w+) (\S+):(\d+)$")
 # The `serve` flag of each surface's port, by the name of its endpoint line. Every surface
 # gets a free port on first start (tests run side by side) and keeps it across restarts.
 PORT_FLAGS = {"kafka": "--kafka-port", "registry": "--registry-port", "workbench": "--ui-port",
-              "sql": "--sql-port"}
+              "sql": "--sql-port", "connect": "--connect-port"}
 # Backtrace lines that say nothing about sluice: source locations, runtime and std frames.
 BACKTRACE_NOISE = re.compile(r"^\s+(at |\d+: (std|core|alloc|tokio|__rustc|<core|<alloc)\b)")
 

@@ -87,7 +87,9 @@ impl Broker {
         }))
     }
 
-    pub(crate) fn notify_appended(&self) {
+    /// Wakes long-polling fetches: produce calls it, and so do in-process writers that append
+    /// to the log directly (the connector runtime).
+    pub fn notify_appended(&self) {
         self.appended.send_modify(|v| *v = v.wrapping_add(1));
     }
 

@@ -5,6 +5,7 @@
 //! what any Kafka client would read from the topic. It never interprets keys or values.
 
 use bytes::{Bytes, BytesMut};
+use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{Compression, Record, RecordBatchDecoder, TimestampType};
 
 use crate::error::{LogError, Result};
@@ -59,7 +60,7 @@ pub fn append_keyed(
         partition,
         records
             .iter()
-            .map(|(key, value)| (Some(key.clone()), value.clone(), now)),
+            .map(|(key, value)| (Some(key.clone()), value.clone(), now, Vec::new())),
     )
 }
 
@@ -78,18 +79,44 @@ pub fn append_timed(
     partition: &SharedPartition,
     records: &[(Option<Bytes>, Option<Bytes>, i64)],
 ) -> Result<i64> {
+    append_records(
+        partition,
+        records
+            .iter()
+            .map(|(k, v, t)| (k.clone(), v.clone(), *t, Vec::new())),
+    )
+}
+
+/// A record header: name and optional value.
+pub type Header = (String, Option<Bytes>);
+
+/// One record with its timestamp and headers, as the connector runtime reads and writes topics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadedRecord {
+    pub offset: i64,
+    pub timestamp: i64,
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+    pub headers: Vec<Header>,
+}
+
+/// A record to append: key, value, timestamp, headers.
+pub type OutRecord = (Option<Bytes>, Option<Bytes>, i64, Vec<Header>);
+
+/// Appends records (key, value, timestamp, headers) in one write; returns the first offset.
+pub fn append_headed(partition: &SharedPartition, records: &[OutRecord]) -> Result<i64> {
     append_records(partition, records.iter().cloned())
 }
 
-/// Encodes (key, value, timestamp) records as uncompressed v2 batches of at most
+/// Encodes (key, value, timestamp, headers) records as uncompressed v2 batches of at most
 /// [`RECORDS_PER_BATCH`] and appends them in one write; returns the first offset.
 fn append_records(
     partition: &SharedPartition,
-    records: impl Iterator<Item = (Option<Bytes>, Option<Bytes>, i64)>,
+    records: impl Iterator<Item = OutRecord>,
 ) -> Result<i64> {
     let mut buf = BytesMut::new();
     let mut batch: Vec<Record> = Vec::with_capacity(RECORDS_PER_BATCH);
-    for (key, value, timestamp) in records {
+    for (key, value, timestamp, headers) in records {
         batch.push(Record {
             transactional: false,
             control: false,
@@ -103,7 +130,10 @@ fn append_records(
             timestamp,
             key,
             value,
-            headers: Default::default(),
+            headers: headers
+                .into_iter()
+                .map(|(k, v)| (StrBytes::from_string(k), v))
+                .collect(),
         });
         if batch.len() == RECORDS_PER_BATCH {
             crate::batch::encode_records(&mut buf, &mut batch, Compression::None)?;
@@ -120,12 +150,8 @@ fn append_records(
 /// The data records of `chunk` (whole batches read from a partition) at offsets ≥ `from`,
 /// control records left out; Err when the batches do not decode.
 fn decode_chunk(chunk: &Bytes, from: i64) -> std::result::Result<Vec<TimedRecord>, String> {
-    let mut buf = chunk.clone();
-    let sets = RecordBatchDecoder::decode_all(&mut buf).map_err(|e| e.to_string())?;
-    Ok(sets
+    Ok(decode_headed(chunk, from)?
         .into_iter()
-        .flat_map(|s| s.records)
-        .filter(|r| !r.control && r.offset >= from)
         .map(|r| TimedRecord {
             offset: r.offset,
             timestamp: r.timestamp,
@@ -133,6 +159,58 @@ fn decode_chunk(chunk: &Bytes, from: i64) -> std::result::Result<Vec<TimedRecord
             value: r.value,
         })
         .collect())
+}
+
+fn decode_headed(chunk: &Bytes, from: i64) -> std::result::Result<Vec<HeadedRecord>, String> {
+    let mut buf = chunk.clone();
+    let sets = RecordBatchDecoder::decode_all(&mut buf).map_err(|e| e.to_string())?;
+    Ok(sets
+        .into_iter()
+        .flat_map(|s| s.records)
+        .filter(|r| !r.control && r.offset >= from)
+        .map(|r| HeadedRecord {
+            offset: r.offset,
+            timestamp: r.timestamp,
+            key: r.key,
+            value: r.value,
+            headers: r
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        })
+        .collect())
+}
+
+/// Like [`read_timed`], with each record's headers. A chunk that does not decode yields one
+/// empty record at its last offset, so a reader moves past it.
+pub fn read_headed(
+    partition: &SharedPartition,
+    from: i64,
+    max_bytes: usize,
+) -> Result<Vec<HeadedRecord>> {
+    let chunk = partition.lock().read(from, max_bytes)?;
+    if chunk.is_empty() {
+        return Ok(Vec::new());
+    }
+    match decode_headed(&chunk, from) {
+        Ok(records) => Ok(records),
+        Err(e) => {
+            let headers = crate::batch::split_batches(&chunk)?;
+            tracing::warn!(offset = from, error = %e, "skipping undecodable batches");
+            Ok(headers
+                .last()
+                .map(|(_, h)| HeadedRecord {
+                    offset: h.last_offset(),
+                    timestamp: -1,
+                    key: None,
+                    value: None,
+                    headers: Vec::new(),
+                })
+                .into_iter()
+                .collect())
+        }
+    }
 }
 
 /// The data records at offsets ≥ `from`, reading about `max_bytes` (whole batches; at least

@@ -1,10 +1,12 @@
 //! sluice-server: the whole sandbox in one value. [`Sandbox::start`] opens the log, starts the
 //! broker, the background flusher, the schema registry (on the same log) and the workbench
 //! (HTTP API + UI, talking to the broker through a real Kafka client), the SQL engine with
-//! ksqlDB's REST API (on the same log, see [`sql`]), and binds every listener; the `sluice` binary and the desktop
+//! ksqlDB's REST API (on the same log, see [`sql`]), the connector runtime with Kafka Connect's
+//! REST API (on the same log, sink offsets in the broker's coordinator, see [`connect`]), and binds every listener; the `sluice` binary and the desktop
 //! shell both run the engine through it, in-process. It owns process-level wiring only: no
 //! protocol logic lives here.
 
+pub mod connect;
 pub mod connect_client;
 pub mod sql;
 
@@ -41,6 +43,8 @@ pub struct SandboxOptions {
     pub ui_port: u16,
     /// ksqlDB-compatible REST port; 0 picks a free port.
     pub sql_port: u16,
+    /// Kafka Connect REST port; 0 picks a free port.
+    pub connect_port: u16,
     /// The built UI to serve on the workbench port; None serves a "UI not built" page.
     pub ui_dir: Option<PathBuf>,
 }
@@ -59,6 +63,7 @@ impl SandboxOptions {
             registry_port: 8081,
             ui_port: 9000,
             sql_port: 8088,
+            connect_port: 8083,
             ui_dir: None,
         }
     }
@@ -100,6 +105,10 @@ pub struct Sandbox {
     pub sql_engine: Option<Arc<sluice_sql::engine::Engine>>,
     sql: Option<JoinHandle<()>>,
     sql_stop: Option<oneshot::Sender<()>>,
+    /// The connector runtime and its REST server, stopped through `connect_stop`.
+    pub connect_worker: Option<Arc<sluice_connect::Worker>>,
+    connect: Option<JoinHandle<()>>,
+    connect_stop: Option<oneshot::Sender<()>>,
 }
 
 impl Sandbox {
@@ -172,6 +181,9 @@ impl Sandbox {
             sql_engine: None,
             sql: None,
             sql_stop: None,
+            connect_worker: None,
+            connect: None,
+            connect_stop: None,
         };
         let registry_store = Arc::clone(&store);
         let registry = tokio::task::spawn_blocking(move || SchemaRegistry::open(registry_store))
@@ -258,6 +270,80 @@ impl Sandbox {
         };
         let embedded_ksqldb_url = sql_endpoint.display_address();
         sandbox.endpoints.push(sql_endpoint);
+        let connect_addr: SocketAddr = format!("{}:{}", opts.host, opts.connect_port)
+            .parse()
+            .with_context(|| format!("bad host {}", opts.host))?;
+        let connect_listener = match TcpListener::bind(connect_addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                sandbox.shutdown().await?;
+                return Err(e)
+                    .with_context(|| format!("binding the Connect listener on {connect_addr}"));
+            }
+        };
+        let connect_address = format!(
+            "{advertised_host}:{}",
+            connect_listener.local_addr()?.port()
+        );
+        // CREATE/DROP/SHOW/DESCRIBE CONNECTOR reach the embedded Connect over its REST API,
+        // as ksqlDB reaches `ksql.connect.url`.
+        if let Some(engine) = &sandbox.sql_engine {
+            engine.set_connect_client(Arc::new(connect_client::HttpConnectClient::new(format!(
+                "http://{connect_address}"
+            ))?));
+        }
+        let worker_store = Arc::clone(&store);
+        let worker_registry = Arc::clone(&registry);
+        let groups: Arc<dyn sluice_connect::GroupOffsets> = Arc::new(connect::BrokerGroupOffsets {
+            broker: Arc::clone(&sandbox.broker),
+        });
+        let worker_config = sluice_connect::WorkerConfig {
+            worker_id: connect_address.clone(),
+            default_partitions: opts.num_partitions.max(1),
+        };
+        let worker = tokio::task::spawn_blocking(move || {
+            let handle = tokio::runtime::Handle::current();
+            let _guard = handle.enter();
+            sluice_connect::Worker::open(
+                worker_store,
+                Some(worker_registry),
+                groups,
+                sluice_connect::plugin::Plugins::builtin(),
+                worker_config,
+            )
+        })
+        .await?;
+        let worker = match worker {
+            Ok(w) => w,
+            Err(e) => {
+                sandbox.shutdown().await?;
+                return Err(anyhow::anyhow!("opening the connector runtime: {e}"));
+            }
+        };
+        let broker = Arc::clone(&sandbox.broker);
+        worker.on_append(move || broker.notify_appended());
+        sandbox.connect_worker = Some(Arc::clone(&worker));
+        let (connect_stop, connect_stopped) = oneshot::channel::<()>();
+        sandbox.connect_stop = Some(connect_stop);
+        let api = sluice_connect::http::Api {
+            worker,
+            cluster_id: sandbox.broker.cluster_id.clone(),
+        };
+        sandbox.connect = Some(tokio::spawn(async move {
+            let served = axum::serve(connect_listener, sluice_connect::http::router(api))
+                .with_graceful_shutdown(async move {
+                    let _ = connect_stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "Connect server failed");
+            }
+        }));
+        sandbox.endpoints.push(Endpoint {
+            name: "connect",
+            address: connect_address,
+            http: true,
+        });
         let workbench = Workbench::start(
             ui_listener,
             WorkbenchConfig {
@@ -312,6 +398,15 @@ impl Sandbox {
         // The workbench is a Kafka client of the broker: it goes first.
         if let Some(workbench) = self.workbench.take() {
             workbench.shutdown().await;
+        }
+        if let Some(stop) = self.connect_stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(connect) = self.connect.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), connect).await;
+        }
+        if let Some(worker) = self.connect_worker.take() {
+            worker.shutdown().await;
         }
         if let Some(engine) = self.sql_engine.take() {
             engine.shutdown();

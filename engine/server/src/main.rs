@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the sandbox: the Kafka-compatible broker on a persistent log, the schema
-    /// registry, and the workbench (HTTP API and UI).
+    /// registry, the SQL engine, the connector runtime, and the workbench (HTTP API and UI).
     Serve(ServeArgs),
 }
 
@@ -43,7 +43,7 @@ struct ServeArgs {
     /// Confluent-compatible schema registry port (0 picks a free one).
     #[arg(long, default_value_t = 8081)]
     registry_port: u16,
-    /// Kafka Connect REST port (reserved: that surface is not in this build yet).
+    /// Kafka Connect REST port: `/connectors`, `/connector-plugins` (0 picks a free one).
     #[arg(long, default_value_t = 8083)]
     connect_port: u16,
     /// ksqlDB-compatible REST port: `/ksql`, `/query-stream`, `/query` (0 picks a free one).
@@ -97,6 +97,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         kafka_port: args.kafka_port,
         registry_port: args.registry_port,
         sql_port: args.sql_port,
+        connect_port: args.connect_port,
         auto_create_topics: !args.no_auto_create_topics,
         num_partitions: args.num_partitions,
         flush_interval: Duration::from_millis(args.flush_interval_ms.max(1)),

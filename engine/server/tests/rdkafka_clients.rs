@@ -32,6 +32,7 @@ async fn start(dir: &Path) -> Result<Sandbox> {
         ui_port: 0,
         registry_port: 0,
         sql_port: 0,
+        connect_port: 0,
         ..SandboxOptions::new(dir)
     })
     .await

@@ -31,6 +31,7 @@ async fn start(dir: &Path) -> Result<Sandbox> {
         kafka_port: 0,
         registry_port: 0,
         sql_port: 0,
+        connect_port: 0,
         ui_port: 0,
         ..SandboxOptions::new(dir)
     })
@@ -675,6 +676,7 @@ async fn serves_the_built_ui_with_client_side_routes() -> Result<()> {
         kafka_port: 0,
         registry_port: 0,
         sql_port: 0,
+        connect_port: 0,
         ui_port: 0,
         ui_dir: Some(ui.path().to_path_buf()),
         ..SandboxOptions::new(dir.path())

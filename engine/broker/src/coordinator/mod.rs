@@ -855,6 +855,20 @@ impl GroupCoordinator {
         }
     }
 
+    /// Committed offset of (group, topic, partition) with its metadata (in-process committers
+    /// such as the connector runtime's sinks keep their position there).
+    pub fn committed_with_metadata(
+        &self,
+        group: &str,
+        topic: &str,
+        partition: i32,
+    ) -> Option<(i64, String)> {
+        self.offsets
+            .lock()
+            .get(group, topic, partition)
+            .map(|o| (o.offset, o.metadata.clone()))
+    }
+
     /// Committed offset of (group, topic, partition), for tools and tests.
     pub fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
         self.offsets

@@ -1,0 +1,835 @@
+//! Converters between Connect data and the bytes in Kafka, by their upstream class names and
+//! keys: JsonConverter (`schemas.enable`), StringConverter, ByteArrayConverter, and
+//! AvroConverter, ProtobufConverter and JsonSchemaConverter through the embedded schema
+//! registry in Confluent's wire format (subjects `<topic>-key` / `<topic>-value`). The
+//! `schema.registry.url` key is accepted and not dialled: the registry is the embedded one,
+//! in-process. It never touches topics.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use parking_lot::Mutex;
+use serde_json::{json, Value as Json};
+use sluice_registry::codec::{split_wire, WireSchema};
+use sluice_registry::model::SchemaType;
+use sluice_registry::registry::SchemaInput;
+use sluice_registry::SchemaRegistry;
+
+use crate::config::{boolean, Config};
+use crate::data::{primitive_schema, schema_type, Data};
+use crate::error::{ConnectError, Result};
+
+pub const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+pub const STRING_CONVERTER: &str = "org.apache.kafka.connect.storage.StringConverter";
+pub const BYTE_ARRAY_CONVERTER: &str = "org.apache.kafka.connect.converters.ByteArrayConverter";
+pub const AVRO_CONVERTER: &str = "io.confluent.connect.avro.AvroConverter";
+pub const PROTOBUF_CONVERTER: &str = "io.confluent.connect.protobuf.ProtobufConverter";
+pub const JSON_SCHEMA_CONVERTER: &str = "io.confluent.connect.json.JsonSchemaConverter";
+
+/// Turns Connect data into bytes for a topic (Connect's `fromConnectData`), and back
+/// (`toConnectData`).
+pub trait Converter: Send + Sync {
+    fn encode(&self, topic: &str, schema: Option<&Json>, value: &Data) -> Result<Option<Vec<u8>>>;
+    fn decode(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)>;
+}
+
+/// The converter a `key.converter` / `value.converter` class names, configured with its
+/// `key.converter.*` / `value.converter.*` keys (`props`, prefix taken off).
+pub fn converter(
+    class: &str,
+    props: &Config,
+    is_key: bool,
+    registry: Option<&Arc<SchemaRegistry>>,
+) -> Result<Arc<dyn Converter>> {
+    let simple = class.rsplit('.').next().unwrap_or(class);
+    Ok(match simple {
+        "JsonConverter" => Arc::new(JsonConverter {
+            schemas_enable: boolean(props, "schemas.enable", true),
+        }),
+        "StringConverter" => Arc::new(StringConverter),
+        "ByteArrayConverter" => Arc::new(ByteArrayConverter),
+        "AvroConverter" | "ProtobufConverter" | "JsonSchemaConverter" => {
+            let registry = registry.ok_or_else(|| {
+                ConnectError::BadRequest(format!("{simple} needs the schema registry"))
+            })?;
+            let format = match simple {
+                "AvroConverter" => SchemaType::Avro,
+                "ProtobufConverter" => SchemaType::Protobuf,
+                _ => SchemaType::Json,
+            };
+            Arc::new(RegistryConverter::new(registry, format, is_key))
+        }
+        _ => {
+            return Err(ConnectError::BadRequest(format!(
+                "Class {class} could not be found."
+            )))
+        }
+    })
+}
+
+/// `org.apache.kafka.connect.json.JsonConverter`: with `schemas.enable` (default true) the
+/// `{"schema": ..., "payload": ...}` envelope, else the plain JSON value.
+pub struct JsonConverter {
+    pub schemas_enable: bool,
+}
+
+impl Converter for JsonConverter {
+    fn encode(&self, _topic: &str, schema: Option<&Json>, value: &Data) -> Result<Option<Vec<u8>>> {
+        if value.is_null() && !self.schemas_enable {
+            return Ok(None);
+        }
+        #[derive(serde::Serialize)]
+        struct Envelope<'a> {
+            schema: &'a Json,
+            payload: &'a Data,
+        }
+        let out = if self.schemas_enable {
+            serde_json::to_vec(&Envelope {
+                schema: schema.unwrap_or(&Json::Null),
+                payload: value,
+            })
+        } else {
+            serde_json::to_vec(value)
+        };
+        out.map(Some).map_err(|e| {
+            ConnectError::Data(format!(
+                "Converting Kafka Connect data to byte[] failed due to serialization error: {e}"
+            ))
+        })
+    }
+
+    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)> {
+        let Some(bytes) = bytes else {
+            return Ok((None, Data::Null));
+        };
+        let json: Json = serde_json::from_slice(bytes).map_err(|e| {
+            ConnectError::Data(format!(
+                "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
+            ))
+        })?;
+        if !self.schemas_enable {
+            return Ok((None, Data::from_json(&json)));
+        }
+        match json {
+            Json::Object(ref o) if o.len() == 2 && o.contains_key("schema") && o.contains_key("payload") => {
+                let schema = o["schema"].clone();
+                if schema.is_null() {
+                    return Ok((None, Data::from_json(&o["payload"])));
+                }
+                Ok((Some(schema.clone()), Data::from_json_with(&o["payload"], &schema)))
+            }
+            _ => Err(ConnectError::Data(
+                "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.".into(),
+            )),
+        }
+    }
+}
+
+/// `org.apache.kafka.connect.storage.StringConverter`: UTF-8 text.
+pub struct StringConverter;
+
+impl Converter for StringConverter {
+    fn encode(
+        &self,
+        _topic: &str,
+        _schema: Option<&Json>,
+        value: &Data,
+    ) -> Result<Option<Vec<u8>>> {
+        Ok(match value {
+            Data::Null => None,
+            v => Some(v.to_text().into_bytes()),
+        })
+    }
+
+    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)> {
+        Ok(match bytes {
+            None => (Some(primitive_schema("string", true)), Data::Null),
+            Some(b) => (
+                Some(primitive_schema("string", true)),
+                Data::Str(String::from_utf8_lossy(b).into_owned()),
+            ),
+        })
+    }
+}
+
+/// `org.apache.kafka.connect.converters.ByteArrayConverter`: bytes as they are.
+pub struct ByteArrayConverter;
+
+impl Converter for ByteArrayConverter {
+    fn encode(
+        &self,
+        _topic: &str,
+        _schema: Option<&Json>,
+        value: &Data,
+    ) -> Result<Option<Vec<u8>>> {
+        match value {
+            Data::Null => Ok(None),
+            Data::Bytes(b) => Ok(Some(b.clone())),
+            _ => Err(ConnectError::Data(
+                "Invalid schema type for ByteArrayConverter: expected bytes".into(),
+            )),
+        }
+    }
+
+    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)> {
+        Ok((
+            Some(primitive_schema("bytes", true)),
+            bytes.map_or(Data::Null, |b| Data::Bytes(b.to_vec())),
+        ))
+    }
+}
+
+/// Confluent's registry converters over the embedded registry
+/// (`io.confluent.connect.avro.AvroConverter`, `io.confluent.connect.protobuf.ProtobufConverter`,
+/// `io.confluent.connect.json.JsonSchemaConverter`): the Connect schema becomes a schema of the
+/// format registered under `<topic>-value` (or `-key`, TopicNameStrategy), the data the
+/// format's encoding after the 5-byte wire-format header.
+pub struct RegistryConverter {
+    registry: Arc<SchemaRegistry>,
+    format: SchemaType,
+    is_key: bool,
+    /// (subject, schema text) → the registered schema.
+    writers: Mutex<HashMap<(String, String), Arc<WireSchema>>>,
+    /// id → the schema and its Connect form.
+    readers: Mutex<HashMap<u32, Reader>>,
+}
+
+/// A registered schema read from, with its Connect form (None: inferred from each value).
+type Reader = (Arc<WireSchema>, Option<Json>);
+
+impl RegistryConverter {
+    fn new(registry: &Arc<SchemaRegistry>, format: SchemaType, is_key: bool) -> RegistryConverter {
+        RegistryConverter {
+            registry: Arc::clone(registry),
+            format,
+            is_key,
+            writers: Mutex::new(HashMap::new()),
+            readers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn format_name(&self) -> &'static str {
+        match self.format {
+            SchemaType::Avro => "Avro",
+            SchemaType::Protobuf => "Protobuf",
+            SchemaType::Json => "JSON Schema",
+        }
+    }
+
+    /// The schema text of the format for a Connect schema.
+    fn schema_text(&self, schema: &Json) -> String {
+        match self.format {
+            SchemaType::Avro => connect_to_avro(schema, &mut 0).to_string(),
+            SchemaType::Json => connect_to_json_schema(schema).to_string(),
+            SchemaType::Protobuf => connect_to_proto(schema),
+        }
+    }
+}
+
+impl Converter for RegistryConverter {
+    fn encode(&self, topic: &str, schema: Option<&Json>, value: &Data) -> Result<Option<Vec<u8>>> {
+        if value.is_null() {
+            return Ok(None);
+        }
+        let schema = schema.ok_or_else(|| {
+            ConnectError::Data(format!(
+                "The {} converter needs a schema: the record has none",
+                self.format_name()
+            ))
+        })?;
+        let text = self.schema_text(schema);
+        let subject = format!("{topic}-{}", if self.is_key { "key" } else { "value" });
+        let key = (subject.clone(), text.clone());
+        let cached = self.writers.lock().get(&key).cloned();
+        let wire = match cached {
+            Some(w) => w,
+            None => {
+                let id = self
+                    .registry
+                    .register(
+                        &subject,
+                        SchemaInput {
+                            schema_type: self.format,
+                            schema: text.clone(),
+                            references: Vec::new(),
+                            id: None,
+                            version: None,
+                        },
+                        false,
+                    )
+                    .map_err(|e| ConnectError::Registry(e.to_string()))?;
+                let w = Arc::new(
+                    WireSchema::new(id, self.format, &text, &[], Vec::new())
+                        .map_err(ConnectError::Registry)?,
+                );
+                self.writers.lock().insert(key, Arc::clone(&w));
+                w
+            }
+        };
+        let json = match self.format {
+            SchemaType::Avro => avro_json(value, schema),
+            _ => value.to_json(),
+        };
+        wire.encode(&json.to_string()).map(Some).map_err(|e| {
+            ConnectError::Data(format!(
+                "Failed to serialize {} data: {e}",
+                self.format_name()
+            ))
+        })
+    }
+
+    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)> {
+        let Some(bytes) = bytes else {
+            return Ok((None, Data::Null));
+        };
+        let (id, _) =
+            split_wire(bytes).ok_or_else(|| ConnectError::Data("Unknown magic byte!".into()))?;
+        let cached = self.readers.lock().get(&id).cloned();
+        let (wire, connect_schema) = match cached {
+            Some(c) => c,
+            None => {
+                let (t, text, _) = self.registry.schema_by_id(id).map_err(|e| {
+                    ConnectError::Data(format!(
+                        "Failed to retrieve {} schema for id {id}: {e}",
+                        self.format_name()
+                    ))
+                })?;
+                let wire = Arc::new(
+                    WireSchema::new(id, t, &text, &[], Vec::new()).map_err(ConnectError::Data)?,
+                );
+                let parsed: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
+                let connect = match t {
+                    SchemaType::Avro => Some(avro_to_connect(&parsed, "")),
+                    SchemaType::Json => Some(json_schema_to_connect(&parsed)),
+                    SchemaType::Protobuf => None,
+                };
+                let entry = (wire, connect);
+                self.readers.lock().insert(id, entry.clone());
+                entry
+            }
+        };
+        let text = wire.decode(&bytes[5..]).map_err(|e| {
+            ConnectError::Data(format!(
+                "Failed to deserialize {} data: {e}",
+                self.format_name()
+            ))
+        })?;
+        let json: Json =
+            serde_json::from_str(&text).map_err(|e| ConnectError::Data(e.to_string()))?;
+        let schema = connect_schema.unwrap_or_else(|| infer_schema(&json));
+        let value = Data::from_json_with(&json, &schema);
+        Ok((Some(schema), value))
+    }
+}
+
+/// A Connect schema for a JSON value (structs for objects, int64/float64 for numbers).
+pub fn infer_schema(j: &Json) -> Json {
+    match j {
+        Json::Null => json!({"type": "string", "optional": true}),
+        Json::Bool(_) => primitive_schema("boolean", true),
+        Json::Number(n) if n.is_i64() || n.is_u64() => primitive_schema("int64", true),
+        Json::Number(_) => primitive_schema("float64", true),
+        Json::String(_) => primitive_schema("string", true),
+        Json::Array(a) => {
+            json!({"type": "array", "items": a.first().map_or_else(|| primitive_schema("string", true), infer_schema), "optional": true})
+        }
+        Json::Object(o) => {
+            let fields: Vec<Json> = o
+                .iter()
+                .map(|(k, v)| {
+                    let mut f = infer_schema(v);
+                    f["field"] = json!(k);
+                    f
+                })
+                .collect();
+            json!({"type": "struct", "fields": fields, "optional": true})
+        }
+    }
+}
+
+/// A Connect schema as a JSON Schema, as Confluent's JsonSchemaData writes it
+/// (`connect.type` for the Connect types JSON lacks, optional ones as `oneOf` with null).
+pub fn connect_to_json_schema(schema: &Json) -> Json {
+    let base = match schema_type(schema) {
+        t @ ("int8" | "int16" | "int32" | "int64") => json!({"type": "integer", "connect.type": t}),
+        t @ ("float32" | "float64") => json!({"type": "number", "connect.type": t}),
+        "boolean" => json!({"type": "boolean"}),
+        "bytes" => json!({"type": "string", "connect.type": "bytes"}),
+        "array" => json!({"type": "array", "items": connect_to_json_schema(&schema["items"])}),
+        "map" => {
+            json!({"type": "object", "connect.type": "map", "additionalProperties": connect_to_json_schema(&schema["values"])})
+        }
+        "struct" => {
+            let mut props = serde_json::Map::new();
+            for (i, f) in schema["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let mut p = connect_to_json_schema(f);
+                p["connect.index"] = json!(i);
+                props.insert(f["field"].as_str().unwrap_or_default().to_string(), p);
+            }
+            let mut o = json!({"type": "object", "properties": props});
+            if let Some(n) = schema["name"].as_str() {
+                o["title"] = json!(n);
+            }
+            o
+        }
+        _ => json!({"type": "string"}),
+    };
+    if schema["optional"].as_bool() == Some(true) {
+        json!({"oneOf": [{"type": "null"}, base]})
+    } else {
+        base
+    }
+}
+
+/// A JSON Schema as a Connect schema (the inverse of [`connect_to_json_schema`], and a fair
+/// reading of hand-written ones).
+pub fn json_schema_to_connect(s: &Json) -> Json {
+    if let Some(branches) = s["oneOf"].as_array().or_else(|| s["anyOf"].as_array()) {
+        let non_null: Vec<&Json> = branches
+            .iter()
+            .filter(|b| b["type"] != json!("null"))
+            .collect();
+        let mut out = match non_null.as_slice() {
+            [one] => json_schema_to_connect(one),
+            _ => primitive_schema("string", false),
+        };
+        if non_null.len() < branches.len() {
+            out["optional"] = json!(true);
+        }
+        return out;
+    }
+    let connect_type = s["connect.type"].as_str();
+    match (s["type"].as_str(), connect_type) {
+        (Some("integer"), t) => primitive_schema(t.unwrap_or("int64"), false),
+        (Some("number"), t) => primitive_schema(t.unwrap_or("float64"), false),
+        (Some("boolean"), _) => primitive_schema("boolean", false),
+        (Some("string"), Some("bytes")) => primitive_schema("bytes", false),
+        (Some("array"), _) => {
+            json!({"type": "array", "items": json_schema_to_connect(&s["items"]), "optional": false})
+        }
+        (Some("object"), _) => {
+            let mut props: Vec<(&String, &Json)> = s["properties"]
+                .as_object()
+                .map(|o| o.iter().collect())
+                .unwrap_or_default();
+            props.sort_by_key(|(_, p)| p["connect.index"].as_u64().unwrap_or(u64::MAX));
+            let required: Vec<&str> = s["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(Json::as_str).collect())
+                .unwrap_or_default();
+            let fields: Vec<Json> = props
+                .into_iter()
+                .map(|(k, p)| {
+                    let mut f = json_schema_to_connect(p);
+                    f["field"] = json!(k);
+                    if s.get("required").is_some() && !required.contains(&k.as_str()) {
+                        f["optional"] = json!(true);
+                    }
+                    f
+                })
+                .collect();
+            let mut out = json!({"type": "struct", "fields": fields, "optional": false});
+            if let Some(t) = s["title"].as_str() {
+                out["name"] = json!(t);
+            }
+            out
+        }
+        _ => primitive_schema("string", false),
+    }
+}
+
+/// A Connect struct schema as a proto3 file whose first message is the record (nested structs
+/// as nested messages), as Confluent's ProtobufData does by default.
+pub fn connect_to_proto(schema: &Json) -> String {
+    let full = schema["name"].as_str().unwrap_or("ConnectDefault1");
+    let (package, name) = match full.rsplit_once('.') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, full),
+    };
+    let mut out = String::from("syntax = \"proto3\";\n");
+    if let Some(p) = package {
+        out.push_str(&format!("package {p};\n"));
+    }
+    proto_message(&mut out, &proto_ident(name), schema, 0);
+    out
+}
+
+fn proto_ident(s: &str) -> String {
+    let mut id: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
+        id.insert(0, '_');
+    }
+    id
+}
+
+fn proto_scalar(t: &str) -> &'static str {
+    match t {
+        "int8" | "int16" | "int32" => "int32",
+        "int64" => "int64",
+        "float32" => "float",
+        "float64" => "double",
+        "boolean" => "bool",
+        "bytes" => "bytes",
+        _ => "string",
+    }
+}
+
+fn proto_message(out: &mut String, name: &str, schema: &Json, depth: usize) {
+    let pad = "  ".repeat(depth);
+    out.push_str(&format!("{pad}message {name} {{\n"));
+    for (i, f) in schema["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let field = proto_ident(f["field"].as_str().unwrap_or("field"));
+        let (repeated, item) = match schema_type(f) {
+            "array" => ("repeated ", &f["items"]),
+            _ => ("", f),
+        };
+        let ty = match schema_type(item) {
+            "struct" => {
+                let nested = proto_ident(&format!("{}{}", field[..1].to_uppercase(), &field[1..]));
+                proto_message(out, &nested, item, depth + 1);
+                nested
+            }
+            "map" => format!(
+                "map<string, {}>",
+                proto_scalar(schema_type(&item["values"]))
+            ),
+            t => proto_scalar(t).to_string(),
+        };
+        out.push_str(&format!("{pad}  {repeated}{ty} {field} = {};\n", i + 1));
+    }
+    out.push_str(&format!("{pad}}}\n"));
+}
+
+/// The JSON the registry's Avro codec takes for a value (bytes as Latin-1 text, Avro's JSON).
+fn avro_json(value: &Data, schema: &Json) -> Json {
+    match (value, schema_type(schema)) {
+        (Data::Bytes(b), _) => Json::String(b.iter().map(|&c| c as char).collect()),
+        (Data::Struct(m), _) => Json::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let fs = crate::data::field_schema(schema, k)
+                        .cloned()
+                        .unwrap_or(Json::Null);
+                    (k.clone(), avro_json(v, &fs))
+                })
+                .collect(),
+        ),
+        (Data::Array(a), _) => {
+            Json::Array(a.iter().map(|v| avro_json(v, &schema["items"])).collect())
+        }
+        (v, _) => v.to_json(),
+    }
+}
+
+/// A Connect schema as an Avro schema (as Confluent's AvroData: structs become records named
+/// by the schema name, or `ConnectDefault<N>`; optional schemas become unions with null).
+pub fn connect_to_avro(schema: &Json, unnamed: &mut usize) -> Json {
+    let base = match schema_type(schema) {
+        "int8" | "int16" | "int32" => json!("int"),
+        "int64" => json!("long"),
+        "float32" => json!("float"),
+        "float64" => json!("double"),
+        "boolean" => json!("boolean"),
+        "bytes" => json!("bytes"),
+        "array" => json!({"type": "array", "items": connect_to_avro(&schema["items"], unnamed)}),
+        "map" => json!({"type": "map", "values": connect_to_avro(&schema["values"], unnamed)}),
+        "struct" => {
+            let (namespace, name) = match schema["name"].as_str() {
+                Some(n) => match n.rsplit_once('.') {
+                    Some((ns, n)) => (Some(ns.to_string()), n.to_string()),
+                    None => (None, n.to_string()),
+                },
+                None => {
+                    *unnamed += 1;
+                    let n = if *unnamed == 1 {
+                        "ConnectDefault".to_string()
+                    } else {
+                        format!("ConnectDefault{unnamed}")
+                    };
+                    (Some("io.confluent.connect.avro".to_string()), n)
+                }
+            };
+            let fields: Vec<Json> = schema["fields"]
+                .as_array()
+                .map(|fs| {
+                    fs.iter()
+                        .map(|f| {
+                            let mut out =
+                                json!({"name": f["field"], "type": connect_to_avro(f, unnamed)});
+                            if f["optional"].as_bool() == Some(true) {
+                                out["default"] = Json::Null;
+                            }
+                            out
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut rec = json!({"type": "record", "name": name, "fields": fields});
+            if let Some(ns) = namespace {
+                rec["namespace"] = json!(ns);
+            }
+            rec
+        }
+        _ => json!("string"),
+    };
+    if schema["optional"].as_bool() == Some(true) {
+        json!(["null", base])
+    } else {
+        base
+    }
+}
+
+/// An Avro schema (JSON) as a Connect schema; `namespace` is the enclosing one.
+pub fn avro_to_connect(avro: &Json, namespace: &str) -> Json {
+    match avro {
+        Json::String(t) => {
+            let kind = match t.as_str() {
+                "int" => "int32",
+                "long" => "int64",
+                "float" => "float32",
+                "double" => "float64",
+                "boolean" => "boolean",
+                "bytes" | "fixed" => "bytes",
+                _ => "string",
+            };
+            primitive_schema(kind, false)
+        }
+        Json::Array(branches) => {
+            let non_null: Vec<&Json> = branches
+                .iter()
+                .filter(|b| b.as_str() != Some("null"))
+                .collect();
+            let mut s = match non_null.as_slice() {
+                [one] => avro_to_connect(one, namespace),
+                _ => primitive_schema("string", false),
+            };
+            if non_null.len() < branches.len() {
+                s["optional"] = json!(true);
+            }
+            s
+        }
+        Json::Object(o) => match o.get("type").and_then(Json::as_str) {
+            Some("record") => {
+                let ns = o
+                    .get("namespace")
+                    .and_then(Json::as_str)
+                    .unwrap_or(namespace);
+                let name = o.get("name").and_then(Json::as_str).unwrap_or("record");
+                let full = if ns.is_empty() || name.contains('.') {
+                    name.to_string()
+                } else {
+                    format!("{ns}.{name}")
+                };
+                let fields: Vec<Json> = o
+                    .get("fields")
+                    .and_then(Json::as_array)
+                    .map(|fs| {
+                        fs.iter()
+                            .map(|f| {
+                                let mut s = avro_to_connect(&f["type"], ns);
+                                s["field"] = f["name"].clone();
+                                s
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                json!({"type": "struct", "fields": fields, "optional": false, "name": full})
+            }
+            Some("array") => {
+                json!({"type": "array", "items": avro_to_connect(&o["items"], namespace), "optional": false})
+            }
+            Some("map") => {
+                json!({"type": "map", "keys": primitive_schema("string", false), "values": avro_to_connect(&o["values"], namespace), "optional": false})
+            }
+            Some("enum") => primitive_schema("string", false),
+            Some(_) => avro_to_connect(&o["type"], namespace),
+            None => primitive_schema("string", false),
+        },
+        _ => primitive_schema("string", false),
+    }
+}
+
+/// A struct value for a Connect struct schema from JSON (fields in schema order).
+pub fn struct_from_json(json: &Json, schema: &Json) -> Data {
+    let mut out = IndexMap::new();
+    for f in schema["fields"].as_array().into_iter().flatten() {
+        let name = f["field"].as_str().unwrap_or_default();
+        out.insert(
+            name.to_string(),
+            Data::from_json_with(json.get(name).unwrap_or(&Json::Null), f),
+        );
+    }
+    Data::Struct(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_converter_keeps_struct_field_order() {
+        let schema = json!({"type": "struct", "optional": false, "fields": [
+            {"field": "z", "type": "int32", "optional": false},
+            {"field": "a", "type": "string", "optional": false}]});
+        let value = struct_from_json(&json!({"a": "x", "z": 1}), &schema);
+        let plain = JsonConverter {
+            schemas_enable: false,
+        };
+        let bytes = plain.encode("t", Some(&schema), &value).unwrap().unwrap();
+        assert_eq!(std::str::from_utf8(&bytes).unwrap(), r#"{"z":1,"a":"x"}"#);
+        let enveloped = JsonConverter {
+            schemas_enable: true,
+        };
+        let bytes = enveloped
+            .encode("t", Some(&schema), &value)
+            .unwrap()
+            .unwrap();
+        assert!(std::str::from_utf8(&bytes)
+            .unwrap()
+            .ends_with(r#""payload":{"z":1,"a":"x"}}"#));
+        assert!(std::str::from_utf8(&bytes)
+            .unwrap()
+            .starts_with(r#"{"schema":"#));
+    }
+
+    #[test]
+    fn json_converter_envelope_round_trip() {
+        let c = JsonConverter {
+            schemas_enable: true,
+        };
+        let schema = primitive_schema("string", false);
+        let bytes = c
+            .encode("t", Some(&schema), &Data::Str("hi".into()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Json>(&bytes).unwrap(),
+            json!({"schema": {"type": "string", "optional": false}, "payload": "hi"})
+        );
+        let (s, v) = c.decode("t", Some(&bytes)).unwrap();
+        assert_eq!(s, Some(schema));
+        assert_eq!(v, Data::Str("hi".into()));
+        let err = c.decode("t", Some(b"{\"a\":1}")).unwrap_err();
+        assert!(err.to_string().contains("schemas.enable=false"));
+        let plain = JsonConverter {
+            schemas_enable: false,
+        };
+        assert!(plain.decode("t", Some(b"not json")).is_err());
+        assert_eq!(
+            plain.decode("t", Some(b"{\"a\":1}")).unwrap().1.field("a"),
+            Some(&Data::Int(1))
+        );
+    }
+
+    #[test]
+    fn avro_schema_round_trip_keeps_names_and_optionals() {
+        let avro = json!({"type": "record", "name": "orders", "namespace": "ksql", "fields": [
+            {"name": "ordertime", "type": "long"},
+            {"name": "itemid", "type": ["null", "string"], "default": null}]});
+        let connect = avro_to_connect(&avro, "");
+        assert_eq!(connect["name"], "ksql.orders");
+        assert_eq!(connect["fields"][1]["optional"], true);
+        let back = connect_to_avro(&connect, &mut 0);
+        assert_eq!(back["name"], "orders");
+        assert_eq!(back["namespace"], "ksql");
+        assert_eq!(back["fields"][0]["type"], "long");
+        assert_eq!(back["fields"][1]["type"], json!(["null", "string"]));
+    }
+
+    #[test]
+    fn protobuf_and_json_schema_converters_round_trip_through_the_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sluice_log::LogStore::open(dir.path()).unwrap();
+        let registry = SchemaRegistry::open(store).unwrap();
+        let schema = json!({"type": "struct", "name": "ksql.orders", "optional": false, "fields": [
+            {"field": "orderid", "type": "int32", "optional": false},
+            {"field": "itemid", "type": "string", "optional": false},
+            {"field": "address", "type": "struct", "optional": false, "fields": [
+                {"field": "city", "type": "string", "optional": false}]}]});
+        let value = struct_from_json(
+            &json!({"orderid": 7, "itemid": "Item_1", "address": {"city": "City_1"}}),
+            &schema,
+        );
+        for class in [PROTOBUF_CONVERTER, JSON_SCHEMA_CONVERTER] {
+            let c = converter(class, &Config::new(), false, Some(&registry)).unwrap();
+            let topic = if class == PROTOBUF_CONVERTER {
+                "pb"
+            } else {
+                "js"
+            };
+            let bytes = c.encode(topic, Some(&schema), &value).unwrap().unwrap();
+            assert_eq!(bytes[0], 0);
+            let (s, back) = c.decode(topic, Some(&bytes)).unwrap();
+            assert_eq!(back.to_json(), value.to_json(), "{class}");
+            assert_eq!(crate::data::schema_type(&s.unwrap()), "struct");
+        }
+        let (t, text, _) = registry
+            .schema_by_id(
+                registry
+                    .version(
+                        "pb-value",
+                        sluice_registry::registry::VersionSpec::Latest,
+                        false,
+                    )
+                    .unwrap()
+                    .id,
+            )
+            .unwrap();
+        assert_eq!(t, SchemaType::Protobuf);
+        assert!(text.contains("message orders"), "{text}");
+        assert!(text.contains("Address address = 3;"), "{text}");
+        let (t, _, _) = registry
+            .schema_by_id(
+                registry
+                    .version(
+                        "js-value",
+                        sluice_registry::registry::VersionSpec::Latest,
+                        false,
+                    )
+                    .unwrap()
+                    .id,
+            )
+            .unwrap();
+        assert_eq!(t, SchemaType::Json);
+    }
+
+    #[test]
+    fn avro_converter_writes_the_wire_format_through_the_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sluice_log::LogStore::open(dir.path()).unwrap();
+        let registry = SchemaRegistry::open(store).unwrap();
+        let c = converter(AVRO_CONVERTER, &Config::new(), false, Some(&registry)).unwrap();
+        let schema = json!({"type": "struct", "name": "ksql.users", "optional": false, "fields": [
+            {"field": "userid", "type": "string", "optional": false},
+            {"field": "regionid", "type": "string", "optional": true}]});
+        let value = struct_from_json(&json!({"userid": "User_1", "regionid": null}), &schema);
+        let bytes = c.encode("users", Some(&schema), &value).unwrap().unwrap();
+        assert_eq!(bytes[0], 0);
+        let id = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+        assert_eq!(registry.versions("users-value", false).unwrap(), vec![1]);
+        assert_eq!(registry.schema_by_id(id).unwrap().0, SchemaType::Avro);
+        let (s, back) = c.decode("users", Some(&bytes)).unwrap();
+        assert_eq!(back, value);
+        assert_eq!(s.unwrap()["name"], "ksql.users");
+    }
+}
