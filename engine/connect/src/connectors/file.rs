@@ -21,6 +21,8 @@ pub const SINK_CLASS: &str = "org.apache.kafka.connect.file.FileStreamSinkConnec
 
 /// How long a source task waits when the file has no new whole line.
 const IDLE_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+/// How many buffered bytes make the source task skip reading more this poll.
+const READ_AHEAD: usize = 1 << 16;
 
 pub struct FileStreamSource;
 pub struct FileStreamSink;
@@ -92,7 +94,9 @@ impl FileSourceTask {
             // Truncated: upstream keeps its position; so do we (nothing new until it grows).
             return Ok(Vec::new());
         }
-        if len > start {
+        // Read more only when what is buffered is short (or holds no whole line): the buffer
+        // stays about one read long however far behind the task is.
+        if len > start && (self.pending.len() < READ_AHEAD || !self.pending.contains(&b'\n')) {
             f.seek(SeekFrom::Start(start))
                 .map_err(|e| ConnectError::Task(e.to_string()))?;
             let want = ((len - start) as usize).min(1 << 20);
@@ -103,11 +107,14 @@ impl FileSourceTask {
             self.pending.extend_from_slice(&buf[..n]);
         }
         let mut out = Vec::new();
+        // Lines are taken by index and the buffer shifted once per batch (not once per line).
+        let mut taken = 0;
         while out.len() < self.batch_size {
-            let Some(nl) = self.pending.iter().position(|&b| b == b'\n') else {
+            let Some(nl) = self.pending[taken..].iter().position(|&b| b == b'\n') else {
                 break;
             };
-            let line: Vec<u8> = self.pending.drain(..=nl).collect();
+            let line = &self.pending[taken..=taken + nl];
+            taken += nl + 1;
             self.position += line.len() as u64;
             let text = String::from_utf8_lossy(&line[..line.len() - 1]);
             let text = text.strip_suffix('\r').unwrap_or(&text).to_string();
@@ -121,6 +128,7 @@ impl FileSourceTask {
                 ),
             });
         }
+        self.pending.drain(..taken);
         Ok(out)
     }
 }
