@@ -230,8 +230,10 @@ impl Sandbox {
             }
         };
         let sql_bound = sql_listener.local_addr()?;
+        let appended = Arc::clone(&sandbox.broker);
         let io = Arc::new(sql::LogIo {
             store: Arc::clone(&store),
+            on_append: Box::new(move || appended.notify_appended()),
         });
         let schemas: Arc<dyn sluice_sql::schemas::SchemaSource> = Arc::new(sql::RegistrySchemas {
             registry: Arc::clone(&registry),

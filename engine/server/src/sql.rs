@@ -107,6 +107,8 @@ impl SchemaSource for RegistrySchemas {
 /// Topics of the embedded log, for the SQL engine.
 pub struct LogIo {
     pub store: Arc<LogStore>,
+    /// Called after every append, so long-polling Kafka fetches see query output at once.
+    pub on_append: Box<dyn Fn() + Send + Sync>,
 }
 
 fn io_err(e: LogError) -> SqlError {
@@ -200,6 +202,7 @@ impl StreamIo for LogIo {
             })
             .collect();
         keyed::append_timed(&p, &recs).map_err(io_err)?;
+        (self.on_append)();
         Ok(())
     }
 }
