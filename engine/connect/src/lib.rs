@@ -13,7 +13,6 @@ pub mod data;
 pub mod error;
 pub mod errors;
 pub mod http;
-pub mod partitioner;
 pub mod plugin;
 pub mod store;
 pub mod transforms;

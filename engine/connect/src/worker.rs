@@ -26,10 +26,10 @@ use crate::converters::{converter, Converter, JSON_CONVERTER};
 use crate::data::{Record, SinkRecord};
 use crate::error::{ConnectError, Result};
 use crate::errors::{dlq_headers, trace, ErrorPolicy, FailedRecord, Stage};
-use crate::partitioner::partition_for;
 use crate::plugin::{ConnectorType, OffsetReader, Plugin, Plugins, SinkConnector, SourceConnector};
 use crate::store::{BackingStore, TargetState};
 use crate::transforms::{Chain, Coordinates};
+use sluice_log::partitioner::partition_for;
 
 /// Bytes a sink task reads from one partition per round.
 const SINK_READ_BYTES: usize = 1 << 20;

@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod keyed;
 pub mod partition;
+pub mod partitioner;
 pub mod producer_state;
 pub mod segment;
 pub mod store;
