@@ -382,7 +382,7 @@ fn header_line(shape: &Shape, id: &str, columns: &[sluice_sql::catalog::Column])
 }
 
 fn row_line(shape: &Shape, row: Vec<sluice_sql::value::Value>) -> String {
-    let arr = Json::Array(row.iter().map(|v| v.to_json()).collect());
+    let arr = Json::Array(row.iter().map(|v| v.to_rest_json()).collect());
     match shape {
         Shape::Stream { .. } => arr.to_string(),
         Shape::Legacy => json!({"row": {"columns": arr}}).to_string(),

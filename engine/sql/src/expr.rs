@@ -9,7 +9,9 @@ use std::cmp::Ordering;
 
 use crate::ast::{BinaryOp, Expr, Ident, Literal, SqlType, UnaryOp};
 use crate::catalog::Column;
+use crate::decimal::{self, Decimal};
 use crate::error::SqlError;
+use crate::temporal;
 use crate::value::{type_name, Value};
 
 /// Where a row came from: the pseudo columns.
@@ -76,6 +78,7 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<Value, SqlError> {
                 (UnaryOp::Minus, Value::Int(i)) => Value::Int(i.wrapping_neg()),
                 (UnaryOp::Minus, Value::Bigint(i)) => Value::Bigint(i.wrapping_neg()),
                 (UnaryOp::Minus, Value::Double(d)) => Value::Double(-d),
+                (UnaryOp::Minus, Value::Decimal(d)) => Value::Decimal(d.neg()),
                 (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
                 _ => Value::Null,
             }
@@ -107,6 +110,13 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<Value, SqlError> {
                         (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
                         _ => Value::Null,
                     }
+                }
+                BinaryOp::Divide => {
+                    let r = eval(right, row)?;
+                    if matches!((&l, &r), (Value::Decimal(_), _) | (_, Value::Decimal(_))) {
+                        return Ok(decimal_divide(&l, &r, left, right, row));
+                    }
+                    binary(*op, l, r)
                 }
                 _ => binary(*op, l, eval(right, row)?),
             }
@@ -268,7 +278,8 @@ pub fn literal(l: &Literal) -> Value {
             Ok(i) => Value::Int(i),
             Err(_) => Value::Bigint(*i),
         },
-        Literal::Decimal(s) | Literal::Double(s) => s.parse().map_or(Value::Null, Value::Double),
+        Literal::Decimal(s) => Decimal::parse(s).map_or(Value::Null, Value::Decimal),
+        Literal::Double(s) => s.parse().map_or(Value::Null, Value::Double),
         Literal::String(s) => Value::String(s.clone()),
     }
 }
@@ -278,8 +289,25 @@ fn binary(op: BinaryOp, l: Value, r: Value) -> Value {
         return Value::Null;
     }
     // A BIGINT time compared with a string: the string is a timestamp (typing allowed it
-    // only for ROWTIME and window bounds).
+    // only for ROWTIME and window bounds); a TIMESTAMP, DATE or TIME with a string: the
+    // string in that type's ISO form.
     let (l, r) = match (&l, &r) {
+        (Value::Timestamp(_) | Value::Date(_) | Value::Time(_), Value::String(t))
+            if is_comparison(op) =>
+        {
+            match temporal_of(&l, t) {
+                Some(v) => (l, v),
+                None => return Value::Null,
+            }
+        }
+        (Value::String(t), Value::Timestamp(_) | Value::Date(_) | Value::Time(_))
+            if is_comparison(op) =>
+        {
+            match temporal_of(&r, t) {
+                Some(v) => (v, r),
+                None => return Value::Null,
+            }
+        }
         (Value::Bigint(_), Value::String(t)) if is_comparison(op) => match parse_timestamp(t) {
             Some(ms) => (l, Value::Bigint(ms)),
             None => return Value::Null,
@@ -355,73 +383,66 @@ fn is_comparison(op: BinaryOp) -> bool {
     )
 }
 
-/// `yyyy-MM-dd['T'HH[:mm[:ss[.SSS]]]][Z|±HH[:]mm]` as epoch milliseconds (UTC by default),
-/// the forms ksqlDB accepts when a string is compared with ROWTIME.
+/// A timestamp string as epoch milliseconds (see [`temporal::parse_timestamp`]).
 pub fn parse_timestamp(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let num = |t: &str| -> Option<i64> {
-        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        t.parse().ok()
-    };
-    let (date, rest) = match s.find('T') {
-        Some(i) => (&s[..i], &s[i + 1..]),
-        None => (s, ""),
-    };
-    let mut d = date.splitn(3, '-');
-    let (y, m, day) = (
-        num(d.next()?)?,
-        num(d.next().unwrap_or("1"))?,
-        num(d.next().unwrap_or("1"))?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
+    temporal::parse_timestamp(s)
+}
+
+/// `text` as a value of `like`'s temporal type.
+fn temporal_of(like: &Value, text: &str) -> Option<Value> {
+    Some(match like {
+        Value::Timestamp(_) => Value::Timestamp(temporal::parse_timestamp(text)?),
+        Value::Date(_) => Value::Date(i32::try_from(temporal::parse_date(text)?).ok()?),
+        Value::Time(_) => Value::Time(temporal::parse_time(text)? as i32),
+        _ => return None,
+    })
+}
+
+/// DECIMAL division at ksqlDB's result scale (`max(6, s1 + p2 + 1)`, p2 the right operand's
+/// declared precision); a DOUBLE operand makes it a DOUBLE division. NULL on division by zero.
+fn decimal_divide(l: &Value, r: &Value, left: &Expr, right: &Expr, row: &Row<'_>) -> Value {
+    if l.is_null() || r.is_null() {
+        return Value::Null;
     }
-    // Offset suffix.
-    let (time, offset_ms) = if let Some(t) = rest.strip_suffix('Z') {
-        (t, 0)
-    } else if let Some(i) = rest.rfind(['+', '-']) {
-        let (t, off) = rest.split_at(i);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let digits: String = off[1..].chars().filter(|c| *c != ':').collect();
-        if digits.len() != 4 {
-            return None;
-        }
-        let (hh, mm) = (num(&digits[..2])?, num(&digits[2..])?);
-        (t, sign * (hh * 3_600_000 + mm * 60_000))
-    } else {
-        (rest, 0)
+    let (Some(a), Some(b)) = (l.as_decimal(), r.as_decimal()) else {
+        return arithmetic(BinaryOp::Divide, l, r);
     };
-    let (hms, frac) = match time.split_once('.') {
-        Some((a, b)) => (a, b),
-        None => (time, ""),
+    let windowed = row.meta.window.is_some();
+    let ty = |e: &Expr, v: &Value| match type_of(e, row.schema, windowed) {
+        Ok(t) => decimal_type(&t),
+        Err(_) => Some((v.as_decimal()?.precision().max(v.as_decimal()?.scale), 0)),
     };
-    let mut parts = hms.split(':');
-    let h = parts
-        .next()
-        .filter(|p| !p.is_empty())
-        .map_or(Some(0), num)?;
-    let mi = parts.next().map_or(Some(0), num)?;
-    let sec = parts.next().map_or(Some(0), num)?;
-    let millis = if frac.is_empty() {
-        0
-    } else {
-        let f: String = frac.chars().chain("000".chars()).take(3).collect();
-        num(&f)?
+    let (Some(lt), Some(rt)) = (ty(left, l), ty(right, r)) else {
+        return Value::Null;
     };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1_000 + millis - offset_ms)
+    let (_, scale) = decimal::result_type('/', lt, rt);
+    a.div(&b, scale).map_or(Value::Null, Value::Decimal)
+}
+
+/// The (precision, scale) of a type that widens to DECIMAL.
+pub fn decimal_type(t: &SqlType) -> Option<(u32, u32)> {
+    match t {
+        SqlType::Int => Some(decimal::int_type(false)),
+        SqlType::Bigint => Some(decimal::int_type(true)),
+        SqlType::Decimal { precision, scale } => Some((*precision, *scale)),
+        _ => None,
+    }
 }
 
 fn arithmetic(op: BinaryOp, l: &Value, r: &Value) -> Value {
+    if matches!((l, r), (Value::Decimal(_), _) | (_, Value::Decimal(_))) {
+        if let (Some(a), Some(b)) = (l.as_decimal(), r.as_decimal()) {
+            let out = match op {
+                BinaryOp::Add => a.add(&b),
+                BinaryOp::Subtract => a.sub(&b),
+                BinaryOp::Multiply => a.mul(&b),
+                BinaryOp::Divide => a.div(&b, 6.max(a.scale + b.precision() + 1)),
+                BinaryOp::Modulo => a.rem(&b),
+                _ => None,
+            };
+            return out.map_or(Value::Null, Value::Decimal);
+        }
+    }
     match (l, r) {
         (Value::Int(a), Value::Int(b)) => {
             let (a, b) = (*a, *b);
@@ -496,7 +517,8 @@ pub fn like(s: &str, pattern: &str, escape: Option<char>) -> bool {
     pi == p.len()
 }
 
-/// CAST: NULL when the value does not convert (ksqlDB logs and returns null).
+/// CAST: NULL when the value does not convert (ksqlDB logs and returns null). Which casts
+/// exist at all is [`check_cast`]'s (typing) business.
 pub fn cast(v: Value, ty: &SqlType) -> Value {
     if v.is_null() {
         return v;
@@ -507,6 +529,7 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
             Value::Int(_) => v,
             Value::Bigint(i) => Value::Int(i as i32),
             Value::Double(d) => Value::Int(d as i32),
+            Value::Decimal(d) => Value::Int(d.rescale(0).map_or(0, |x| x.unscaled as i32)),
             Value::String(s) => s.trim().parse().map_or(Value::Null, Value::Int),
             _ => Value::Null,
         },
@@ -514,13 +537,28 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
             Value::Int(i) => Value::Bigint(i as i64),
             Value::Bigint(_) => v,
             Value::Double(d) => Value::Bigint(d as i64),
+            Value::Decimal(d) => Value::Bigint(
+                // BigDecimal.longValue truncates toward zero.
+                d.unscaled
+                    .checked_div(10i128.pow(d.scale.min(38)))
+                    .map_or(0, |x| x as i64),
+            ),
             Value::String(s) => s.trim().parse().map_or(Value::Null, Value::Bigint),
             _ => Value::Null,
         },
-        SqlType::Double | SqlType::Decimal { .. } => match v {
+        SqlType::Double => match v {
             Value::String(s) => s.trim().parse().map_or(Value::Null, Value::Double),
             other => other.as_f64().map_or(Value::Null, Value::Double),
         },
+        SqlType::Decimal { precision, scale } => {
+            let d = match &v {
+                Value::String(s) => Decimal::parse(s),
+                Value::Double(d) => Decimal::from_f64(*d),
+                other => other.as_decimal(),
+            };
+            d.and_then(|d| d.fit(*precision, *scale))
+                .map_or(Value::Null, Value::Decimal)
+        }
         SqlType::Boolean => match v {
             Value::Bool(_) => v,
             Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
@@ -530,7 +568,73 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
             },
             _ => Value::Null,
         },
+        SqlType::Timestamp => match v {
+            Value::Timestamp(_) => v,
+            Value::Date(d) => Value::Timestamp(i64::from(d) * temporal::MS_PER_DAY),
+            Value::String(s) => temporal::parse_timestamp(&s).map_or(Value::Null, Value::Timestamp),
+            _ => Value::Null,
+        },
+        SqlType::Date => match v {
+            Value::Date(_) => v,
+            Value::Timestamp(t) => Value::Date(t.div_euclid(temporal::MS_PER_DAY) as i32),
+            Value::String(s) => temporal::parse_date(&s)
+                .and_then(|d| i32::try_from(d).ok())
+                .map_or(Value::Null, Value::Date),
+            _ => Value::Null,
+        },
+        SqlType::Time => match v {
+            Value::Time(_) => v,
+            Value::Timestamp(t) => Value::Time(t.rem_euclid(temporal::MS_PER_DAY) as i32),
+            Value::String(s) => {
+                temporal::parse_time(&s).map_or(Value::Null, |t| Value::Time(t as i32))
+            }
+            _ => Value::Null,
+        },
+        SqlType::Bytes => match v {
+            Value::Bytes(_) => v,
+            _ => Value::Null,
+        },
+        SqlType::Array(inner) => match v {
+            Value::Array(a) => Value::Array(a.into_iter().map(|x| cast(x, inner)).collect()),
+            _ => Value::Null,
+        },
+        SqlType::Map(_, vt) => match v {
+            Value::Map(m) => Value::Map(m.into_iter().map(|(k, x)| (k, cast(x, vt))).collect()),
+            _ => Value::Null,
+        },
         _ => v,
+    }
+}
+
+/// ksqlDB's castability of the types this engine has (`CastEvaluator`): numbers and
+/// STRING among themselves, the temporal types to and from STRING and among themselves
+/// (not TIME ↔ DATE), BYTES only to BYTES, containers element-wise.
+pub fn check_cast(from: &SqlType, to: &SqlType) -> Result<(), SqlError> {
+    use SqlType as T;
+    let numeric = |t: &T| matches!(t, T::Int | T::Bigint | T::Double | T::Decimal { .. });
+    let ok = match (from, to) {
+        (a, b) if a == b => true,
+        (T::Bytes, _) | (_, T::Bytes) => false,
+        (_, T::String) => true,
+        (T::String, T::Timestamp | T::Date | T::Time) => true,
+        (T::Timestamp, T::Date | T::Time) | (T::Date, T::Timestamp) => true,
+        (T::Timestamp | T::Date | T::Time, _) | (_, T::Timestamp | T::Date | T::Time) => false,
+        (a, b) if numeric(a) && numeric(b) => true,
+        (T::String, b) if numeric(b) || *b == T::Boolean => true,
+        (T::Array(a), T::Array(b)) => return check_cast(a, b),
+        (T::Map(_, a), T::Map(_, b)) => return check_cast(a, b),
+        (T::Struct(_), T::Struct(_)) => true,
+        // Casts among the older types stay as they were: NULL when a value does not convert.
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(SqlError::statement(format!(
+            "Cast of {} to {} is not supported",
+            type_name(from),
+            type_name(to)
+        )))
     }
 }
 
@@ -639,11 +743,19 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
             Some(Value::Int(i)) => Value::Int(i.wrapping_abs()),
             Some(Value::Bigint(i)) => Value::Bigint(i.wrapping_abs()),
             Some(Value::Double(d)) => Value::Double(d.abs()),
+            Some(Value::Decimal(d)) => Value::Decimal(Decimal::new(d.unscaled.abs(), d.scale)),
             _ => Value::Null,
         },
         "CEIL" | "FLOOR" => match args.first() {
             Some(Value::Double(d)) => {
                 Value::Double(if name == "CEIL" { d.ceil() } else { d.floor() })
+            }
+            Some(Value::Decimal(d)) => {
+                let unit = 10i128.pow(d.scale.min(38));
+                let q = d.unscaled.div_euclid(unit);
+                let exact = d.unscaled.rem_euclid(unit) == 0;
+                let v = if name == "CEIL" && !exact { q + 1 } else { q };
+                Value::Decimal(Decimal::new(v, 0))
             }
             Some(v @ (Value::Int(_) | Value::Bigint(_))) => v.clone(),
             _ => Value::Null,
@@ -655,6 +767,14 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
                 (Some(Value::Double(d)), None) => Value::Bigint(round_half_up(*d, 0) as i64),
                 (Some(Value::Double(d)), Some(n)) => Value::Double(round_half_up(*d, n as i32)),
                 (Some(v @ (Value::Int(_) | Value::Bigint(_))), _) => v.clone(),
+                (Some(Value::Decimal(d)), None) => d.rescale(0).map_or(Value::Null, Value::Decimal),
+                // Rounded at `n` places, kept at the value's scale (its type).
+                (Some(Value::Decimal(d)), Some(n)) => {
+                    let places = n.clamp(0, i64::from(d.scale)) as u32;
+                    d.rescale(places)
+                        .and_then(|r| r.rescale(d.scale))
+                        .map_or(Value::Null, Value::Decimal)
+                }
                 _ => Value::Null,
             }
         }
@@ -791,6 +911,11 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
             Value::Int(_) => SqlType::Int,
             Value::Bigint(_) => SqlType::Bigint,
             Value::Double(_) => SqlType::Double,
+            // ksqlDB types `1.50` as DECIMAL(3, 2), `0.05` as DECIMAL(2, 2).
+            Value::Decimal(d) => SqlType::Decimal {
+                precision: d.precision().max(d.scale).max(1),
+                scale: d.scale,
+            },
             Value::Bool(_) => SqlType::Boolean,
             _ => SqlType::String,
         },
@@ -865,9 +990,19 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                         matches!(e, Expr::Column { name, .. }
                             if matches!(name.as_str(), "ROWTIME" | "WINDOWSTART" | "WINDOWEND"))
                     };
+                    let temporal = |x: &SqlType| {
+                        matches!(x, SqlType::Timestamp | SqlType::Date | SqlType::Time)
+                    };
                     let time_vs_string = (time_col(left) && r == SqlType::String)
-                        || (time_col(right) && l == SqlType::String);
-                    if l != r && !(numeric(&l) && numeric(&r)) && !time_vs_string {
+                        || (time_col(right) && l == SqlType::String)
+                        || (temporal(&l) && r == SqlType::String)
+                        || (temporal(&r) && l == SqlType::String)
+                        || matches!(
+                            (&l, &r),
+                            (SqlType::Timestamp, SqlType::Date)
+                                | (SqlType::Date, SqlType::Timestamp)
+                        );
+                    if !(l == r || time_vs_string || numeric(&l) && numeric(&r)) {
                         return Err(SqlError::statement(format!(
                             "Cannot compare {} ({}) to {} ({}) with {}.",
                             left,
@@ -885,6 +1020,25 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                     (SqlType::Int, SqlType::Int) => SqlType::Int,
                     (SqlType::Int | SqlType::Bigint, SqlType::Int | SqlType::Bigint) => {
                         SqlType::Bigint
+                    }
+                    (
+                        SqlType::Decimal { .. },
+                        SqlType::Int | SqlType::Bigint | SqlType::Decimal { .. },
+                    )
+                    | (SqlType::Int | SqlType::Bigint, SqlType::Decimal { .. }) => {
+                        let c = match op {
+                            BinaryOp::Add => '+',
+                            BinaryOp::Subtract => '-',
+                            BinaryOp::Multiply => '*',
+                            BinaryOp::Divide => '/',
+                            _ => '%',
+                        };
+                        let (precision, scale) = decimal::result_type(
+                            c,
+                            decimal_type(&l).unwrap_or((10, 0)),
+                            decimal_type(&r).unwrap_or((10, 0)),
+                        );
+                        SqlType::Decimal { precision, scale }
                     }
                     (
                         SqlType::Int | SqlType::Bigint | SqlType::Double | SqlType::Decimal { .. },
@@ -911,7 +1065,7 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
             },
         },
         Expr::Cast { expr, ty } => {
-            t(expr)?;
+            check_cast(&t(expr)?, ty)?;
             ty.clone()
         }
         Expr::Function { name, args, star } => {
@@ -924,15 +1078,26 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                     SqlType::Bigint
                 }
                 "SUM" | "MIN" | "MAX" | "EARLIEST_BY_OFFSET" | "LATEST_BY_OFFSET" | "ABS"
-                | "AS_VALUE" | "CEIL" | "FLOOR" | "IFNULL" | "COALESCE" | "NULLIF" => {
+                | "AS_VALUE" | "IFNULL" | "COALESCE" | "NULLIF" => {
                     arg(0)?.unwrap_or(SqlType::String)
                 }
                 "AVG" | "SQRT" => SqlType::Double,
                 "COLLECT_LIST" | "COLLECT_SET" => {
                     SqlType::Array(Box::new(arg(0)?.unwrap_or(SqlType::String)))
                 }
+                "CEIL" | "FLOOR" => match arg(0)? {
+                    Some(SqlType::Decimal { precision, scale }) => SqlType::Decimal {
+                        precision: (precision - scale.min(precision) + 1).min(38),
+                        scale: 0,
+                    },
+                    other => other.unwrap_or(SqlType::String),
+                },
                 "ROUND" => match (arg(0)?, args.len()) {
                     (Some(SqlType::Double), 1) => SqlType::Bigint,
+                    (Some(SqlType::Decimal { precision, scale }), 1) => SqlType::Decimal {
+                        precision: (precision - scale.min(precision) + 1).min(38),
+                        scale: 0,
+                    },
                     (Some(ty), _) => ty,
                     (None, _) => SqlType::Bigint,
                 },
@@ -1106,7 +1271,12 @@ mod tests {
     fn operators_follow_sql_null_semantics() {
         assert_eq!(eval_sql("N + 1"), Value::Int(8));
         assert_eq!(eval_sql("N / 0"), Value::Null);
-        assert_eq!(eval_sql("N / 2.0"), Value::Double(3.5));
+        // ksqlDB: 2.0 is DECIMAL(2, 1); INT / DECIMAL(2, 1) is DECIMAL(17, 6).
+        assert_eq!(
+            eval_sql("N / 2.0"),
+            Value::Decimal(Decimal::new(3_500_000, 6))
+        );
+        assert_eq!(eval_sql("N / 2.0E0"), Value::Double(3.5));
         assert_eq!(eval_sql("MISSING + 1"), Value::Null);
         assert_eq!(eval_sql("MISSING = 1 OR N = 7"), Value::Bool(true));
         assert_eq!(eval_sql("MISSING = 1 AND N = 7"), Value::Null);
@@ -1155,7 +1325,8 @@ mod tests {
         );
         assert_eq!(eval_sql("CAST(N AS STRING)"), Value::String("7".into()));
         assert_eq!(eval_sql("CAST('x' AS INT)"), Value::Null);
-        assert_eq!(eval_sql("ROUND(2.5)"), Value::Bigint(3));
+        assert_eq!(eval_sql("ROUND(2.5E0)"), Value::Bigint(3));
+        assert_eq!(eval_sql("ROUND(2.5)"), Value::Decimal(Decimal::new(3, 0)));
         assert_eq!(eval_sql("ABS(-N)"), Value::Int(7));
         assert_eq!(
             eval_sql("CASE WHEN N > 5 THEN 'big' ELSE 'small' END"),

@@ -14,6 +14,7 @@
 
 pub mod ast;
 pub mod catalog;
+pub mod decimal;
 mod dialect;
 mod display;
 pub mod engine;
@@ -32,6 +33,7 @@ pub mod plan_join;
 pub mod print;
 pub mod schemas;
 mod split;
+pub mod temporal;
 pub mod value;
 
 use std::collections::BTreeMap;

@@ -52,6 +52,8 @@ pub fn kafka_key(v: &Value) -> Result<Option<Vec<u8>>, SqlError> {
         Value::Bigint(i) => Some(i.to_be_bytes().to_vec()),
         Value::Double(d) => Some(d.to_be_bytes().to_vec()),
         Value::Bool(b) => Some(vec![*b as u8]),
+        Value::Timestamp(t) => Some(t.to_be_bytes().to_vec()),
+        Value::Bytes(b) => Some(b.clone()),
         _ => {
             return Err(SqlError::statement(
                 "The 'KAFKA' key format does not support complex types",
@@ -86,12 +88,13 @@ pub fn encode(
             Some(super::delimited::join(&vals, codec.delimiter)?.into_bytes())
         }
         (n, _) => {
+            let fl = super::source::flavor(key_format);
             let json = if n == 1 {
-                keys[0].1.to_json()
+                keys[0].1.to_json_as(fl)
             } else {
                 Json::Object(
                     keys.iter()
-                        .map(|(c, v)| (c.name.clone(), v.to_json()))
+                        .map(|(c, v)| (c.name.clone(), v.to_json_as(fl)))
                         .collect(),
                 )
             };
@@ -117,11 +120,12 @@ pub fn encode(
             .collect();
         Some(super::delimited::join(&vals, codec.delimiter)?.into_bytes())
     } else {
+        let fl = super::source::flavor(value_format.unwrap_or(Format::Json));
         let o: Map<String, Json> = output
             .iter()
             .zip(&row.values)
             .filter(|(c, _)| c.kind == ColumnKind::Value)
-            .map(|(c, v)| (c.name.clone(), v.to_json()))
+            .map(|(c, v)| (c.name.clone(), v.to_json_as(fl)))
             .collect();
         let json = match (codec.unwrap_value, o.len()) {
             (true, 1) => o.into_iter().next().map(|(_, v)| v).unwrap_or(Json::Null),

@@ -12,7 +12,16 @@ use crate::catalog::{ColumnKind, Format, Source};
 use crate::expr::RowMeta;
 use crate::io::InRecord;
 use crate::schemas::Schemas;
-use crate::value::{from_json, lookup_field, Value};
+use crate::value::{from_json_as, lookup_field, Flavor, Value};
+
+/// The JSON form a format's decoder hands over.
+pub fn flavor(format: Format) -> Flavor {
+    match format {
+        Format::Avro => Flavor::Avro,
+        Format::Protobuf => Flavor::Protobuf,
+        _ => Flavor::Json,
+    }
+}
 
 /// Decodes one KAFKA-format key of type `ty`.
 pub fn kafka_key(bytes: &[u8], ty: &SqlType) -> Result<Value, String> {
@@ -33,9 +42,13 @@ pub fn kafka_key(bytes: &[u8], ty: &SqlType) -> Result<Value, String> {
         SqlType::Int => Value::Int(i32::from_be_bytes(
             fixed(4)?.try_into().map_err(|_| "bad key")?,
         )),
-        SqlType::Bigint | SqlType::Timestamp => Value::Bigint(i64::from_be_bytes(
+        SqlType::Bigint => Value::Bigint(i64::from_be_bytes(
             fixed(8)?.try_into().map_err(|_| "bad key")?,
         )),
+        SqlType::Timestamp => Value::Timestamp(i64::from_be_bytes(
+            fixed(8)?.try_into().map_err(|_| "bad key")?,
+        )),
+        SqlType::Bytes => Value::Bytes(bytes.to_vec()),
         SqlType::Double => Value::Double(f64::from_be_bytes(
             fixed(8)?.try_into().map_err(|_| "bad key")?,
         )),
@@ -103,18 +116,20 @@ pub fn decode(
                 }
                 _ => None,
             };
+            let fl = flavor(source.key_format);
             if let Some(v) = single_wrapped {
-                key_values.push(from_json(&v, &keys[0].ty)?);
+                key_values.push(from_json_as(&v, &keys[0].ty, fl)?);
             } else if keys.len() == 1 {
-                key_values.push(from_json(&j, &keys[0].ty)?);
+                key_values.push(from_json_as(&j, &keys[0].ty, fl)?);
             } else {
                 let Json::Object(o) = &j else {
                     return Err("a multi-column JSON key must be an object".into());
                 };
                 for c in &keys {
-                    key_values.push(from_json(
+                    key_values.push(from_json_as(
                         lookup_field(o, &c.name).unwrap_or(&Json::Null),
                         &c.ty,
+                        fl,
                     )?);
                 }
             }
@@ -143,21 +158,25 @@ pub fn decode(
         Some(v) => serde_json::from_slice(v).map_err(|e| format!("value is not JSON: {e}"))?,
         None => Json::Null,
     };
+    let fl = flavor(source.value_format);
     match &json {
         Json::Null => {
             values.extend(value_columns.iter().map(|_| Value::Null));
             return Ok((values, meta, true));
         }
-        other if unwrapped => values.push(from_json(other, &value_columns[0].ty)?),
+        other if unwrapped => values.push(from_json_as(other, &value_columns[0].ty, fl)?),
         Json::Object(o) => {
             for c in &value_columns {
-                values.push(from_json(
+                values.push(from_json_as(
                     lookup_field(o, &c.name).unwrap_or(&Json::Null),
                     &c.ty,
+                    fl,
                 )?);
             }
         }
-        other if value_columns.len() == 1 => values.push(from_json(other, &value_columns[0].ty)?),
+        other if value_columns.len() == 1 => {
+            values.push(from_json_as(other, &value_columns[0].ty, fl)?)
+        }
         _ => return Err("value is not a JSON object".into()),
     }
     finish(source, values, meta)
@@ -235,7 +254,7 @@ fn json_object_columns(
                 let json: Json = map.next_value()?;
                 self.slots[i] = match json {
                     Json::String(s) if *ty == SqlType::String => Value::String(s),
-                    other => match from_json(&other, ty) {
+                    other => match crate::value::from_json(&other, ty) {
                         Ok(v) => v,
                         Err(e) => {
                             self.conversion.get_or_insert(e);
@@ -301,7 +320,7 @@ fn delimited_row(
         .zip(columns)
         .map(|(f, c)| match f {
             None => Ok(Value::Null),
-            Some(f) => from_json(&Json::String(f.clone()), &c.ty),
+            Some(f) => crate::value::from_json(&Json::String(f.clone()), &c.ty),
         })
         .collect()
 }
