@@ -90,6 +90,8 @@ pub struct Source {
     pub window: Option<WindowKind>,
     /// `TIMESTAMP='col'`: the column that gives ROWTIME instead of the record timestamp.
     pub timestamp_column: Option<String>,
+    /// `TIMESTAMP_FORMAT`: the pattern a STRING timestamp column is parsed with (UTC).
+    pub timestamp_format: Option<String>,
     /// The statement that created it (DESCRIBE's `statement`).
     pub statement: String,
     /// VALUE_SCHEMA_ID / KEY_SCHEMA_ID: the registry schemas to write with.
@@ -157,6 +159,9 @@ pub struct SourceProps {
     pub value_format: Option<Format>,
     pub partitions: Option<i32>,
     pub timestamp: Option<String>,
+    /// TIMESTAMP_FORMAT: the DateTimeFormatter pattern a STRING TIMESTAMP column is parsed
+    /// with.
+    pub timestamp_format: Option<String>,
     pub value_schema_id: Option<u32>,
     pub key_schema_id: Option<u32>,
     pub wrap_single_value: Option<bool>,
@@ -230,6 +235,16 @@ pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlEr
         Some(d) => Some(crate::operators::delimited::delimiter(Some(&d))?),
         None => None,
     };
+    let timestamp_format = get("TIMESTAMP_FORMAT");
+    if let Some(f) = &timestamp_format {
+        if get("TIMESTAMP").is_none() {
+            return Err(SqlError::statement(
+                "Timestamp format can only be set when the TIMESTAMP column is set in the WITH clause",
+            ));
+        }
+        crate::temporal::format_pattern(0, f, 0)
+            .map_err(|e| SqlError::statement(format!("Invalid timestamp format '{f}': {e}")))?;
+    }
     Ok(SourceProps {
         delimiter,
         value_schema_id,
@@ -240,6 +255,7 @@ pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlEr
         value_format,
         partitions,
         timestamp: get("TIMESTAMP").map(|t| t.to_ascii_uppercase()),
+        timestamp_format,
     })
 }
 
@@ -365,10 +381,13 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
     }
     if let Some(ts) = &props.timestamp {
         match values.iter().chain(keys.iter()).find(|c| &c.name == ts) {
-            Some(c) if c.ty == SqlType::Bigint || c.ty == SqlType::Timestamp => {}
+            Some(c)
+                if (c.ty == SqlType::Bigint || c.ty == SqlType::Timestamp)
+                    && props.timestamp_format.is_none() => {}
+            Some(c) if c.ty == SqlType::String && props.timestamp_format.is_some() => {}
             Some(_) => {
                 return Err(SqlError::statement(format!(
-                    "Timestamp column, `{ts}`, should be BIGINT or TIMESTAMP (string timestamps need TIMESTAMP_FORMAT, not supported yet)"
+                    "Timestamp column, `{ts}`, should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified."
                 )))
             }
             None => {
@@ -390,6 +409,7 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
             columns: keys,
             window: None,
             timestamp_column: props.timestamp,
+            timestamp_format: props.timestamp_format,
             statement: text.to_string(),
             value_schema_id: props.value_schema_id,
             key_schema_id: props.key_schema_id,

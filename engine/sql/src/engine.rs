@@ -1553,6 +1553,7 @@ fn sink_for(
         columns: plan.output.clone(),
         window: plan.window().map(|w| w.kind),
         timestamp_column: None,
+        timestamp_format: None,
         statement: String::new(),
         value_schema_id: props.value_schema_id,
         key_schema_id: props.key_schema_id,

@@ -1,7 +1,9 @@
 //! Expression evaluation and typing over one row: column lookup (including the pseudo columns
 //! ROWTIME, ROWPARTITION, ROWOFFSET, WINDOWSTART, WINDOWEND), arithmetic, comparison, three-
 //! valued boolean logic, LIKE, IN, BETWEEN, IS [NOT] NULL, CASE, CAST, subscripts and the
-//! common scalar functions, with ksqlDB's NULL semantics (a NULL operand gives NULL; a failed
+//! common scalar functions (string, math, date/time, bytes), exact DECIMAL arithmetic with
+//! ksqlDB's result types, TIMESTAMP/DATE/TIME compared with ISO strings, with ksqlDB's NULL
+//! semantics (a NULL operand gives NULL; a failed
 //! evaluation of a row gives NULL, as ksqlDB logs and continues). Aggregates are not
 //! evaluated here: the planner replaces them by columns first. No I/O.
 
@@ -209,7 +211,11 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<Value, SqlError> {
         Expr::Function { name, args, .. } => {
             let vals = args
                 .iter()
-                .map(|a| eval(a, row))
+                .map(|a| match a {
+                    // A time unit argument (TIMESTAMPADD's) is its length in milliseconds.
+                    Expr::TimeUnit(u) => Ok(Value::Bigint(u.millis() as i64)),
+                    a => eval(a, row),
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             scalar(name.as_str(), vals)?
         }
@@ -529,7 +535,12 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
             Value::Int(_) => v,
             Value::Bigint(i) => Value::Int(i as i32),
             Value::Double(d) => Value::Int(d as i32),
-            Value::Decimal(d) => Value::Int(d.rescale(0).map_or(0, |x| x.unscaled as i32)),
+            // BigDecimal.intValue truncates toward zero.
+            Value::Decimal(d) => Value::Int(
+                d.unscaled
+                    .checked_div(10i128.pow(d.scale.min(38)))
+                    .map_or(0, |x| x as i32),
+            ),
             Value::String(s) => s.trim().parse().map_or(Value::Null, Value::Int),
             _ => Value::Null,
         },
@@ -815,11 +826,315 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
             Some(Value::Array(a)) => Value::Int(a.len() as i32),
             _ => Value::Null,
         },
+        _ if is_temporal_function(name) => return temporal_function(name, &args),
         other => {
             return Err(SqlError::statement(format!(
                 "Can't find any functions with the name '{other}'"
             )))
         }
+    })
+}
+
+/// The date/time and bytes functions of [`temporal_function`].
+pub fn is_temporal_function(name: &str) -> bool {
+    matches!(
+        name,
+        "FORMAT_TIMESTAMP"
+            | "PARSE_TIMESTAMP"
+            | "FORMAT_DATE"
+            | "PARSE_DATE"
+            | "FORMAT_TIME"
+            | "PARSE_TIME"
+            | "FROM_UNIXTIME"
+            | "UNIX_TIMESTAMP"
+            | "UNIX_DATE"
+            | "TIMESTAMPADD"
+            | "TIMESTAMPSUB"
+            | "DATEADD"
+            | "DATESUB"
+            | "TIMEADD"
+            | "TIMESUB"
+            | "CONVERT_TZ"
+            | "TIMESTAMPTOSTRING"
+            | "STRINGTOTIMESTAMP"
+            | "DATETOSTRING"
+            | "STRINGTODATE"
+            | "FROM_BYTES"
+            | "TO_BYTES"
+    )
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A function's failure on one row: ksqlDB logs it and the value is NULL; a malformed
+/// pattern or zone is the same failure on every row, so also NULL here (the statement runs).
+fn temporal_function(name: &str, args: &[Value]) -> Result<Value, SqlError> {
+    let n = args.len();
+    let arity = |ok: &[usize]| arg_count(name, args, |k| ok.contains(&k));
+    let text = |i: usize| match args.get(i) {
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    // An optional time zone argument at `i` (UTC when absent).
+    let zone = |i: usize| -> Option<i64> {
+        match args.get(i) {
+            None => Some(0),
+            Some(Value::String(z)) => temporal::zone_offset(z).ok(),
+            _ => None,
+        }
+    };
+    let ms = |i: usize| match args.get(i) {
+        Some(Value::Timestamp(t) | Value::Bigint(t)) => Some(*t),
+        Some(Value::Int(t)) => Some(i64::from(*t)),
+        _ => None,
+    };
+    let out = match name {
+        "FORMAT_TIMESTAMP" | "TIMESTAMPTOSTRING" => {
+            arity(&[2, 3])?;
+            (|| {
+                let s = temporal::format_pattern(ms(0)?, text(1)?, zone(2)?).ok()?;
+                Some(Value::String(s))
+            })()
+        }
+        "PARSE_TIMESTAMP" | "STRINGTOTIMESTAMP" => {
+            arity(&[2, 3])?;
+            (|| {
+                let t = temporal::parse_pattern(text(0)?, text(1)?, zone(2)?).ok()?;
+                Some(if name == "PARSE_TIMESTAMP" {
+                    Value::Timestamp(t)
+                } else {
+                    Value::Bigint(t)
+                })
+            })()
+        }
+        "FORMAT_DATE" | "DATETOSTRING" => {
+            arity(&[2])?;
+            (|| {
+                let days = match args.first()? {
+                    Value::Date(d) | Value::Int(d) => i64::from(*d),
+                    _ => return None,
+                };
+                let s = temporal::format_pattern(days * temporal::MS_PER_DAY, text(1)?, 0).ok()?;
+                Some(Value::String(s))
+            })()
+        }
+        "PARSE_DATE" | "STRINGTODATE" => {
+            arity(&[2])?;
+            (|| {
+                let t = temporal::parse_pattern(text(0)?, text(1)?, 0).ok()?;
+                let days = i32::try_from(t.div_euclid(temporal::MS_PER_DAY)).ok()?;
+                Some(if name == "PARSE_DATE" {
+                    Value::Date(days)
+                } else {
+                    Value::Int(days)
+                })
+            })()
+        }
+        "FORMAT_TIME" => {
+            arity(&[2])?;
+            (|| {
+                let Value::Time(t) = args.first()? else {
+                    return None;
+                };
+                let s = temporal::format_pattern(i64::from(*t), text(1)?, 0).ok()?;
+                Some(Value::String(s))
+            })()
+        }
+        "PARSE_TIME" => {
+            arity(&[2])?;
+            (|| {
+                let t = temporal::parse_pattern(text(0)?, text(1)?, 0).ok()?;
+                Some(Value::Time(t.rem_euclid(temporal::MS_PER_DAY) as i32))
+            })()
+        }
+        "FROM_UNIXTIME" => {
+            arity(&[1])?;
+            ms(0).map(Value::Timestamp)
+        }
+        "UNIX_TIMESTAMP" => {
+            arity(&[0, 1])?;
+            if n == 0 {
+                Some(Value::Bigint(now_ms()))
+            } else {
+                ms(0).map(Value::Bigint)
+            }
+        }
+        "UNIX_DATE" => {
+            arity(&[0, 1])?;
+            if n == 0 {
+                Some(Value::Int(now_ms().div_euclid(temporal::MS_PER_DAY) as i32))
+            } else {
+                match args.first() {
+                    Some(Value::Date(d)) => Some(Value::Int(*d)),
+                    _ => None,
+                }
+            }
+        }
+        "TIMESTAMPADD" | "TIMESTAMPSUB" | "DATEADD" | "DATESUB" | "TIMEADD" | "TIMESUB" => {
+            arity(&[3])?;
+            (|| {
+                let unit = args.first()?.as_i64()?;
+                let amount = args.get(1)?.as_i64()?;
+                let sign = if name.ends_with("SUB") { -1 } else { 1 };
+                let delta = unit.checked_mul(amount)?.checked_mul(sign)?;
+                Some(match args.get(2)? {
+                    Value::Timestamp(t) => Value::Timestamp(t.checked_add(delta)?),
+                    Value::Date(d) => {
+                        // Whole days only, as ksqlDB's DATEADD (a smaller unit is an error there).
+                        if unit < temporal::MS_PER_DAY {
+                            return None;
+                        }
+                        let days = i64::from(*d) + delta / temporal::MS_PER_DAY;
+                        Value::Date(i32::try_from(days).ok()?)
+                    }
+                    Value::Time(t) => {
+                        if unit >= temporal::MS_PER_DAY {
+                            return None;
+                        }
+                        Value::Time((i64::from(*t) + delta).rem_euclid(temporal::MS_PER_DAY) as i32)
+                    }
+                    _ => return None,
+                })
+            })()
+        }
+        "CONVERT_TZ" => {
+            arity(&[3])?;
+            (|| {
+                let t = ms(0)?;
+                Some(Value::Timestamp(t - zone(1)? + zone(2)?))
+            })()
+        }
+        "FROM_BYTES" => {
+            arity(&[2])?;
+            (|| {
+                let Value::Bytes(b) = args.first()? else {
+                    return None;
+                };
+                Some(Value::String(
+                    match text(1)?.to_ascii_lowercase().as_str() {
+                        "hex" => b.iter().map(|x| format!("{x:02X}")).collect(),
+                        "utf8" => String::from_utf8(b.clone()).ok()?,
+                        "ascii" => b.iter().map(|x| char::from(*x & 0x7f)).collect(),
+                        "base64" => crate::value::base64(b),
+                        _ => return None,
+                    },
+                ))
+            })()
+        }
+        "TO_BYTES" => {
+            arity(&[2])?;
+            (|| {
+                let s = text(0)?;
+                Some(Value::Bytes(match text(1)?.to_ascii_lowercase().as_str() {
+                    "hex" => {
+                        if s.len() % 2 != 0 {
+                            return None;
+                        }
+                        (0..s.len())
+                            .step_by(2)
+                            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+                            .collect::<Option<_>>()?
+                    }
+                    "utf8" => s.as_bytes().to_vec(),
+                    "ascii" => s.bytes().collect(),
+                    "base64" => crate::value::unbase64(s)?,
+                    _ => return None,
+                }))
+            })()
+        }
+        other => {
+            return Err(SqlError::statement(format!(
+                "Can't find any functions with the name '{other}'"
+            )))
+        }
+    };
+    Ok(out.unwrap_or(Value::Null))
+}
+
+/// The return type of a function of [`temporal_function`].
+fn temporal_function_type(
+    name: &str,
+    args: &[Expr],
+    t: &dyn Fn(&Expr) -> Result<SqlType, SqlError>,
+) -> Result<SqlType, SqlError> {
+    let mut types = Vec::new();
+    for a in args {
+        types.push(match a {
+            Expr::TimeUnit(_) => None,
+            a => Some(t(a)?),
+        });
+    }
+    let bad = || {
+        SqlError::statement(format!(
+            "Function '{name}' does not accept parameters ({}).",
+            types
+                .iter()
+                .map(|x| x.as_ref().map_or("INTERVALUNIT".to_string(), type_name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    };
+    let is = |i: usize, want: &[SqlType]| match types.get(i) {
+        Some(Some(ty)) => want.contains(ty),
+        _ => false,
+    };
+    let unit = |i: usize| matches!(args.get(i), Some(Expr::TimeUnit(_)));
+    let string = [SqlType::String];
+    let ok = match name {
+        "FORMAT_TIMESTAMP" => {
+            is(0, &[SqlType::Timestamp]) && is(1, &string) && (types.len() == 2 || is(2, &string))
+        }
+        "TIMESTAMPTOSTRING" => {
+            is(0, &[SqlType::Bigint, SqlType::Int])
+                && is(1, &string)
+                && (types.len() == 2 || is(2, &string))
+        }
+        "PARSE_TIMESTAMP" | "STRINGTOTIMESTAMP" => {
+            is(0, &string) && is(1, &string) && (types.len() == 2 || is(2, &string))
+        }
+        "FORMAT_DATE" => is(0, &[SqlType::Date]) && is(1, &string),
+        "DATETOSTRING" => is(0, &[SqlType::Int]) && is(1, &string),
+        "FORMAT_TIME" => is(0, &[SqlType::Time]) && is(1, &string),
+        "PARSE_DATE" | "PARSE_TIME" | "STRINGTODATE" => is(0, &string) && is(1, &string),
+        "FROM_UNIXTIME" => is(0, &[SqlType::Bigint, SqlType::Int]),
+        "UNIX_TIMESTAMP" => types.is_empty() || is(0, &[SqlType::Timestamp]),
+        "UNIX_DATE" => types.is_empty() || is(0, &[SqlType::Date]),
+        "TIMESTAMPADD" | "TIMESTAMPSUB" => {
+            unit(0) && is(1, &[SqlType::Int, SqlType::Bigint]) && is(2, &[SqlType::Timestamp])
+        }
+        "DATEADD" | "DATESUB" => {
+            unit(0) && is(1, &[SqlType::Int, SqlType::Bigint]) && is(2, &[SqlType::Date])
+        }
+        "TIMEADD" | "TIMESUB" => {
+            unit(0) && is(1, &[SqlType::Int, SqlType::Bigint]) && is(2, &[SqlType::Time])
+        }
+        "CONVERT_TZ" => is(0, &[SqlType::Timestamp]) && is(1, &string) && is(2, &string),
+        "FROM_BYTES" => is(0, &[SqlType::Bytes]) && is(1, &string),
+        "TO_BYTES" => is(0, &string) && is(1, &string),
+        _ => false,
+    };
+    // A NULL literal argument types as STRING here; let it through (NULL in, NULL out).
+    let has_null = args
+        .iter()
+        .any(|a| matches!(a, Expr::Literal(Literal::Null)));
+    if !ok && !has_null {
+        return Err(bad());
+    }
+    Ok(match name {
+        "FORMAT_TIMESTAMP" | "TIMESTAMPTOSTRING" | "FORMAT_DATE" | "DATETOSTRING"
+        | "FORMAT_TIME" | "FROM_BYTES" => SqlType::String,
+        "PARSE_TIMESTAMP" | "FROM_UNIXTIME" | "TIMESTAMPADD" | "TIMESTAMPSUB" | "CONVERT_TZ" => {
+            SqlType::Timestamp
+        }
+        "STRINGTOTIMESTAMP" | "UNIX_TIMESTAMP" => SqlType::Bigint,
+        "PARSE_DATE" | "DATEADD" | "DATESUB" => SqlType::Date,
+        "PARSE_TIME" | "TIMEADD" | "TIMESUB" => SqlType::Time,
+        "STRINGTODATE" | "UNIX_DATE" => SqlType::Int,
+        _ => SqlType::Bytes,
     })
 }
 
@@ -1102,6 +1417,7 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                     (None, _) => SqlType::Bigint,
                 },
                 "LEN" | "ARRAY_LENGTH" | "INSTR" => SqlType::Int,
+                n if is_temporal_function(n) => temporal_function_type(n, args, &t)?,
                 "UCASE" | "LCASE" | "INITCAP" | "LPAD" | "RPAD" | "TRIM" | "LTRIM" | "RTRIM"
                 | "CONCAT" | "SUBSTRING" | "REPLACE" => {
                     for a in args {
@@ -1302,6 +1618,217 @@ mod tests {
             Some(1_582_979_400_000)
         );
         assert_eq!(parse_timestamp("nope"), None);
+    }
+
+    /// Evaluates and types `sql` over a row of the new types.
+    fn typed(sql: &str) -> (Value, Result<SqlType, SqlError>) {
+        let schema = vec![
+            Column::new("TS", SqlType::Timestamp, ColumnKind::Value),
+            Column::new("D", SqlType::Date, ColumnKind::Value),
+            Column::new("T", SqlType::Time, ColumnKind::Value),
+            Column::new(
+                "PRICE",
+                SqlType::Decimal {
+                    precision: 10,
+                    scale: 2,
+                },
+                ColumnKind::Value,
+            ),
+            Column::new(
+                "QTY",
+                SqlType::Decimal {
+                    precision: 5,
+                    scale: 1,
+                },
+                ColumnKind::Value,
+            ),
+            Column::new("B", SqlType::Bytes, ColumnKind::Value),
+            Column::new("N", SqlType::Int, ColumnKind::Value),
+        ];
+        let values = vec![
+            Value::Timestamp(1_609_502_400_000), // 2021-01-01T12:00:00Z
+            Value::Date(18_628),
+            Value::Time(45_000_000),
+            Value::Decimal(Decimal::new(1999, 2)),
+            Value::Decimal(Decimal::new(25, 1)),
+            Value::Bytes(vec![0xca, 0xfe]),
+            Value::Int(3),
+        ];
+        let q = match crate::parse_statement(&format!("SELECT {sql} FROM S;")).unwrap() {
+            crate::Statement::Query(q) => q,
+            other => panic!("not a query: {other:?}"),
+        };
+        let crate::SelectItem::Expr { expr, .. } = &q.select[0] else {
+            panic!("no expression")
+        };
+        let row = Row {
+            schema: &schema,
+            values: &values,
+            meta: RowMeta::default(),
+        };
+        (eval(expr, &row).unwrap(), type_of(expr, &schema, false))
+    }
+
+    fn dec(s: &str) -> Value {
+        Value::Decimal(Decimal::parse(s).unwrap())
+    }
+
+    fn dec_type(precision: u32, scale: u32) -> SqlType {
+        SqlType::Decimal { precision, scale }
+    }
+
+    #[test]
+    fn decimal_arithmetic_keeps_ksqldbs_precision_and_scale() {
+        assert_eq!(typed("PRICE + QTY"), (dec("22.49"), Ok(dec_type(11, 2))));
+        assert_eq!(typed("PRICE - QTY"), (dec("17.49"), Ok(dec_type(11, 2))));
+        assert_eq!(typed("PRICE * QTY"), (dec("49.975"), Ok(dec_type(16, 3))));
+        assert_eq!(
+            typed("PRICE / QTY"),
+            (dec("7.99600000"), Ok(dec_type(17, 8)))
+        );
+        assert_eq!(typed("PRICE % QTY"), (dec("2.49"), Ok(dec_type(6, 2))));
+        // INT widens to DECIMAL(10, 0).
+        assert_eq!(typed("PRICE * N"), (dec("59.97"), Ok(dec_type(21, 2))));
+        assert_eq!(typed("PRICE / 0"), (Value::Null, Ok(dec_type(21, 13))));
+        // 0.1 + 0.2 is exact.
+        assert_eq!(typed("0.1 + 0.2").0, dec("0.3"));
+        assert_eq!(typed("PRICE > 19.9").0, Value::Bool(true));
+        assert_eq!(typed("PRICE = 19.990").0, Value::Bool(true));
+        assert_eq!(
+            typed("CAST(PRICE AS STRING)").0,
+            Value::String("19.99".into())
+        );
+        assert_eq!(typed("CAST(PRICE AS INT)").0, Value::Int(19));
+        assert_eq!(typed("CAST('1.005' AS DECIMAL(4, 2))").0, dec("1.01"));
+        assert_eq!(typed("CAST('123.4' AS DECIMAL(3, 1))").0, Value::Null);
+        assert_eq!(typed("ROUND(PRICE)"), (dec("20"), Ok(dec_type(9, 0))));
+        assert_eq!(typed("ROUND(PRICE, 1)").0, dec("20.00"));
+        assert_eq!(typed("FLOOR(PRICE)").0, dec("19"));
+        assert_eq!(typed("CEIL(PRICE)").0, dec("20"));
+        assert_eq!(typed("ABS(-PRICE)").0, dec("19.99"));
+        assert_eq!(typed("PRICE * 1.5E0").0, Value::Double(29.985));
+    }
+
+    #[test]
+    fn temporal_values_compare_cast_and_format() {
+        assert_eq!(typed("TS > '2021-01-01T11:59:59'").0, Value::Bool(true));
+        assert_eq!(typed("TS < '2021-01-01'").0, Value::Bool(false));
+        assert_eq!(typed("D = '2021-01-01'").0, Value::Bool(true));
+        assert_eq!(typed("T >= '12:30'").0, Value::Bool(true));
+        assert_eq!(typed("TS > D").0, Value::Bool(true));
+        assert_eq!(
+            typed("CAST(TS AS STRING)").0,
+            Value::String("2021-01-01T12:00:00.000".into())
+        );
+        assert_eq!(typed("CAST(TS AS DATE)").0, Value::Date(18_628));
+        assert_eq!(typed("CAST(TS AS TIME)").0, Value::Time(43_200_000));
+        assert_eq!(
+            typed("CAST(D AS TIMESTAMP)").0,
+            Value::Timestamp(1_609_459_200_000)
+        );
+        assert_eq!(
+            typed("CAST('2021-01-01T00:00:00' AS TIMESTAMP)").0,
+            Value::Timestamp(1_609_459_200_000)
+        );
+        assert_eq!(
+            typed("CAST(T AS STRING)").0,
+            Value::String("12:30:00".into())
+        );
+        assert!(typed("CAST(N AS TIMESTAMP)").1.is_err());
+        assert!(typed("CAST(B AS STRING)").1.is_err());
+        assert!(typed("TS = 5").1.is_err());
+        assert_eq!(
+            typed("FORMAT_TIMESTAMP(TS, 'yyyy-MM-dd HH:mm:ss.SSS')"),
+            (
+                Value::String("2021-01-01 12:00:00.000".into()),
+                Ok(SqlType::String)
+            )
+        );
+        assert_eq!(
+            typed("FORMAT_TIMESTAMP(TS, 'HH:mm XXX', '+05:30')").0,
+            Value::String("17:30 +05:30".into())
+        );
+        assert_eq!(
+            typed("PARSE_TIMESTAMP('2021-01-01 13:00:00', 'yyyy-MM-dd HH:mm:ss', 'UTC+01:00')"),
+            (Value::Timestamp(1_609_502_400_000), Ok(SqlType::Timestamp))
+        );
+        assert_eq!(
+            typed("PARSE_TIMESTAMP('nope', 'yyyy-MM-dd')").0,
+            Value::Null
+        );
+        assert_eq!(
+            typed("PARSE_TIMESTAMP('2021-01-01', 'yyyy-MM-dd', 'Mars/Olympus')").0,
+            Value::Null
+        );
+        assert_eq!(
+            typed("FORMAT_DATE(D, 'dd/MM/yyyy')").0,
+            Value::String("01/01/2021".into())
+        );
+        assert_eq!(
+            typed("PARSE_DATE('31/12/2020', 'dd/MM/yyyy')"),
+            (Value::Date(18_627), Ok(SqlType::Date))
+        );
+        assert_eq!(
+            typed("FORMAT_TIME(T, 'hh:mm a')").0,
+            Value::String("12:30 PM".into())
+        );
+        assert_eq!(
+            typed("PARSE_TIME('01:02:03', 'HH:mm:ss')").0,
+            Value::Time(3_723_000)
+        );
+        assert_eq!(
+            typed("FROM_UNIXTIME(0)"),
+            (Value::Timestamp(0), Ok(SqlType::Timestamp))
+        );
+        assert_eq!(
+            typed("UNIX_TIMESTAMP(TS)").0,
+            Value::Bigint(1_609_502_400_000)
+        );
+        assert_eq!(typed("UNIX_DATE(D)").0, Value::Int(18_628));
+        assert!(matches!(typed("UNIX_TIMESTAMP()").0, Value::Bigint(t) if t > 1_600_000_000_000));
+        assert_eq!(
+            typed("TIMESTAMPADD(HOURS, 2, TS)").0,
+            Value::Timestamp(1_609_509_600_000)
+        );
+        assert_eq!(
+            typed("TIMESTAMPSUB(DAYS, 1, TS)").0,
+            Value::Timestamp(1_609_416_000_000)
+        );
+        assert_eq!(typed("DATEADD(DAYS, 31, D)").0, Value::Date(18_659));
+        assert_eq!(typed("DATESUB(DAYS, 1, D)").0, Value::Date(18_627));
+        assert_eq!(typed("TIMEADD(HOURS, 12, T)").0, Value::Time(1_800_000));
+        assert_eq!(
+            typed("CONVERT_TZ(TS, 'UTC', '-08:00')").0,
+            Value::Timestamp(1_609_473_600_000)
+        );
+        assert!(typed("TIMESTAMPADD(HOURS, 2, D)").1.is_err());
+        assert!(typed("FORMAT_TIMESTAMP(N, 'yyyy')").1.is_err());
+    }
+
+    #[test]
+    fn bytes_convert_with_encodings() {
+        assert_eq!(
+            typed("FROM_BYTES(B, 'hex')"),
+            (Value::String("CAFE".into()), Ok(SqlType::String))
+        );
+        assert_eq!(
+            typed("FROM_BYTES(B, 'base64')").0,
+            Value::String("yv4=".into())
+        );
+        assert_eq!(
+            typed("TO_BYTES('cafe', 'hex')"),
+            (Value::Bytes(vec![0xca, 0xfe]), Ok(SqlType::Bytes))
+        );
+        assert_eq!(
+            typed("TO_BYTES('abc', 'utf8')").0,
+            Value::Bytes(b"abc".to_vec())
+        );
+        assert_eq!(typed("TO_BYTES('xyz', 'hex')").0, Value::Null);
+        assert_eq!(typed("B = TO_BYTES('yv4=', 'base64')").0, Value::Bool(true));
+        assert_eq!(
+            Value::Bytes(vec![0xca, 0xfe]).to_rest_json(),
+            serde_json::json!("yv4=")
+        );
     }
 
     #[test]

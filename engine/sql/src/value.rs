@@ -87,7 +87,13 @@ impl Value {
                 .unwrap_or(Json::Null),
             Value::Decimal(d) => match flavor {
                 Flavor::Avro => Json::String(d.to_plain_string()),
-                _ => decimal_number(d),
+                // confluent.type.Decimal (the precision is the type's, which a value lacks:
+                // readers take the scale and the unscaled bytes).
+                Flavor::Protobuf => serde_json::json!({
+                    "value": base64(&twos_complement(d.unscaled)),
+                    "scale": d.scale,
+                }),
+                Flavor::Json => decimal_number(d),
             },
             Value::String(s) => Json::String(s.clone()),
             Value::Bytes(b) => match flavor {
@@ -98,6 +104,16 @@ impl Value {
                 Flavor::Protobuf => Json::String(format!("{}Z", temporal::format_timestamp(*t))),
                 _ => Json::from(*t),
             },
+            Value::Date(d) if flavor == Flavor::Protobuf => {
+                let (y, m, d) = temporal::civil_from_days(i64::from(*d));
+                serde_json::json!({"year": y, "month": m, "day": d})
+            }
+            Value::Time(t) if flavor == Flavor::Protobuf => serde_json::json!({
+                "hours": t / 3_600_000,
+                "minutes": t / 60_000 % 60,
+                "seconds": t / 1000 % 60,
+                "nanos": t % 1000 * 1_000_000,
+            }),
             Value::Date(d) => Json::from(*d),
             Value::Time(t) => Json::from(*t),
             Value::Array(a) => Json::Array(a.iter().map(|v| v.to_json_as(flavor)).collect()),
@@ -451,6 +467,21 @@ pub fn from_json_as(json: &Json, ty: &SqlType, flavor: Flavor) -> Result<Value, 
 
 fn json_i64(j: &Json) -> Option<i64> {
     j.as_i64().or_else(|| j.as_str()?.parse().ok())
+}
+
+/// Minimal big-endian two's complement bytes of `n` (Avro's and Connect's decimal bytes).
+pub fn twos_complement(n: i128) -> Vec<u8> {
+    let bytes = n.to_be_bytes();
+    let mut start = 0;
+    while start < 15 {
+        let (b, next) = (bytes[start], bytes[start + 1]);
+        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
+            start += 1;
+        } else {
+            break;
+        }
+    }
+    bytes[start..].to_vec()
 }
 
 /// A big-endian two's complement integer (at most 16 bytes).

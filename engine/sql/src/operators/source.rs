@@ -1,9 +1,12 @@
 //! Source decode: a record of a stream's or table's topic becomes a row. Keys in KAFKA format
-//! (STRING as UTF-8, INT/BIGINT/DOUBLE big-endian, windowed keys with the 8-byte window start
+//! (STRING as UTF-8, INT/BIGINT/DOUBLE/TIMESTAMP big-endian, BYTES as they are, windowed keys
+//! with the 8-byte window start
 //! Kafka Streams appends), JSON, or a registry format (AVRO, JSON_SR, PROTOBUF: the Confluent
 //! wire format, read as JSON through [`Schemas`]); values in JSON or a registry format (an
 //! object, fields matched by name, case-insensitively as a fallback; a single column may be
-//! unwrapped). A record that does not decode is an `Err` to count and skip.
+//! unwrapped), each format's JSON form read as its [`Flavor`]. ROWTIME comes from the TIMESTAMP
+//! column when the source names one (a STRING one parsed with TIMESTAMP_FORMAT). A record that
+//! does not decode is an `Err` to count and skip.
 
 use serde_json::Value as Json;
 
@@ -287,14 +290,22 @@ fn json_object_columns(
     }
 }
 
-/// A decoded non-null row: ROWTIME from the TIMESTAMP column when there is one.
+/// A decoded non-null row: ROWTIME from the TIMESTAMP column when there is one (a BIGINT,
+/// a TIMESTAMP, or a STRING parsed with TIMESTAMP_FORMAT in UTC).
 fn finish(source: &Source, values: Vec<Value>, mut meta: RowMeta) -> Result<Decoded, String> {
     if let Some(ts) = &source.timestamp_column {
         if let Some(i) = source.columns.iter().position(|c| &c.name == ts) {
-            match values[i].as_i64() {
-                Some(t) => meta.rowtime = t,
-                None => return Err(format!("timestamp column {ts} is null")),
-            }
+            meta.rowtime = match (&values[i], &source.timestamp_format) {
+                (Value::Bigint(t) | Value::Timestamp(t), _) => *t,
+                (Value::String(s), Some(pattern)) => crate::temporal::parse_pattern(s, pattern, 0)
+                    .map_err(|e| {
+                        format!("Failed to parse timestamp '{s}' with formatter '{pattern}': {e}")
+                    })?,
+                (Value::Null, _) => return Err(format!("timestamp column {ts} is null")),
+                (other, _) => {
+                    return Err(format!("timestamp column {ts} holds {}", other.render()))
+                }
+            };
         }
     }
     Ok((values, meta, false))
@@ -323,4 +334,78 @@ fn delimited_row(
             Some(f) => crate::value::from_json(&Json::String(f.clone()), &c.ty),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn declared(sql: &str) -> Result<Source, crate::SqlError> {
+        let crate::Statement::CreateSource(c) = crate::parse_statement(sql).unwrap() else {
+            panic!("not a CREATE")
+        };
+        crate::catalog::declared_source(&c, sql).map(|(s, _)| s)
+    }
+
+    fn rowtime(source: &Source, value: &str) -> Result<i64, String> {
+        let rec = InRecord {
+            offset: 0,
+            timestamp: 7,
+            key: None,
+            value: Some(bytes::Bytes::from(value.to_string())),
+        };
+        decode(source, 0, &rec, &Schemas::default()).map(|(_, meta, _)| meta.rowtime)
+    }
+
+    #[test]
+    fn timestamp_format_parses_a_string_column_into_rowtime() {
+        let s = declared(
+            "CREATE STREAM S (ID INT, EVENT_AT STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', \
+             TIMESTAMP='event_at', TIMESTAMP_FORMAT='yyyy-MM-dd HH:mm:ss.SSS');",
+        )
+        .unwrap();
+        assert_eq!(
+            rowtime(&s, r#"{"ID":1,"EVENT_AT":"2021-01-01 00:00:01.500"}"#),
+            Ok(1_609_459_201_500)
+        );
+        assert!(rowtime(&s, r#"{"ID":1,"EVENT_AT":"yesterday"}"#)
+            .unwrap_err()
+            .contains("Failed to parse timestamp 'yesterday'"));
+        let with_zone = declared(
+            "CREATE STREAM S (EVENT_AT STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', \
+             TIMESTAMP='EVENT_AT', TIMESTAMP_FORMAT='yyyy-MM-dd''T''HH:mm:ssXXX');",
+        )
+        .unwrap();
+        assert_eq!(
+            rowtime(&with_zone, r#"{"EVENT_AT":"2021-01-01T02:00:00+02:00"}"#),
+            Ok(1_609_459_200_000)
+        );
+        // A TIMESTAMP column is ROWTIME as it is.
+        let typed = declared(
+            "CREATE STREAM S (EVENT_AT TIMESTAMP) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', TIMESTAMP='EVENT_AT');",
+        )
+        .unwrap();
+        assert_eq!(rowtime(&typed, r#"{"EVENT_AT":1000}"#), Ok(1000));
+        // ksqlDB's errors for a bad declaration.
+        let e = declared(
+            "CREATE STREAM S (EVENT_AT STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', TIMESTAMP='EVENT_AT');",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified"
+            ),
+            "{e}"
+        );
+        let e = declared(
+            "CREATE STREAM S (EVENT_AT STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', TIMESTAMP_FORMAT='yyyy');",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("TIMESTAMP column"), "{e}");
+        let e = declared(
+            "CREATE STREAM S (EVENT_AT STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', TIMESTAMP='EVENT_AT', TIMESTAMP_FORMAT='yyyy-qq');",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("Invalid timestamp format"), "{e}");
+    }
 }
