@@ -2,9 +2,9 @@
 //! 8-byte big-endian window start appended for windowed rows (Kafka Streams' TimeWindowed
 //! serde); JSON values hold the value columns only (tombstones have no value); AVRO, JSON_SR
 //! and PROTOBUF keys and values are the same JSON written in the wire format with the sink's
-//! registered schema ([`SinkCodec`]), each in its format's JSON form ([`crate::value::Flavor`]).
-//! Partitions follow Kafka's default partitioner (murmur2
-//! of the key bytes).
+//! registered schema ([`SinkCodec`]), each in its format's JSON form
+//! ([`crate::value::Flavor`]). Partitions follow Kafka's default partitioner (murmur2 of the
+//! key bytes).
 
 use std::sync::Arc;
 
