@@ -1,11 +1,11 @@
 //! Source decode: a record of a stream's or table's topic becomes a row. Keys in KAFKA format
-//! (STRING as UTF-8, INT/BIGINT/DOUBLE/TIMESTAMP big-endian, BYTES as they are, windowed keys
-//! with the 8-byte window start Kafka Streams appends), JSON, or a registry format (AVRO, JSON_SR, PROTOBUF: the Confluent
-//! wire format, read as JSON through [`Schemas`]); values in JSON or a registry format (an
-//! object, fields matched by name, case-insensitively as a fallback; a single column may be
-//! unwrapped), each format's JSON form read as its [`Flavor`]. ROWTIME comes from the TIMESTAMP
-//! column when the source names one (a STRING one parsed with TIMESTAMP_FORMAT). A record that
-//! does not decode is an `Err` to count and skip.
+//! (STRING as UTF-8, INT/BIGINT/DOUBLE/TIMESTAMP big-endian, BYTES as they are, windowed keys with
+//! the 8-byte window start Kafka Streams appends), JSON, or a registry format (AVRO, JSON_SR,
+//! PROTOBUF: the Confluent wire format, read as JSON through [`Schemas`]); values in JSON or a
+//! registry format (an object, fields matched by name, case-insensitively as a fallback; a single
+//! column may be unwrapped), each format's JSON form read as its [`Flavor`]. ROWTIME comes from the
+//! TIMESTAMP column when the source names one (a STRING one parsed with TIMESTAMP_FORMAT). A record
+//! that does not decode is an `Err` to count and skip.
 
 use serde_json::Value as Json;
 
