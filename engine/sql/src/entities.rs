@@ -92,6 +92,11 @@ fn schema_json(ty: &crate::ast::SqlType) -> Json {
             json!({"type": "STRUCT", "fields": f.iter().map(|(n, t)| json!({"name": n.0, "schema": schema_json(t)})).collect::<Vec<_>>(), "memberSchema": null})
         }
         SqlType::Int => json!({"type": "INTEGER", "fields": null, "memberSchema": null}),
+        // ksqlDB's SchemaInfo: the base type, precision and scale as parameters.
+        SqlType::Decimal { precision, scale } => json!({
+            "type": "DECIMAL", "fields": null, "memberSchema": null,
+            "parameters": {"precision": precision, "scale": scale},
+        }),
         other => json!({"type": type_name(other), "fields": null, "memberSchema": null}),
     }
 }
