@@ -188,3 +188,30 @@ def test_json_types_timestamp_format_and_errors(sluice):
         assert status == 400, (sql, body)
         assert body["@type"] == "statement_error", body
         assert words in body["message"], (sql, body["message"])
+
+
+def test_header_columns_read_record_headers(sluice):
+    topic = unique("traced")
+    name = unique("TRACED").upper()
+    ksql(sluice, "CREATE STREAM %s (ID INT, HS ARRAY<STRUCT<KEY STRING, VALUE BYTES>> HEADERS, "
+                 "TRACE BYTES HEADER('trace')) WITH (KAFKA_TOPIC='%s', VALUE_FORMAT='JSON', "
+                 "PARTITIONS=1);" % (name, topic))
+    _, body = ksql(sluice, "DESCRIBE %s;" % name)
+    fields = body[0]["sourceDescription"]["fields"]
+    assert [(f["name"], f.get("type")) for f in fields] == [
+        ("ID", None), ("HS", "HEADER"), ("TRACE", "HEADER")]
+    p = KafkaProducer(bootstrap_servers=sluice.bootstrap,
+                      value_serializer=lambda v: json.dumps(v).encode())
+    p.send(topic, value={"ID": 1}, headers=[("trace", b"abc"), ("other", b"\x00\x01")])
+    p.send(topic, value={"ID": 2})
+    p.flush()
+    p.close()
+    header, rows = query(sluice, "SELECT ID, HS, TRACE, FROM_BYTES(TRACE, 'utf8') AS T "
+                                 "FROM %s EMIT CHANGES LIMIT 2;" % name, EARLIEST)
+    assert header["columnTypes"] == [
+        "INTEGER", "ARRAY<STRUCT<`KEY` STRING, `VALUE` BYTES>>", "BYTES", "STRING"]
+    assert rows == [
+        [1, [{"KEY": "trace", "VALUE": "YWJj"}, {"KEY": "other", "VALUE": "AAE="}], "YWJj",
+         "abc"],
+        [2, [], None, None],
+    ]

@@ -180,6 +180,7 @@ impl StreamIo for LogIo {
                 timestamp: r.timestamp,
                 key: r.key,
                 value: r.value,
+                headers: r.headers,
             })
             .collect())
     }

@@ -86,6 +86,9 @@ impl Decimal {
             n = -n;
         }
         let scale = frac.len() as i64 - exp as i64;
+        if scale > i64::from(MAX_PRECISION) {
+            return None;
+        }
         if scale < 0 {
             let m = pow10(u32::try_from(-scale).ok()?)?;
             return Some(Decimal::new(n.checked_mul(m)?, 0));
@@ -259,6 +262,8 @@ mod tests {
         assert_eq!(d("1.5E-2").to_plain_string(), "0.015");
         assert_eq!(d(".5"), Decimal::new(5, 1));
         assert!(Decimal::parse("1.2.3").is_none() && Decimal::parse("abc").is_none());
+        assert!(Decimal::parse("1E-2147483648").is_none());
+        assert!(Decimal::parse("1E2147483647").is_none());
         assert_eq!(Decimal::from_f64(0.1), Some(d("0.1")));
     }
 

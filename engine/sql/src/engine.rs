@@ -1554,6 +1554,7 @@ fn sink_for(
         window: plan.window().map(|w| w.kind),
         timestamp_column: None,
         timestamp_format: None,
+        headers: Vec::new(),
         statement: String::new(),
         value_schema_id: props.value_schema_id,
         key_schema_id: props.key_schema_id,
@@ -2082,6 +2083,7 @@ mod tests {
                 timestamp: *ts,
                 key: None,
                 value: None,
+                ..Default::default()
             })
             .collect();
         (input, 0, input as i32 * INPUT_STRIDE, recs)

@@ -103,8 +103,10 @@ fn schema_json(ty: &crate::ast::SqlType) -> Json {
 
 pub fn field_json(c: &Column) -> Json {
     let mut f = json!({"name": c.name, "schema": schema_json(&c.ty)});
-    if c.kind == ColumnKind::Key {
-        f["type"] = json!("KEY");
+    match c.kind {
+        ColumnKind::Key => f["type"] = json!("KEY"),
+        ColumnKind::Header => f["type"] = json!("HEADER"),
+        ColumnKind::Value => {}
     }
     f
 }

@@ -1005,7 +1005,9 @@ fn temporal_function(name: &str, args: &[Value]) -> Result<Value, SqlError> {
             arity(&[3])?;
             (|| {
                 let t = ms(0)?;
-                Some(Value::Timestamp(t - zone(1)? + zone(2)?))
+                Some(Value::Timestamp(
+                    t.checked_sub(zone(1)?)?.checked_add(zone(2)?)?,
+                ))
             })()
         }
         "FROM_BYTES" => {
@@ -1380,6 +1382,7 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
             },
         },
         Expr::Cast { expr, ty } => {
+            crate::catalog::check_type(ty)?;
             check_cast(&t(expr)?, ty)?;
             ty.clone()
         }
@@ -1735,6 +1738,8 @@ mod tests {
             Value::String("12:30:00".into())
         );
         assert!(typed("CAST(N AS TIMESTAMP)").1.is_err());
+        assert!(typed("CAST(N AS DECIMAL(2, 3))").1.is_err());
+        assert!(typed("CAST(N AS DECIMAL(40, 3))").1.is_err());
         assert!(typed("CAST(B AS STRING)").1.is_err());
         assert!(typed("TS = 5").1.is_err());
         assert_eq!(

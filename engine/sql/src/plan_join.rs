@@ -505,6 +505,7 @@ pub fn plan_join(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
         window: None,
         timestamp_column: None,
         timestamp_format: None,
+        headers: Vec::new(),
         statement: String::new(),
         value_schema_id: None,
         key_schema_id: None,

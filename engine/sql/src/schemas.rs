@@ -960,6 +960,7 @@ mod tests {
             window: None,
             timestamp_column: None,
             timestamp_format: None,
+            headers: Vec::new(),
             statement: String::new(),
             value_schema_id: None,
             key_schema_id: None,
@@ -1045,6 +1046,7 @@ mod tests {
                 timestamp: 0,
                 key: rec.key.map(bytes::Bytes::from),
                 value: rec.value.map(bytes::Bytes::from),
+                ..Default::default()
             };
             let (back, _, _) = source::decode(&src, 0, &input, &schemas)
                 .unwrap_or_else(|e| panic!("{format:?}: {e}"));
@@ -1102,6 +1104,7 @@ mod tests {
             timestamp: 0,
             key: None,
             value: Some(bytes::Bytes::from(bytes)),
+            ..Default::default()
         };
         let (row, _, _) = crate::operators::source::decode(&src, 0, &input, &schemas).unwrap();
         assert_eq!(

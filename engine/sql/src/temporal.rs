@@ -9,6 +9,10 @@
 
 pub const MS_PER_DAY: i64 = 86_400_000;
 
+/// The largest year a TIMESTAMP text may name (epoch milliseconds of year ±292,277,026 end
+/// near `i64`'s range; Java's `Year` stops at ±999,999,999).
+const MAX_YEAR: i64 = 292_000_000;
+
 /// Days since 1970-01-01 of a proleptic Gregorian date.
 pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -103,7 +107,7 @@ pub fn parse_date(s: &str) -> Option<i64> {
     let y = num(p.next()?)?;
     let (m, d) = (num(p.next()?)?, num(p.next()?)?);
     let y = if neg { -y } else { y };
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+    if y.abs() > MAX_YEAR || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
         return None;
     }
     Some(days_from_civil(y, m, d))
@@ -181,14 +185,11 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
             .take(3)
             .collect::<String>())?
     };
-    Some(
-        days_from_civil(y, m, day) * MS_PER_DAY
-            + h * 3_600_000
-            + mi * 60_000
-            + sec * 1_000
-            + millis
-            - offset_ms,
-    )
+    if y.abs() > MAX_YEAR {
+        return None;
+    }
+    (days_from_civil(y, m, day) * MS_PER_DAY)
+        .checked_add(h * 3_600_000 + mi * 60_000 + sec * 1_000 + millis - offset_ms)
 }
 
 /// `±HH`, `±HHmm`, `±HH:mm` as milliseconds east of UTC.
@@ -323,7 +324,9 @@ fn offset_text(off: i64, letter: char, n: usize) -> String {
 
 /// Formats epoch milliseconds with a DateTimeFormatter pattern in the zone `offset_ms`.
 pub fn format_pattern(ms: i64, pattern: &str, offset_ms: i64) -> Result<String, String> {
-    let local = ms + offset_ms;
+    let local = ms
+        .checked_add(offset_ms)
+        .ok_or_else(|| format!("{ms} is out of range"))?;
     let days = local.div_euclid(MS_PER_DAY);
     let t = local.rem_euclid(MS_PER_DAY);
     let (y, mo, d) = civil_from_days(days);
@@ -497,9 +500,12 @@ pub fn parse_pattern(text: &str, pattern: &str, offset_ms: i64) -> Result<i64, S
     if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || mi > 59 || s > 59 {
         return Err(bad());
     }
+    if y.abs() > MAX_YEAR {
+        return Err(bad());
+    }
     let local =
         days_from_civil(y, mo, d) * MS_PER_DAY + h * 3_600_000 + mi * 60_000 + s * 1000 + ms;
-    Ok(local - zone.unwrap_or(offset_ms))
+    local.checked_sub(zone.unwrap_or(offset_ms)).ok_or_else(bad)
 }
 
 #[cfg(test)]
@@ -575,6 +581,9 @@ mod tests {
             Ok(t)
         );
         assert!(parse_pattern("2019-03-17", "yyyy-MM-dd HH", 0).is_err());
+        assert!(parse_pattern("9999999999-01-01", "yyyy-MM-dd", 0).is_err());
+        assert_eq!(parse_timestamp("99999999999-01-01"), None);
+        assert_eq!(parse_date("99999999999-01-01"), None);
         assert!(format_pattern(t, "yyyy-qq", 0).is_err());
         assert_eq!(zone_offset("UTC"), Ok(0));
         assert_eq!(zone_offset("+05:30"), Ok(19_800_000));

@@ -335,7 +335,11 @@ pub fn from_json_as(json: &Json, ty: &SqlType, flavor: Flavor) -> Result<Value, 
             Json::Object(o) => {
                 let secs = o.get("seconds").and_then(json_i64).unwrap_or(0);
                 let nanos = o.get("nanos").and_then(json_i64).unwrap_or(0);
-                Value::Timestamp(secs * 1000 + nanos.div_euclid(1_000_000))
+                Value::Timestamp(
+                    secs.checked_mul(1000)
+                        .and_then(|ms| ms.checked_add(nanos.div_euclid(1_000_000)))
+                        .ok_or_else(bad)?,
+                )
             }
             _ => return Err(bad()),
         },
@@ -356,7 +360,11 @@ pub fn from_json_as(json: &Json, ty: &SqlType, flavor: Flavor) -> Result<Value, 
             // google.type.Date.
             Json::Object(o) => {
                 let f = |k: &str| o.get(k).and_then(json_i64).unwrap_or(0);
-                let days = temporal::days_from_civil(f("year"), f("month"), f("day"));
+                let (y, m, d) = (f("year"), f("month"), f("day"));
+                if y.abs() > 10_000_000 || !(0..=12).contains(&m) || !(0..=31).contains(&d) {
+                    return Err(bad());
+                }
+                let days = temporal::days_from_civil(y, m, d);
                 Value::Date(i32::try_from(days).map_err(|_| bad())?)
             }
             _ => return Err(bad()),
@@ -377,12 +385,12 @@ pub fn from_json_as(json: &Json, ty: &SqlType, flavor: Flavor) -> Result<Value, 
             ),
             // google.type.TimeOfDay.
             Json::Object(o) => {
-                let f = |k: &str| o.get(k).and_then(json_i64).unwrap_or(0);
+                let f = |k: &str, max: i64| o.get(k).and_then(json_i64).unwrap_or(0).clamp(0, max);
                 Value::Time(
-                    (f("hours") * 3_600_000
-                        + f("minutes") * 60_000
-                        + f("seconds") * 1000
-                        + f("nanos") / 1_000_000) as i32,
+                    (f("hours", 23) * 3_600_000
+                        + f("minutes", 59) * 60_000
+                        + f("seconds", 59) * 1000
+                        + f("nanos", 999_999_999) / 1_000_000) as i32,
                 )
             }
             _ => return Err(bad()),

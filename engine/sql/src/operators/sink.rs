@@ -55,6 +55,11 @@ pub fn kafka_key(v: &Value) -> Result<Option<Vec<u8>>, SqlError> {
         Value::Bool(b) => Some(vec![*b as u8]),
         Value::Timestamp(t) => Some(t.to_be_bytes().to_vec()),
         Value::Bytes(b) => Some(b.clone()),
+        Value::Decimal(_) | Value::Date(_) | Value::Time(_) => {
+            return Err(SqlError::statement(
+                "The 'KAFKA' format does not support types DECIMAL, DATE or TIME",
+            ))
+        }
         _ => {
             return Err(SqlError::statement(
                 "The 'KAFKA' key format does not support complex types",

@@ -68,8 +68,42 @@ pub fn kafka_key(bytes: &[u8], ty: &SqlType) -> Result<Value, String> {
 /// pseudo columns, and whether the value was null (a stream's null or a table's tombstone).
 pub type Decoded = (Vec<Value>, RowMeta, bool);
 
-/// The row of `rec`.
+/// The row of `rec`: its key and value columns, then its header columns.
 pub fn decode(
+    source: &Source,
+    partition: i32,
+    rec: &InRecord,
+    schemas: &Schemas,
+) -> Result<Decoded, String> {
+    let mut decoded = decode_columns(source, partition, rec, schemas)?;
+    for (_, key) in &source.headers {
+        let bytes =
+            |v: &Option<bytes::Bytes>| v.as_ref().map_or(Value::Null, |b| Value::Bytes(b.to_vec()));
+        decoded.0.push(match key {
+            // ksqlDB: the last header with that key.
+            Some(k) => rec
+                .headers
+                .iter()
+                .rev()
+                .find(|(hk, _)| hk == k)
+                .map_or(Value::Null, |(_, v)| bytes(v)),
+            None => Value::Array(
+                rec.headers
+                    .iter()
+                    .map(|(k, v)| {
+                        Value::Struct(vec![
+                            ("KEY".into(), Value::String(k.clone())),
+                            ("VALUE".into(), bytes(v)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        });
+    }
+    Ok(decoded)
+}
+
+fn decode_columns(
     source: &Source,
     partition: i32,
     rec: &InRecord,
@@ -352,6 +386,7 @@ mod tests {
             timestamp: 7,
             key: None,
             value: Some(bytes::Bytes::from(value.to_string())),
+            ..Default::default()
         };
         decode(source, 0, &rec, &Schemas::default()).map(|(_, meta, _)| meta.rowtime)
     }
@@ -406,5 +441,66 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("Invalid timestamp format"), "{e}");
+        let e = declared(
+            "CREATE STREAM S (K DECIMAL(4, 2) KEY, V INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("The 'KAFKA' format does not support type 'DECIMAL'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn header_columns_read_the_records_headers() {
+        let s = declared(
+            "CREATE STREAM S (ID INT, H ARRAY<STRUCT<KEY STRING, VALUE BYTES>> HEADERS, \
+             TRACE BYTES HEADER('trace'), V STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+        )
+        .unwrap();
+        // Header columns follow the value columns.
+        let names: Vec<&str> = s.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["ID", "V", "H", "TRACE"]);
+        let rec = InRecord {
+            value: Some(bytes::Bytes::from_static(br#"{"ID":1,"V":"x"}"#)),
+            headers: vec![
+                ("trace".into(), Some(bytes::Bytes::from_static(b"t1"))),
+                ("empty".into(), None),
+                ("trace".into(), Some(bytes::Bytes::from_static(b"t2"))),
+            ],
+            ..Default::default()
+        };
+        let (row, _, _) = decode(&s, 0, &rec, &Schemas::default()).unwrap();
+        let header = |k: &str, v: Option<&[u8]>| {
+            Value::Struct(vec![
+                ("KEY".into(), Value::String(k.into())),
+                (
+                    "VALUE".into(),
+                    v.map_or(Value::Null, |b| Value::Bytes(b.to_vec())),
+                ),
+            ])
+        };
+        assert_eq!(
+            row,
+            vec![
+                Value::Int(1),
+                Value::String("x".into()),
+                Value::Array(vec![
+                    header("trace", Some(b"t1")),
+                    header("empty", None),
+                    header("trace", Some(b"t2")),
+                ]),
+                Value::Bytes(b"t2".to_vec()),
+            ]
+        );
+        for (sql, words) in [
+            ("CREATE STREAM S (H ARRAY<STRING> HEADERS) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');", "Invalid type for HEADERS column"),
+            ("CREATE STREAM S (H STRING HEADER('h')) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');", "expected BYTES"),
+            ("CREATE STREAM S (A BYTES HEADER('h'), B BYTES HEADER('h')) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');", "already contains a HEADER('h')"),
+        ] {
+            let e = declared(sql).unwrap_err();
+            assert!(e.to_string().contains(words), "{e}");
+        }
     }
 }
