@@ -38,10 +38,12 @@ def ksql(s, sql, props=None, ok=True):
     return r.status_code, r.json()
 
 
-def query(s, sql, props=None):
+def query(s, sql, props=None, raw=False):
     r = requests.post(s.url("sql") + "/query-stream", timeout=30,
                       data=json.dumps({"sql": sql, "properties": props or {}}))
     assert r.status_code == 200, r.text
+    if raw:
+        return r.text
     lines = [json.loads(x) for x in r.text.splitlines() if x.strip()]
     return lines[0], lines[1:]
 
@@ -146,6 +148,9 @@ def test_json_types_timestamp_format_and_errors(sluice):
          "AA==", 0.3, 0.0333333333333, "00", "2021-01-01T00:00:00.001"],
     ]
 
+    text = query(sluice, "SELECT PRICE FROM %s EMIT CHANGES LIMIT 2;" % name, EARLIEST, raw=True)
+    assert text.splitlines()[1:] == ["[19.99]", "[0.10]"], text
+
     # A JSON sink writes ksqlDB's JSON (epoch numbers, base64) stamped with the parsed ROWTIME.
     sink = unique("EV_OUT").upper()
     ksql(sluice, "CREATE STREAM %s WITH (KAFKA_TOPIC='%s') AS SELECT ID, TS, D, T, PRICE, RAW "
@@ -167,11 +172,24 @@ def test_json_types_timestamp_format_and_errors(sluice):
         {"TS": JAN1 + 1, "D": 18629, "T": 0, "PRICE": 0.1, "RAW": "AA=="},
     ]
     assert [m.timestamp for m in got] == [JAN1 + 10 * 3_600_000, JAN1 + 86_401_000]
+    # Decimals keep their scale in the JSON text; columns keep their order.
+    assert b'"PRICE":0.10' in got[1].value, got[1].value
+    assert list(json.loads(got[0].value)) == ["TS", "D", "T", "PRICE", "RAW"]
+
+    # INSERT VALUES coerces strings as ksqlDB does (ISO text, base64 bytes).
+    ksql(sluice, "INSERT INTO %s (ID, TS, D, T, PRICE, RAW, EVENT_AT) VALUES ('e3', "
+                 "'2021-01-03T00:00:00', '2021-01-03', '01:00', 1.5, 'AQI=', "
+                 "'2021-01-03 00:00:00');" % name)
+    header, rows = query(sluice, "SELECT ID, TS, D, T, PRICE, RAW FROM %s WHERE ID = 'e3' "
+                                 "EMIT CHANGES LIMIT 1;" % name, EARLIEST)
+    assert rows == [["e3", "2021-01-03T00:00:00.000", "2021-01-03", "01:00:00", 1.5, "AQI="]]
 
     # ksqlDB's statement errors, never a crash.
     for sql, words in [
         ("SELECT CAST(RAW AS STRING) FROM %s EMIT CHANGES;" % name, "Cast of BYTES to STRING"),
         ("SELECT TS + 1 FROM %s EMIT CHANGES;" % name, "Unsupported arithmetic types"),
+        ("INSERT INTO %s (ID, TS) VALUES ('x', 5);" % name,
+         "Expected type TIMESTAMP for field `TS` but got 5"),
         ("SELECT TIMESTAMPADD(HOURS, 1, D) FROM %s EMIT CHANGES;" % name, "TIMESTAMPADD"),
         ("CREATE STREAM %s (A STRING) WITH (KAFKA_TOPIC='%s', VALUE_FORMAT='JSON', "
          "TIMESTAMP='A');" % (unique("BAD"), topic), "timestamp_format"),

@@ -603,6 +603,7 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
         },
         SqlType::Bytes => match v {
             Value::Bytes(_) => v,
+            Value::String(s) => crate::value::unbase64(&s).map_or(Value::Null, Value::Bytes),
             _ => Value::Null,
         },
         SqlType::Array(inner) => match v {
@@ -625,6 +626,8 @@ pub fn check_cast(from: &SqlType, to: &SqlType) -> Result<(), SqlError> {
     let numeric = |t: &T| matches!(t, T::Int | T::Bigint | T::Double | T::Decimal { .. });
     let ok = match (from, to) {
         (a, b) if a == b => true,
+        // STRING to BYTES decodes base64; BYTES to STRING is not a cast in ksqlDB.
+        (T::String, T::Bytes) => true,
         (T::Bytes, _) | (_, T::Bytes) => false,
         (_, T::String) => true,
         (T::String, T::Timestamp | T::Date | T::Time) => true,
@@ -1741,6 +1744,10 @@ mod tests {
         assert!(typed("CAST(N AS DECIMAL(2, 3))").1.is_err());
         assert!(typed("CAST(N AS DECIMAL(40, 3))").1.is_err());
         assert!(typed("CAST(B AS STRING)").1.is_err());
+        assert_eq!(
+            typed("CAST('yv4=' AS BYTES)"),
+            (Value::Bytes(vec![0xca, 0xfe]), Ok(SqlType::Bytes))
+        );
         assert!(typed("TS = 5").1.is_err());
         assert_eq!(
             typed("FORMAT_TIMESTAMP(TS, 'yyyy-MM-dd HH:mm:ss.SSS')"),

@@ -243,6 +243,81 @@ impl Value {
     }
 }
 
+/// A value written as JSON text with its DECIMALs exact (`1.50` keeps its scale, as ksqlDB's
+/// Jackson writes a BigDecimal) and STRUCT fields in their order: `rest` for the REST API's
+/// rendering ([`Value::to_rest_json`]), else ksqlDB's JSON format ([`Value::to_json`]).
+pub struct JsonText<'a> {
+    pub value: &'a Value,
+    pub rest: bool,
+}
+
+impl JsonText<'_> {
+    pub fn rest(value: &Value) -> JsonText<'_> {
+        JsonText { value, rest: true }
+    }
+    pub fn format(value: &Value) -> JsonText<'_> {
+        JsonText { value, rest: false }
+    }
+}
+
+impl serde::Serialize for JsonText<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap, SerializeSeq};
+        let child = |value| JsonText {
+            value,
+            rest: self.rest,
+        };
+        match self.value {
+            Value::Decimal(d) => serde_json::value::RawValue::from_string(d.to_plain_string())
+                .map_err(S::Error::custom)?
+                .serialize(s),
+            Value::Array(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(&child(v))?;
+                }
+                seq.end()
+            }
+            Value::Map(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(k, &child(v))?;
+                }
+                map.end()
+            }
+            Value::Struct(f) => {
+                let mut map = s.serialize_map(Some(f.len()))?;
+                for (k, v) in f {
+                    map.serialize_entry(k, &child(v))?;
+                }
+                map.end()
+            }
+            v if self.rest => v.to_rest_json().serialize(s),
+            v => v.to_json().serialize(s),
+        }
+    }
+}
+
+/// A row as the REST API writes it: a JSON array of [`JsonText::rest`] values.
+pub fn rest_row_text(row: &[Value]) -> String {
+    let items: Vec<JsonText<'_>> = row.iter().map(JsonText::rest).collect();
+    serde_json::to_string(&items).unwrap_or_else(|_| "[]".into())
+}
+
+/// `(name, value)` pairs written as a JSON object in their order, values as [`JsonText`].
+pub struct JsonObject<'a>(pub Vec<(&'a str, &'a Value)>);
+
+impl serde::Serialize for JsonObject<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, &JsonText::format(v))?;
+        }
+        map.end()
+    }
+}
+
 /// A decimal as a JSON number (through `f64`: serde_json's numbers are doubles here, so
 /// digits beyond a double's 17 are not kept in JSON text; Avro and the changelog keep them).
 fn decimal_number(d: &Decimal) -> Json {
@@ -557,6 +632,26 @@ pub fn type_name(ty: &SqlType) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_text_keeps_decimal_scale_and_field_order() {
+        let d = |u, s| Value::Decimal(Decimal::new(u, s));
+        let row = vec![
+            d(150, 2),
+            d(-5, 2),
+            Value::Timestamp(0),
+            Value::Struct(vec![
+                ("B".into(), d(1, 0)),
+                ("A".into(), Value::Bytes(vec![1])),
+            ]),
+        ];
+        assert_eq!(
+            rest_row_text(&row),
+            r#"[1.50,-0.05,"1970-01-01T00:00:00.000",{"B":1,"A":"AQ=="}]"#
+        );
+        let obj = JsonObject(vec![("Z", &row[0]), ("T", &row[2])]);
+        assert_eq!(serde_json::to_string(&obj).unwrap(), r#"{"Z":1.50,"T":0}"#);
+    }
 
     #[test]
     fn json_coercion_follows_the_declared_type() {

@@ -45,6 +45,11 @@ fn wire(schema: &WireSchema, json: &Json) -> Result<Vec<u8>, SqlError> {
         .map_err(|e| SqlError::statement(format!("Error serializing message: {e}")))
 }
 
+fn json_text(v: &impl serde::Serialize) -> Result<Vec<u8>, SqlError> {
+    serde_json::to_vec(v)
+        .map_err(|e| SqlError::statement(format!("Error serializing message: {e}")))
+}
+
 pub fn kafka_key(v: &Value) -> Result<Option<Vec<u8>>, SqlError> {
     Ok(match v {
         Value::Null => None,
@@ -106,7 +111,11 @@ pub fn encode(
             };
             match &codec.key {
                 Some(schema) => Some(wire(schema, &json)?),
-                None => Some(json.to_string().into_bytes()),
+                // Schema-less JSON: exact decimals, columns in order.
+                None if n == 1 => Some(json_text(&crate::value::JsonText::format(keys[0].1))?),
+                None => Some(json_text(&crate::value::JsonObject(
+                    keys.iter().map(|(c, v)| (c.name.as_str(), *v)).collect(),
+                ))?),
             }
         }
     };
@@ -126,20 +135,35 @@ pub fn encode(
             .collect();
         Some(super::delimited::join(&vals, codec.delimiter)?.into_bytes())
     } else {
-        let fl = super::source::flavor(value_format.unwrap_or(Format::Json));
-        let o: Map<String, Json> = output
-            .iter()
-            .zip(&row.values)
-            .filter(|(c, _)| c.kind == ColumnKind::Value)
-            .map(|(c, v)| (c.name.clone(), v.to_json_as(fl)))
-            .collect();
-        let json = match (codec.unwrap_value, o.len()) {
-            (true, 1) => o.into_iter().next().map(|(_, v)| v).unwrap_or(Json::Null),
-            _ => Json::Object(o),
-        };
         match &codec.value {
-            Some(schema) => Some(wire(schema, &json)?),
-            None => Some(json.to_string().into_bytes()),
+            Some(schema) => {
+                let fl = super::source::flavor(value_format.unwrap_or(Format::Json));
+                let o: Map<String, Json> = output
+                    .iter()
+                    .zip(&row.values)
+                    .filter(|(c, _)| c.kind == ColumnKind::Value)
+                    .map(|(c, v)| (c.name.clone(), v.to_json_as(fl)))
+                    .collect();
+                let json = match (codec.unwrap_value, o.len()) {
+                    (true, 1) => o.into_iter().next().map(|(_, v)| v).unwrap_or(Json::Null),
+                    _ => Json::Object(o),
+                };
+                Some(wire(schema, &json)?)
+            }
+            // Schema-less JSON: exact decimals, columns in order.
+            None => {
+                let cols: Vec<(&str, &Value)> = output
+                    .iter()
+                    .zip(&row.values)
+                    .filter(|(c, _)| c.kind == ColumnKind::Value)
+                    .map(|(c, v)| (c.name.as_str(), v))
+                    .collect();
+                if codec.unwrap_value && cols.len() == 1 {
+                    Some(json_text(&crate::value::JsonText::format(cols[0].1))?)
+                } else {
+                    Some(json_text(&crate::value::JsonObject(cols))?)
+                }
+            }
         }
     };
     Ok(OutRecord {
