@@ -1,6 +1,7 @@
 //! Sink encode: an output row becomes a record. KAFKA keys (one column) or JSON keys, with the
 //! 8-byte big-endian window start appended for windowed rows (Kafka Streams' TimeWindowed
-//! serde); JSON values hold the value columns only (tombstones have no value); AVRO, JSON_SR
+//! serde); JSON values hold the value columns only, in column order with exact DECIMALs
+//! ([`crate::value::JsonText`]; tombstones have no value); AVRO, JSON_SR
 //! and PROTOBUF keys and values are the same JSON written in the wire format with the sink's
 //! registered schema ([`SinkCodec`]), each in its format's JSON form
 //! ([`crate::value::Flavor`]). Partitions follow Kafka's default partitioner (murmur2 of the
