@@ -201,7 +201,30 @@ def test_show_and_describe_functions_list_what_runs(sluice):
              "NULLIF": "NULLIF(s, 'x')", "REPLACE": "REPLACE(s, 'o', '0')",
              "ROUND": "ROUND(n)", "RPAD": "RPAD(s, 12, '*')", "RTRIM": "RTRIM(s)",
              "SQRT": "SQRT(n)", "SUBSTRING": "SUBSTRING(s, 7)", "TRIM": "TRIM(s)",
-             "UCASE": "UCASE(s)"}
+             "UCASE": "UCASE(s)",
+             # Date/time and bytes functions.
+             "CONVERT_TZ": "CONVERT_TZ(FROM_UNIXTIME(0), 'UTC', '+01:00')",
+             "DATEADD": "DATEADD(DAYS, 1, PARSE_DATE('2021-01-01', 'yyyy-MM-dd'))",
+             "DATESUB": "DATESUB(DAYS, 1, PARSE_DATE('2021-01-01', 'yyyy-MM-dd'))",
+             "DATETOSTRING": "DATETOSTRING(18628, 'yyyy-MM-dd')",
+             "FORMAT_DATE": "FORMAT_DATE(PARSE_DATE('2021-01-01', 'yyyy-MM-dd'), 'dd/MM/yyyy')",
+             "FORMAT_TIME": "FORMAT_TIME(PARSE_TIME('12:30', 'HH:mm'), 'HH:mm:ss')",
+             "FORMAT_TIMESTAMP": "FORMAT_TIMESTAMP(FROM_UNIXTIME(0), 'yyyy-MM-dd')",
+             "FROM_BYTES": "FROM_BYTES(TO_BYTES(s, 'utf8'), 'hex')",
+             "FROM_UNIXTIME": "FROM_UNIXTIME(0)",
+             "PARSE_DATE": "PARSE_DATE('2021-01-01', 'yyyy-MM-dd')",
+             "PARSE_TIME": "PARSE_TIME('12:30', 'HH:mm')",
+             "PARSE_TIMESTAMP": "PARSE_TIMESTAMP('2021-01-01 00:00', 'yyyy-MM-dd HH:mm')",
+             "STRINGTODATE": "STRINGTODATE('2021-01-01', 'yyyy-MM-dd')",
+             "STRINGTOTIMESTAMP": "STRINGTOTIMESTAMP('2021-01-01', 'yyyy-MM-dd')",
+             "TIMEADD": "TIMEADD(HOURS, 1, PARSE_TIME('12:30', 'HH:mm'))",
+             "TIMESUB": "TIMESUB(HOURS, 1, PARSE_TIME('12:30', 'HH:mm'))",
+             "TIMESTAMPADD": "TIMESTAMPADD(SECONDS, 1, FROM_UNIXTIME(0))",
+             "TIMESTAMPSUB": "TIMESTAMPSUB(SECONDS, 1, FROM_UNIXTIME(0))",
+             "TIMESTAMPTOSTRING": "TIMESTAMPTOSTRING(0, 'yyyy-MM-dd')",
+             "TO_BYTES": "TO_BYTES(s, 'utf8')",
+             "UNIX_DATE": "UNIX_DATE()",
+             "UNIX_TIMESTAMP": "UNIX_TIMESTAMP()"}
     scalars = sorted(n for n, f in funcs.items() if f["type"] == "SCALAR")
     assert scalars == sorted(calls)
     sql = "SELECT %s FROM %s;" % (", ".join(calls[n] for n in scalars), src)

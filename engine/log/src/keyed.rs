@@ -71,6 +71,8 @@ pub struct TimedRecord {
     pub timestamp: i64,
     pub key: Option<Bytes>,
     pub value: Option<Bytes>,
+    /// The record's headers in order (key, value; a header value may be null).
+    pub headers: Vec<(String, Option<Bytes>)>,
 }
 
 /// Appends records with their own timestamps and optional keys in one write; returns the
@@ -157,6 +159,11 @@ fn decode_chunk(chunk: &Bytes, from: i64) -> std::result::Result<Vec<TimedRecord
             timestamp: r.timestamp,
             key: r.key,
             value: r.value,
+            headers: r
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
         })
         .collect())
 }
@@ -237,6 +244,7 @@ pub fn read_timed(
                     timestamp: -1,
                     key: None,
                     value: None,
+                    headers: Vec::new(),
                 })
                 .into_iter()
                 .collect())

@@ -182,6 +182,7 @@ impl StreamIo for LogIo {
                 timestamp: r.timestamp,
                 key: r.key,
                 value: r.value,
+                headers: r.headers,
             })
             .collect())
     }
@@ -385,10 +386,11 @@ fn header_line(shape: &Shape, id: &str, columns: &[sluice_sql::catalog::Column])
 }
 
 fn row_line(shape: &Shape, row: Vec<sluice_sql::value::Value>) -> String {
-    let arr = Json::Array(row.iter().map(|v| v.to_json()).collect());
+    // Exact decimals (`1.50`), so the row is written as text, not through serde_json numbers.
+    let arr = sluice_sql::value::rest_row_text(&row);
     match shape {
-        Shape::Stream { .. } => arr.to_string(),
-        Shape::Legacy => json!({"row": {"columns": arr}}).to_string(),
+        Shape::Stream { .. } => arr,
+        Shape::Legacy => format!("{{\"row\":{{\"columns\":{arr}}}}}"),
     }
 }
 

@@ -11,6 +11,9 @@ use crate::error::SqlError;
 pub enum ColumnKind {
     Key,
     Value,
+    /// Read from the record's headers (`HEADERS` or `HEADER('key')`; which one is the
+    /// source's [`Source::headers`]); never written by a sink.
+    Header,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +93,11 @@ pub struct Source {
     pub window: Option<WindowKind>,
     /// `TIMESTAMP='col'`: the column that gives ROWTIME instead of the record timestamp.
     pub timestamp_column: Option<String>,
+    /// `TIMESTAMP_FORMAT`: the pattern a STRING timestamp column is parsed with (UTC).
+    pub timestamp_format: Option<String>,
+    /// The header columns, in column order (they follow the value columns): each column's
+    /// header key, or None for `HEADERS` (all of them).
+    pub headers: Vec<(String, Option<String>)>,
     /// The statement that created it (DESCRIBE's `statement`).
     pub statement: String,
     /// VALUE_SCHEMA_ID / KEY_SCHEMA_ID: the registry schemas to write with.
@@ -159,6 +167,9 @@ pub struct SourceProps {
     pub value_format: Option<Format>,
     pub partitions: Option<i32>,
     pub timestamp: Option<String>,
+    /// TIMESTAMP_FORMAT: the DateTimeFormatter pattern a STRING TIMESTAMP column is parsed
+    /// with.
+    pub timestamp_format: Option<String>,
     pub value_schema_id: Option<u32>,
     pub key_schema_id: Option<u32>,
     pub wrap_single_value: Option<bool>,
@@ -289,6 +300,16 @@ pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlEr
         Some(d) => Some(crate::operators::delimited::delimiter(Some(&d))?),
         None => None,
     };
+    let timestamp_format = get("TIMESTAMP_FORMAT");
+    if let Some(f) = &timestamp_format {
+        if get("TIMESTAMP").is_none() {
+            return Err(SqlError::statement(
+                "Timestamp format can only be set when the TIMESTAMP column is set in the WITH clause",
+            ));
+        }
+        crate::temporal::format_pattern(0, f, 0)
+            .map_err(|e| SqlError::statement(format!("Invalid timestamp format '{f}': {e}")))?;
+    }
     Ok(SourceProps {
         window: window_props(get("WINDOW_TYPE"), get("WINDOW_SIZE"))?,
         delimiter,
@@ -300,6 +321,7 @@ pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlEr
         value_format,
         partitions,
         timestamp: get("TIMESTAMP").map(|t| t.to_ascii_uppercase()),
+        timestamp_format,
     })
 }
 
@@ -316,6 +338,23 @@ pub fn check_formats(
             .map(|c| (c.name.clone(), c.ty.clone()))
             .collect()
     };
+    if key_format == Format::Kafka {
+        if let Some(c) = keys.iter().find(|c| {
+            matches!(
+                c.ty,
+                SqlType::Decimal { .. } | SqlType::Date | SqlType::Time
+            )
+        }) {
+            return Err(SqlError::statement(format!(
+                "The 'KAFKA' format does not support type '{}', column: `{}`",
+                crate::value::type_name(&c.ty)
+                    .split('(')
+                    .next()
+                    .unwrap_or_default(),
+                c.name
+            )));
+        }
+    }
     for (cols, format) in [(keys, key_format), (values, value_format)] {
         if format == Format::Avro {
             let cols = named(cols);
@@ -342,6 +381,48 @@ pub fn check_formats(
     Ok(())
 }
 
+/// ksqlDB's limits of a declared type: DECIMAL precision at least 1 and scale at most the
+/// precision (and here at most 38 digits, what the exact representation holds).
+pub fn check_type(ty: &SqlType) -> Result<(), SqlError> {
+    match ty {
+        SqlType::Decimal { precision, scale } => {
+            let text = crate::value::type_name(ty);
+            if *precision < 1 {
+                return Err(SqlError::statement(format!(
+                    "DECIMAL precision must be >= 1: {text}"
+                )));
+            }
+            if scale > precision {
+                return Err(SqlError::statement(format!(
+                    "DECIMAL scale must be equal to or less than precision: {text}"
+                )));
+            }
+            if *precision > crate::decimal::MAX_PRECISION {
+                return Err(SqlError::statement(format!(
+                    "DECIMAL precision must be <= {}: {text} (Sluice keeps decimals exact in 38 digits)",
+                    crate::decimal::MAX_PRECISION
+                )));
+            }
+            Ok(())
+        }
+        SqlType::Array(t) => check_type(t),
+        SqlType::Map(k, v) => {
+            check_type(k)?;
+            check_type(v)
+        }
+        SqlType::Struct(fields) => fields.iter().try_for_each(|(_, t)| check_type(t)),
+        _ => Ok(()),
+    }
+}
+
+/// The type of a `HEADERS` column: `ARRAY<STRUCT<KEY STRING, VALUE BYTES>>`.
+pub fn headers_type() -> SqlType {
+    SqlType::Array(Box::new(SqlType::Struct(vec![
+        (crate::ast::Ident::new("KEY"), SqlType::String),
+        (crate::ast::Ident::new("VALUE"), SqlType::Bytes),
+    ])))
+}
+
 /// The source a `CREATE STREAM|TABLE (...)` declares (the topic is checked by the engine).
 pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i32>), SqlError> {
     let props = source_props(&c.properties)?;
@@ -360,8 +441,10 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
     }
     let mut keys = Vec::new();
     let mut values = Vec::new();
+    let (mut header_cols, mut header_keys) = (Vec::new(), Vec::new());
     for col in &c.columns {
         let name = col.name.0.clone();
+        check_type(&col.ty)?;
         if crate::expr::PSEUDO_COLUMNS.contains(&name.as_str()) {
             return Err(SqlError::statement(format!(
                 "'{name}' is a reserved column name. You cannot use it as a name for a column."
@@ -370,6 +453,7 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
         if keys
             .iter()
             .chain(values.iter())
+            .chain(header_cols.iter())
             .any(|k: &Column| k.name == name)
         {
             return Err(SqlError::statement(format!(
@@ -391,8 +475,43 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
                     "Column {name} is a 'PRIMARY KEY' column: please use 'KEY' for streams."
                 )))
             }
-            (Some(_), _) => {
-                return Err(SqlError::statement("HEADER columns are not supported yet"))
+            (Some(ColumnConstraint::Headers), _) => {
+                let want = headers_type();
+                if col.ty != want {
+                    return Err(SqlError::statement(format!(
+                        "Invalid type for HEADERS column: expected {}, got {}",
+                        crate::value::type_name(&want),
+                        crate::value::type_name(&col.ty)
+                    )));
+                }
+                if header_keys
+                    .iter()
+                    .any(|(_, k): &(String, Option<String>)| k.is_none())
+                {
+                    return Err(SqlError::statement(
+                        "Schema already contains a HEADERS column.",
+                    ));
+                }
+                header_keys.push((name.clone(), None));
+                header_cols.push(Column::new(name, col.ty.clone(), ColumnKind::Header));
+            }
+            (Some(ColumnConstraint::Header(key)), _) => {
+                if col.ty != SqlType::Bytes {
+                    return Err(SqlError::statement(format!(
+                        "Invalid type for HEADER('{key}') column: expected BYTES, got {}",
+                        crate::value::type_name(&col.ty)
+                    )));
+                }
+                if header_keys
+                    .iter()
+                    .any(|(_, k)| k.as_deref() == Some(key.as_str()))
+                {
+                    return Err(SqlError::statement(format!(
+                        "Schema already contains a HEADER('{key}') column."
+                    )));
+                }
+                header_keys.push((name.clone(), Some(key.clone())));
+                header_cols.push(Column::new(name, col.ty.clone(), ColumnKind::Header));
             }
             (None, _) => values.push(Column::new(name, col.ty.clone(), ColumnKind::Value)),
         }
@@ -407,13 +526,13 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
             if !matches!(
                 k.ty,
                 // As ksqlDB's KAFKA format: no BOOLEAN.
-                SqlType::String | SqlType::Int | SqlType::Bigint | SqlType::Double
+                SqlType::String | SqlType::Int | SqlType::Bigint | SqlType::Double | SqlType::Bytes
             ) {
                 return Err(SqlError::statement(format!(
                     "Key format does not support schema.\nformat: KAFKA\nschema: Persistence{{columns=[`{}` {}], features=[]}}\nreason: The 'KAFKA' format does not support type '{}'",
                     k.name,
                     crate::value::type_name(&k.ty),
-                    crate::value::type_name(&k.ty).split('<').next().unwrap_or_default()
+                    crate::value::type_name(&k.ty).split(['<', '(']).next().unwrap_or_default()
                 )));
             }
         }
@@ -425,10 +544,13 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
     }
     if let Some(ts) = &props.timestamp {
         match values.iter().chain(keys.iter()).find(|c| &c.name == ts) {
-            Some(c) if c.ty == SqlType::Bigint || c.ty == SqlType::Timestamp => {}
+            Some(c)
+                if (c.ty == SqlType::Bigint || c.ty == SqlType::Timestamp)
+                    && props.timestamp_format.is_none() => {}
+            Some(c) if c.ty == SqlType::String && props.timestamp_format.is_some() => {}
             Some(_) => {
                 return Err(SqlError::statement(format!(
-                    "Timestamp column, `{ts}`, should be BIGINT or TIMESTAMP (string timestamps need TIMESTAMP_FORMAT, not supported yet)"
+                    "Timestamp column, `{ts}`, should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified."
                 )))
             }
             None => {
@@ -440,6 +562,7 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
     }
     check_formats(&keys, &values, props.key_format, value_format)?;
     keys.extend(values);
+    keys.extend(header_cols);
     Ok((
         Source {
             name: c.name.0.clone(),
@@ -450,6 +573,8 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
             columns: keys,
             window: props.window,
             timestamp_column: props.timestamp,
+            timestamp_format: props.timestamp_format,
+            headers: header_keys,
             statement: text.to_string(),
             value_schema_id: props.value_schema_id,
             key_schema_id: props.key_schema_id,

@@ -572,7 +572,8 @@ fn time_unit_argument(p: &mut Parser) -> Option<crate::ast::TimeUnit> {
         Token::Word(w) if w.quote_style.is_none() => keywords::time_unit(&w.value)?,
         _ => return None,
     };
-    if !matches!(p.peek_nth_token_ref(1).token, Token::Comma | Token::RParen) {
+    // A unit comes first, before the amount: `MIN(DAY)` is a column named DAY.
+    if !matches!(p.peek_nth_token_ref(1).token, Token::Comma) {
         return None;
     }
     p.next_token();

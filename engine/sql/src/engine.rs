@@ -21,7 +21,7 @@ use serde_json::{json, Value as Json};
 use tokio::sync::mpsc;
 
 use crate::ast::{
-    CreateAsSelect, ExplainTarget, ListKind, Query, QueryTarget, SourceKind, Statement,
+    CreateAsSelect, ExplainTarget, ListKind, Query, QueryTarget, SourceKind, SqlType, Statement,
 };
 use crate::catalog::{self, Catalog, Column, ColumnKind, Format, Source};
 use crate::connectors;
@@ -164,7 +164,32 @@ impl Inserter {
                 .iter()
                 .position(|c| c.name == n)
                 .ok_or_else(|| SqlError::statement(format!("Column name {n} does not exist.")))?;
-            row[i] = crate::expr::cast(v, &source.columns[i].ty);
+            let col = &source.columns[i];
+            if col.kind == ColumnKind::Header {
+                return Err(SqlError::statement(format!(
+                    "Cannot insert into HEADER columns: {n}"
+                )));
+            }
+            let was_null = v.is_null();
+            let shown = v.render();
+            row[i] = crate::expr::cast(v, &col.ty);
+            // A value the new types cannot take is ksqlDB's coercion error, not a silent NULL.
+            if !was_null
+                && row[i].is_null()
+                && matches!(
+                    col.ty,
+                    SqlType::Timestamp
+                        | SqlType::Date
+                        | SqlType::Time
+                        | SqlType::Decimal { .. }
+                        | SqlType::Bytes
+                )
+            {
+                return Err(SqlError::statement(format!(
+                    "Expected type {} for field `{n}` but got {shown}",
+                    crate::value::type_name(&col.ty)
+                )));
+            }
         }
         let out = OutRow {
             values: row,
@@ -1593,6 +1618,8 @@ fn sink_for(
         columns: plan.output.clone(),
         window: plan.window().map(|w| w.kind),
         timestamp_column: None,
+        timestamp_format: None,
+        headers: Vec::new(),
         statement: String::new(),
         value_schema_id: props.value_schema_id,
         key_schema_id: props.key_schema_id,
@@ -2121,6 +2148,7 @@ mod tests {
                 timestamp: *ts,
                 key: None,
                 value: None,
+                ..Default::default()
             })
             .collect();
         (input, 0, input as i32 * INPUT_STRIDE, recs)

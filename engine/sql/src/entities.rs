@@ -92,14 +92,21 @@ fn schema_json(ty: &crate::ast::SqlType) -> Json {
             json!({"type": "STRUCT", "fields": f.iter().map(|(n, t)| json!({"name": n.0, "schema": schema_json(t)})).collect::<Vec<_>>(), "memberSchema": null})
         }
         SqlType::Int => json!({"type": "INTEGER", "fields": null, "memberSchema": null}),
+        // ksqlDB's SchemaInfo: the base type, precision and scale as parameters.
+        SqlType::Decimal { precision, scale } => json!({
+            "type": "DECIMAL", "fields": null, "memberSchema": null,
+            "parameters": {"precision": precision, "scale": scale},
+        }),
         other => json!({"type": type_name(other), "fields": null, "memberSchema": null}),
     }
 }
 
 pub fn field_json(c: &Column) -> Json {
     let mut f = json!({"name": c.name, "schema": schema_json(&c.ty)});
-    if c.kind == ColumnKind::Key {
-        f["type"] = json!("KEY");
+    match c.kind {
+        ColumnKind::Key => f["type"] = json!("KEY"),
+        ColumnKind::Header => f["type"] = json!("HEADER"),
+        ColumnKind::Value => {}
     }
     f
 }

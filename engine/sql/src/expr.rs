@@ -1,7 +1,9 @@
 //! Expression evaluation and typing over one row: column lookup (including the pseudo columns
 //! ROWTIME, ROWPARTITION, ROWOFFSET, WINDOWSTART, WINDOWEND), arithmetic, comparison, three-
 //! valued boolean logic, LIKE, IN, BETWEEN, IS [NOT] NULL, CASE, CAST, subscripts and the
-//! common scalar functions, with ksqlDB's NULL semantics (a NULL operand gives NULL; a failed
+//! common scalar functions (string, math, date/time, bytes), exact DECIMAL arithmetic with
+//! ksqlDB's result types, TIMESTAMP/DATE/TIME compared with ISO strings, with ksqlDB's NULL
+//! semantics (a NULL operand gives NULL; a failed
 //! evaluation of a row gives NULL, as ksqlDB logs and continues). Aggregates are not
 //! evaluated here: the planner replaces them by columns first. No I/O.
 
@@ -9,7 +11,9 @@ use std::cmp::Ordering;
 
 use crate::ast::{BinaryOp, Expr, Ident, Literal, SqlType, UnaryOp};
 use crate::catalog::Column;
+use crate::decimal::{self, Decimal};
 use crate::error::SqlError;
+use crate::temporal;
 use crate::value::{type_name, Value};
 
 /// Where a row came from: the pseudo columns.
@@ -76,6 +80,7 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<Value, SqlError> {
                 (UnaryOp::Minus, Value::Int(i)) => Value::Int(i.wrapping_neg()),
                 (UnaryOp::Minus, Value::Bigint(i)) => Value::Bigint(i.wrapping_neg()),
                 (UnaryOp::Minus, Value::Double(d)) => Value::Double(-d),
+                (UnaryOp::Minus, Value::Decimal(d)) => Value::Decimal(d.neg()),
                 (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
                 _ => Value::Null,
             }
@@ -107,6 +112,13 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<Value, SqlError> {
                         (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
                         _ => Value::Null,
                     }
+                }
+                BinaryOp::Divide => {
+                    let r = eval(right, row)?;
+                    if matches!((&l, &r), (Value::Decimal(_), _) | (_, Value::Decimal(_))) {
+                        return Ok(decimal_divide(&l, &r, left, right, row));
+                    }
+                    binary(*op, l, r)
                 }
                 _ => binary(*op, l, eval(right, row)?),
             }
@@ -199,7 +211,11 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<Value, SqlError> {
         Expr::Function { name, args, .. } => {
             let vals = args
                 .iter()
-                .map(|a| eval(a, row))
+                .map(|a| match a {
+                    // A time unit argument (TIMESTAMPADD's) is its length in milliseconds.
+                    Expr::TimeUnit(u) => Ok(Value::Bigint(u.millis() as i64)),
+                    a => eval(a, row),
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             scalar(name.as_str(), vals)?
         }
@@ -268,7 +284,8 @@ pub fn literal(l: &Literal) -> Value {
             Ok(i) => Value::Int(i),
             Err(_) => Value::Bigint(*i),
         },
-        Literal::Decimal(s) | Literal::Double(s) => s.parse().map_or(Value::Null, Value::Double),
+        Literal::Decimal(s) => Decimal::parse(s).map_or(Value::Null, Value::Decimal),
+        Literal::Double(s) => s.parse().map_or(Value::Null, Value::Double),
         Literal::String(s) => Value::String(s.clone()),
     }
 }
@@ -278,8 +295,25 @@ fn binary(op: BinaryOp, l: Value, r: Value) -> Value {
         return Value::Null;
     }
     // A BIGINT time compared with a string: the string is a timestamp (typing allowed it
-    // only for ROWTIME and window bounds).
+    // only for ROWTIME and window bounds); a TIMESTAMP, DATE or TIME with a string: the
+    // string in that type's ISO form.
     let (l, r) = match (&l, &r) {
+        (Value::Timestamp(_) | Value::Date(_) | Value::Time(_), Value::String(t))
+            if is_comparison(op) =>
+        {
+            match temporal_of(&l, t) {
+                Some(v) => (l, v),
+                None => return Value::Null,
+            }
+        }
+        (Value::String(t), Value::Timestamp(_) | Value::Date(_) | Value::Time(_))
+            if is_comparison(op) =>
+        {
+            match temporal_of(&r, t) {
+                Some(v) => (v, r),
+                None => return Value::Null,
+            }
+        }
         (Value::Bigint(_), Value::String(t)) if is_comparison(op) => match parse_timestamp(t) {
             Some(ms) => (l, Value::Bigint(ms)),
             None => return Value::Null,
@@ -355,73 +389,66 @@ fn is_comparison(op: BinaryOp) -> bool {
     )
 }
 
-/// `yyyy-MM-dd['T'HH[:mm[:ss[.SSS]]]][Z|±HH[:]mm]` as epoch milliseconds (UTC by default),
-/// the forms ksqlDB accepts when a string is compared with ROWTIME.
+/// A timestamp string as epoch milliseconds (see [`temporal::parse_timestamp`]).
 pub fn parse_timestamp(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let num = |t: &str| -> Option<i64> {
-        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        t.parse().ok()
-    };
-    let (date, rest) = match s.find('T') {
-        Some(i) => (&s[..i], &s[i + 1..]),
-        None => (s, ""),
-    };
-    let mut d = date.splitn(3, '-');
-    let (y, m, day) = (
-        num(d.next()?)?,
-        num(d.next().unwrap_or("1"))?,
-        num(d.next().unwrap_or("1"))?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
+    temporal::parse_timestamp(s)
+}
+
+/// `text` as a value of `like`'s temporal type.
+fn temporal_of(like: &Value, text: &str) -> Option<Value> {
+    Some(match like {
+        Value::Timestamp(_) => Value::Timestamp(temporal::parse_timestamp(text)?),
+        Value::Date(_) => Value::Date(i32::try_from(temporal::parse_date(text)?).ok()?),
+        Value::Time(_) => Value::Time(temporal::parse_time(text)? as i32),
+        _ => return None,
+    })
+}
+
+/// DECIMAL division at ksqlDB's result scale (`max(6, s1 + p2 + 1)`, p2 the right operand's
+/// declared precision); a DOUBLE operand makes it a DOUBLE division. NULL on division by zero.
+fn decimal_divide(l: &Value, r: &Value, left: &Expr, right: &Expr, row: &Row<'_>) -> Value {
+    if l.is_null() || r.is_null() {
+        return Value::Null;
     }
-    // Offset suffix.
-    let (time, offset_ms) = if let Some(t) = rest.strip_suffix('Z') {
-        (t, 0)
-    } else if let Some(i) = rest.rfind(['+', '-']) {
-        let (t, off) = rest.split_at(i);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let digits: String = off[1..].chars().filter(|c| *c != ':').collect();
-        if digits.len() != 4 {
-            return None;
-        }
-        let (hh, mm) = (num(&digits[..2])?, num(&digits[2..])?);
-        (t, sign * (hh * 3_600_000 + mm * 60_000))
-    } else {
-        (rest, 0)
+    let (Some(a), Some(b)) = (l.as_decimal(), r.as_decimal()) else {
+        return arithmetic(BinaryOp::Divide, l, r);
     };
-    let (hms, frac) = match time.split_once('.') {
-        Some((a, b)) => (a, b),
-        None => (time, ""),
+    let windowed = row.meta.window.is_some();
+    let ty = |e: &Expr, v: &Value| match type_of(e, row.schema, windowed) {
+        Ok(t) => decimal_type(&t),
+        Err(_) => Some((v.as_decimal()?.precision().max(v.as_decimal()?.scale), 0)),
     };
-    let mut parts = hms.split(':');
-    let h = parts
-        .next()
-        .filter(|p| !p.is_empty())
-        .map_or(Some(0), num)?;
-    let mi = parts.next().map_or(Some(0), num)?;
-    let sec = parts.next().map_or(Some(0), num)?;
-    let millis = if frac.is_empty() {
-        0
-    } else {
-        let f: String = frac.chars().chain("000".chars()).take(3).collect();
-        num(&f)?
+    let (Some(lt), Some(rt)) = (ty(left, l), ty(right, r)) else {
+        return Value::Null;
     };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1_000 + millis - offset_ms)
+    let (_, scale) = decimal::result_type('/', lt, rt);
+    a.div(&b, scale).map_or(Value::Null, Value::Decimal)
+}
+
+/// The (precision, scale) of a type that widens to DECIMAL.
+pub fn decimal_type(t: &SqlType) -> Option<(u32, u32)> {
+    match t {
+        SqlType::Int => Some(decimal::int_type(false)),
+        SqlType::Bigint => Some(decimal::int_type(true)),
+        SqlType::Decimal { precision, scale } => Some((*precision, *scale)),
+        _ => None,
+    }
 }
 
 fn arithmetic(op: BinaryOp, l: &Value, r: &Value) -> Value {
+    if matches!((l, r), (Value::Decimal(_), _) | (_, Value::Decimal(_))) {
+        if let (Some(a), Some(b)) = (l.as_decimal(), r.as_decimal()) {
+            let out = match op {
+                BinaryOp::Add => a.add(&b),
+                BinaryOp::Subtract => a.sub(&b),
+                BinaryOp::Multiply => a.mul(&b),
+                BinaryOp::Divide => a.div(&b, 6.max(a.scale + b.precision() + 1)),
+                BinaryOp::Modulo => a.rem(&b),
+                _ => None,
+            };
+            return out.map_or(Value::Null, Value::Decimal);
+        }
+    }
     match (l, r) {
         (Value::Int(a), Value::Int(b)) => {
             let (a, b) = (*a, *b);
@@ -496,7 +523,8 @@ pub fn like(s: &str, pattern: &str, escape: Option<char>) -> bool {
     pi == p.len()
 }
 
-/// CAST: NULL when the value does not convert (ksqlDB logs and returns null).
+/// CAST: NULL when the value does not convert (ksqlDB logs and returns null). Which casts
+/// exist at all is [`check_cast`]'s (typing) business.
 pub fn cast(v: Value, ty: &SqlType) -> Value {
     if v.is_null() {
         return v;
@@ -507,6 +535,12 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
             Value::Int(_) => v,
             Value::Bigint(i) => Value::Int(i as i32),
             Value::Double(d) => Value::Int(d as i32),
+            // BigDecimal.intValue truncates toward zero.
+            Value::Decimal(d) => Value::Int(
+                d.unscaled
+                    .checked_div(10i128.pow(d.scale.min(38)))
+                    .map_or(0, |x| x as i32),
+            ),
             Value::String(s) => s.trim().parse().map_or(Value::Null, Value::Int),
             _ => Value::Null,
         },
@@ -514,13 +548,28 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
             Value::Int(i) => Value::Bigint(i as i64),
             Value::Bigint(_) => v,
             Value::Double(d) => Value::Bigint(d as i64),
+            Value::Decimal(d) => Value::Bigint(
+                // BigDecimal.longValue truncates toward zero.
+                d.unscaled
+                    .checked_div(10i128.pow(d.scale.min(38)))
+                    .map_or(0, |x| x as i64),
+            ),
             Value::String(s) => s.trim().parse().map_or(Value::Null, Value::Bigint),
             _ => Value::Null,
         },
-        SqlType::Double | SqlType::Decimal { .. } => match v {
+        SqlType::Double => match v {
             Value::String(s) => s.trim().parse().map_or(Value::Null, Value::Double),
             other => other.as_f64().map_or(Value::Null, Value::Double),
         },
+        SqlType::Decimal { precision, scale } => {
+            let d = match &v {
+                Value::String(s) => Decimal::parse(s),
+                Value::Double(d) => Decimal::from_f64(*d),
+                other => other.as_decimal(),
+            };
+            d.and_then(|d| d.fit(*precision, *scale))
+                .map_or(Value::Null, Value::Decimal)
+        }
         SqlType::Boolean => match v {
             Value::Bool(_) => v,
             Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
@@ -530,7 +579,76 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
             },
             _ => Value::Null,
         },
+        SqlType::Timestamp => match v {
+            Value::Timestamp(_) => v,
+            Value::Date(d) => Value::Timestamp(i64::from(d) * temporal::MS_PER_DAY),
+            Value::String(s) => temporal::parse_timestamp(&s).map_or(Value::Null, Value::Timestamp),
+            _ => Value::Null,
+        },
+        SqlType::Date => match v {
+            Value::Date(_) => v,
+            Value::Timestamp(t) => Value::Date(t.div_euclid(temporal::MS_PER_DAY) as i32),
+            Value::String(s) => temporal::parse_date(&s)
+                .and_then(|d| i32::try_from(d).ok())
+                .map_or(Value::Null, Value::Date),
+            _ => Value::Null,
+        },
+        SqlType::Time => match v {
+            Value::Time(_) => v,
+            Value::Timestamp(t) => Value::Time(t.rem_euclid(temporal::MS_PER_DAY) as i32),
+            Value::String(s) => {
+                temporal::parse_time(&s).map_or(Value::Null, |t| Value::Time(t as i32))
+            }
+            _ => Value::Null,
+        },
+        SqlType::Bytes => match v {
+            Value::Bytes(_) => v,
+            Value::String(s) => crate::value::unbase64(&s).map_or(Value::Null, Value::Bytes),
+            _ => Value::Null,
+        },
+        SqlType::Array(inner) => match v {
+            Value::Array(a) => Value::Array(a.into_iter().map(|x| cast(x, inner)).collect()),
+            _ => Value::Null,
+        },
+        SqlType::Map(_, vt) => match v {
+            Value::Map(m) => Value::Map(m.into_iter().map(|(k, x)| (k, cast(x, vt))).collect()),
+            _ => Value::Null,
+        },
         _ => v,
+    }
+}
+
+/// ksqlDB's castability of the types this engine has (`CastEvaluator`): numbers and
+/// STRING among themselves, the temporal types to and from STRING and among themselves
+/// (not TIME ↔ DATE), BYTES only to BYTES, containers element-wise.
+pub fn check_cast(from: &SqlType, to: &SqlType) -> Result<(), SqlError> {
+    use SqlType as T;
+    let numeric = |t: &T| matches!(t, T::Int | T::Bigint | T::Double | T::Decimal { .. });
+    let ok = match (from, to) {
+        (a, b) if a == b => true,
+        // STRING to BYTES decodes base64; BYTES to STRING is not a cast in ksqlDB.
+        (T::String, T::Bytes) => true,
+        (T::Bytes, _) | (_, T::Bytes) => false,
+        (_, T::String) => true,
+        (T::String, T::Timestamp | T::Date | T::Time) => true,
+        (T::Timestamp, T::Date | T::Time) | (T::Date, T::Timestamp) => true,
+        (T::Timestamp | T::Date | T::Time, _) | (_, T::Timestamp | T::Date | T::Time) => false,
+        (a, b) if numeric(a) && numeric(b) => true,
+        (T::String, b) if numeric(b) || *b == T::Boolean => true,
+        (T::Array(a), T::Array(b)) => return check_cast(a, b),
+        (T::Map(_, a), T::Map(_, b)) => return check_cast(a, b),
+        (T::Struct(_), T::Struct(_)) => true,
+        // Casts among the older types stay as they were: NULL when a value does not convert.
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(SqlError::statement(format!(
+            "Cast of {} to {} is not supported",
+            type_name(from),
+            type_name(to)
+        )))
     }
 }
 
@@ -639,11 +757,19 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
             Some(Value::Int(i)) => Value::Int(i.wrapping_abs()),
             Some(Value::Bigint(i)) => Value::Bigint(i.wrapping_abs()),
             Some(Value::Double(d)) => Value::Double(d.abs()),
+            Some(Value::Decimal(d)) => Value::Decimal(Decimal::new(d.unscaled.abs(), d.scale)),
             _ => Value::Null,
         },
         "CEIL" | "FLOOR" => match args.first() {
             Some(Value::Double(d)) => {
                 Value::Double(if name == "CEIL" { d.ceil() } else { d.floor() })
+            }
+            Some(Value::Decimal(d)) => {
+                let unit = 10i128.pow(d.scale.min(38));
+                let q = d.unscaled.div_euclid(unit);
+                let exact = d.unscaled.rem_euclid(unit) == 0;
+                let v = if name == "CEIL" && !exact { q + 1 } else { q };
+                Value::Decimal(Decimal::new(v, 0))
             }
             Some(v @ (Value::Int(_) | Value::Bigint(_))) => v.clone(),
             _ => Value::Null,
@@ -655,6 +781,14 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
                 (Some(Value::Double(d)), None) => Value::Bigint(round_half_up(*d, 0) as i64),
                 (Some(Value::Double(d)), Some(n)) => Value::Double(round_half_up(*d, n as i32)),
                 (Some(v @ (Value::Int(_) | Value::Bigint(_))), _) => v.clone(),
+                (Some(Value::Decimal(d)), None) => d.rescale(0).map_or(Value::Null, Value::Decimal),
+                // Rounded at `n` places, kept at the value's scale (its type).
+                (Some(Value::Decimal(d)), Some(n)) => {
+                    let places = n.clamp(0, i64::from(d.scale)) as u32;
+                    d.rescale(places)
+                        .and_then(|r| r.rescale(d.scale))
+                        .map_or(Value::Null, Value::Decimal)
+                }
                 _ => Value::Null,
             }
         }
@@ -695,11 +829,317 @@ fn scalar(name: &str, args: Vec<Value>) -> Result<Value, SqlError> {
             Some(Value::Array(a)) => Value::Int(a.len() as i32),
             _ => Value::Null,
         },
+        _ if is_temporal_function(name) => return temporal_function(name, &args),
         other => {
             return Err(SqlError::statement(format!(
                 "Can't find any functions with the name '{other}'"
             )))
         }
+    })
+}
+
+/// The date/time and bytes functions of [`temporal_function`].
+pub fn is_temporal_function(name: &str) -> bool {
+    matches!(
+        name,
+        "FORMAT_TIMESTAMP"
+            | "PARSE_TIMESTAMP"
+            | "FORMAT_DATE"
+            | "PARSE_DATE"
+            | "FORMAT_TIME"
+            | "PARSE_TIME"
+            | "FROM_UNIXTIME"
+            | "UNIX_TIMESTAMP"
+            | "UNIX_DATE"
+            | "TIMESTAMPADD"
+            | "TIMESTAMPSUB"
+            | "DATEADD"
+            | "DATESUB"
+            | "TIMEADD"
+            | "TIMESUB"
+            | "CONVERT_TZ"
+            | "TIMESTAMPTOSTRING"
+            | "STRINGTOTIMESTAMP"
+            | "DATETOSTRING"
+            | "STRINGTODATE"
+            | "FROM_BYTES"
+            | "TO_BYTES"
+    )
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A function's failure on one row: ksqlDB logs it and the value is NULL; a malformed
+/// pattern or zone is the same failure on every row, so also NULL here (the statement runs).
+fn temporal_function(name: &str, args: &[Value]) -> Result<Value, SqlError> {
+    let n = args.len();
+    let arity = |ok: &[usize]| arg_count(name, args, |k| ok.contains(&k));
+    let text = |i: usize| match args.get(i) {
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    // An optional time zone argument at `i` (UTC when absent).
+    let zone = |i: usize| -> Option<i64> {
+        match args.get(i) {
+            None => Some(0),
+            Some(Value::String(z)) => temporal::zone_offset(z).ok(),
+            _ => None,
+        }
+    };
+    let ms = |i: usize| match args.get(i) {
+        Some(Value::Timestamp(t) | Value::Bigint(t)) => Some(*t),
+        Some(Value::Int(t)) => Some(i64::from(*t)),
+        _ => None,
+    };
+    let out = match name {
+        "FORMAT_TIMESTAMP" | "TIMESTAMPTOSTRING" => {
+            arity(&[2, 3])?;
+            (|| {
+                let s = temporal::format_pattern(ms(0)?, text(1)?, zone(2)?).ok()?;
+                Some(Value::String(s))
+            })()
+        }
+        "PARSE_TIMESTAMP" | "STRINGTOTIMESTAMP" => {
+            arity(&[2, 3])?;
+            (|| {
+                let t = temporal::parse_pattern(text(0)?, text(1)?, zone(2)?).ok()?;
+                Some(if name == "PARSE_TIMESTAMP" {
+                    Value::Timestamp(t)
+                } else {
+                    Value::Bigint(t)
+                })
+            })()
+        }
+        "FORMAT_DATE" | "DATETOSTRING" => {
+            arity(&[2])?;
+            (|| {
+                let days = match args.first()? {
+                    Value::Date(d) | Value::Int(d) => i64::from(*d),
+                    _ => return None,
+                };
+                let s = temporal::format_pattern(days * temporal::MS_PER_DAY, text(1)?, 0).ok()?;
+                Some(Value::String(s))
+            })()
+        }
+        "PARSE_DATE" | "STRINGTODATE" => {
+            arity(&[2])?;
+            (|| {
+                let t = temporal::parse_pattern(text(0)?, text(1)?, 0).ok()?;
+                let days = i32::try_from(t.div_euclid(temporal::MS_PER_DAY)).ok()?;
+                Some(if name == "PARSE_DATE" {
+                    Value::Date(days)
+                } else {
+                    Value::Int(days)
+                })
+            })()
+        }
+        "FORMAT_TIME" => {
+            arity(&[2])?;
+            (|| {
+                let Value::Time(t) = args.first()? else {
+                    return None;
+                };
+                let s = temporal::format_pattern(i64::from(*t), text(1)?, 0).ok()?;
+                Some(Value::String(s))
+            })()
+        }
+        "PARSE_TIME" => {
+            arity(&[2])?;
+            (|| {
+                let t = temporal::parse_pattern(text(0)?, text(1)?, 0).ok()?;
+                Some(Value::Time(t.rem_euclid(temporal::MS_PER_DAY) as i32))
+            })()
+        }
+        "FROM_UNIXTIME" => {
+            arity(&[1])?;
+            ms(0).map(Value::Timestamp)
+        }
+        "UNIX_TIMESTAMP" => {
+            arity(&[0, 1])?;
+            if n == 0 {
+                Some(Value::Bigint(now_ms()))
+            } else {
+                ms(0).map(Value::Bigint)
+            }
+        }
+        "UNIX_DATE" => {
+            arity(&[0, 1])?;
+            if n == 0 {
+                Some(Value::Int(now_ms().div_euclid(temporal::MS_PER_DAY) as i32))
+            } else {
+                match args.first() {
+                    Some(Value::Date(d)) => Some(Value::Int(*d)),
+                    _ => None,
+                }
+            }
+        }
+        "TIMESTAMPADD" | "TIMESTAMPSUB" | "DATEADD" | "DATESUB" | "TIMEADD" | "TIMESUB" => {
+            arity(&[3])?;
+            (|| {
+                let unit = args.first()?.as_i64()?;
+                let amount = args.get(1)?.as_i64()?;
+                let sign = if name.ends_with("SUB") { -1 } else { 1 };
+                let delta = unit.checked_mul(amount)?.checked_mul(sign)?;
+                Some(match args.get(2)? {
+                    Value::Timestamp(t) => Value::Timestamp(t.checked_add(delta)?),
+                    Value::Date(d) => {
+                        // Whole days only, as ksqlDB's DATEADD (a smaller unit is an error there).
+                        if unit < temporal::MS_PER_DAY {
+                            return None;
+                        }
+                        let days = i64::from(*d) + delta / temporal::MS_PER_DAY;
+                        Value::Date(i32::try_from(days).ok()?)
+                    }
+                    Value::Time(t) => {
+                        if unit >= temporal::MS_PER_DAY {
+                            return None;
+                        }
+                        Value::Time((i64::from(*t) + delta).rem_euclid(temporal::MS_PER_DAY) as i32)
+                    }
+                    _ => return None,
+                })
+            })()
+        }
+        "CONVERT_TZ" => {
+            arity(&[3])?;
+            (|| {
+                let t = ms(0)?;
+                Some(Value::Timestamp(
+                    t.checked_sub(zone(1)?)?.checked_add(zone(2)?)?,
+                ))
+            })()
+        }
+        "FROM_BYTES" => {
+            arity(&[2])?;
+            (|| {
+                let Value::Bytes(b) = args.first()? else {
+                    return None;
+                };
+                Some(Value::String(
+                    match text(1)?.to_ascii_lowercase().as_str() {
+                        "hex" => b.iter().map(|x| format!("{x:02X}")).collect(),
+                        "utf8" => String::from_utf8(b.clone()).ok()?,
+                        "ascii" => b.iter().map(|x| char::from(*x & 0x7f)).collect(),
+                        "base64" => crate::value::base64(b),
+                        _ => return None,
+                    },
+                ))
+            })()
+        }
+        "TO_BYTES" => {
+            arity(&[2])?;
+            (|| {
+                let s = text(0)?;
+                Some(Value::Bytes(match text(1)?.to_ascii_lowercase().as_str() {
+                    "hex" => {
+                        if s.len() % 2 != 0 {
+                            return None;
+                        }
+                        (0..s.len())
+                            .step_by(2)
+                            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+                            .collect::<Option<_>>()?
+                    }
+                    "utf8" => s.as_bytes().to_vec(),
+                    "ascii" => s.bytes().collect(),
+                    "base64" => crate::value::unbase64(s)?,
+                    _ => return None,
+                }))
+            })()
+        }
+        other => {
+            return Err(SqlError::statement(format!(
+                "Can't find any functions with the name '{other}'"
+            )))
+        }
+    };
+    Ok(out.unwrap_or(Value::Null))
+}
+
+/// The return type of a function of [`temporal_function`].
+fn temporal_function_type(
+    name: &str,
+    args: &[Expr],
+    t: &dyn Fn(&Expr) -> Result<SqlType, SqlError>,
+) -> Result<SqlType, SqlError> {
+    let mut types = Vec::new();
+    for a in args {
+        types.push(match a {
+            Expr::TimeUnit(_) => None,
+            a => Some(t(a)?),
+        });
+    }
+    let bad = || {
+        SqlError::statement(format!(
+            "Function '{name}' does not accept parameters ({}).",
+            types
+                .iter()
+                .map(|x| x.as_ref().map_or("INTERVALUNIT".to_string(), type_name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    };
+    let is = |i: usize, want: &[SqlType]| match types.get(i) {
+        Some(Some(ty)) => want.contains(ty),
+        _ => false,
+    };
+    let unit = |i: usize| matches!(args.get(i), Some(Expr::TimeUnit(_)));
+    let string = [SqlType::String];
+    let ok = match name {
+        "FORMAT_TIMESTAMP" => {
+            is(0, &[SqlType::Timestamp]) && is(1, &string) && (types.len() == 2 || is(2, &string))
+        }
+        "TIMESTAMPTOSTRING" => {
+            is(0, &[SqlType::Bigint, SqlType::Int])
+                && is(1, &string)
+                && (types.len() == 2 || is(2, &string))
+        }
+        "PARSE_TIMESTAMP" | "STRINGTOTIMESTAMP" => {
+            is(0, &string) && is(1, &string) && (types.len() == 2 || is(2, &string))
+        }
+        "FORMAT_DATE" => is(0, &[SqlType::Date]) && is(1, &string),
+        "DATETOSTRING" => is(0, &[SqlType::Int]) && is(1, &string),
+        "FORMAT_TIME" => is(0, &[SqlType::Time]) && is(1, &string),
+        "PARSE_DATE" | "PARSE_TIME" | "STRINGTODATE" => is(0, &string) && is(1, &string),
+        "FROM_UNIXTIME" => is(0, &[SqlType::Bigint, SqlType::Int]),
+        "UNIX_TIMESTAMP" => types.is_empty() || is(0, &[SqlType::Timestamp]),
+        "UNIX_DATE" => types.is_empty() || is(0, &[SqlType::Date]),
+        "TIMESTAMPADD" | "TIMESTAMPSUB" => {
+            unit(0) && is(1, &[SqlType::Int, SqlType::Bigint]) && is(2, &[SqlType::Timestamp])
+        }
+        "DATEADD" | "DATESUB" => {
+            unit(0) && is(1, &[SqlType::Int, SqlType::Bigint]) && is(2, &[SqlType::Date])
+        }
+        "TIMEADD" | "TIMESUB" => {
+            unit(0) && is(1, &[SqlType::Int, SqlType::Bigint]) && is(2, &[SqlType::Time])
+        }
+        "CONVERT_TZ" => is(0, &[SqlType::Timestamp]) && is(1, &string) && is(2, &string),
+        "FROM_BYTES" => is(0, &[SqlType::Bytes]) && is(1, &string),
+        "TO_BYTES" => is(0, &string) && is(1, &string),
+        _ => false,
+    };
+    // A NULL literal argument types as STRING here; let it through (NULL in, NULL out).
+    let has_null = args
+        .iter()
+        .any(|a| matches!(a, Expr::Literal(Literal::Null)));
+    if !ok && !has_null {
+        return Err(bad());
+    }
+    Ok(match name {
+        "FORMAT_TIMESTAMP" | "TIMESTAMPTOSTRING" | "FORMAT_DATE" | "DATETOSTRING"
+        | "FORMAT_TIME" | "FROM_BYTES" => SqlType::String,
+        "PARSE_TIMESTAMP" | "FROM_UNIXTIME" | "TIMESTAMPADD" | "TIMESTAMPSUB" | "CONVERT_TZ" => {
+            SqlType::Timestamp
+        }
+        "STRINGTOTIMESTAMP" | "UNIX_TIMESTAMP" => SqlType::Bigint,
+        "PARSE_DATE" | "DATEADD" | "DATESUB" => SqlType::Date,
+        "PARSE_TIME" | "TIMEADD" | "TIMESUB" => SqlType::Time,
+        "STRINGTODATE" | "UNIX_DATE" => SqlType::Int,
+        _ => SqlType::Bytes,
     })
 }
 
@@ -791,6 +1231,11 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
             Value::Int(_) => SqlType::Int,
             Value::Bigint(_) => SqlType::Bigint,
             Value::Double(_) => SqlType::Double,
+            // ksqlDB types `1.50` as DECIMAL(3, 2), `0.05` as DECIMAL(2, 2).
+            Value::Decimal(d) => SqlType::Decimal {
+                precision: d.precision().max(d.scale).max(1),
+                scale: d.scale,
+            },
             Value::Bool(_) => SqlType::Boolean,
             _ => SqlType::String,
         },
@@ -865,9 +1310,19 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                         matches!(e, Expr::Column { name, .. }
                             if matches!(name.as_str(), "ROWTIME" | "WINDOWSTART" | "WINDOWEND"))
                     };
+                    let temporal = |x: &SqlType| {
+                        matches!(x, SqlType::Timestamp | SqlType::Date | SqlType::Time)
+                    };
                     let time_vs_string = (time_col(left) && r == SqlType::String)
-                        || (time_col(right) && l == SqlType::String);
-                    if l != r && !(numeric(&l) && numeric(&r)) && !time_vs_string {
+                        || (time_col(right) && l == SqlType::String)
+                        || (temporal(&l) && r == SqlType::String)
+                        || (temporal(&r) && l == SqlType::String)
+                        || matches!(
+                            (&l, &r),
+                            (SqlType::Timestamp, SqlType::Date)
+                                | (SqlType::Date, SqlType::Timestamp)
+                        );
+                    if !(l == r || time_vs_string || numeric(&l) && numeric(&r)) {
                         return Err(SqlError::statement(format!(
                             "Cannot compare {} ({}) to {} ({}) with {}.",
                             left,
@@ -885,6 +1340,25 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                     (SqlType::Int, SqlType::Int) => SqlType::Int,
                     (SqlType::Int | SqlType::Bigint, SqlType::Int | SqlType::Bigint) => {
                         SqlType::Bigint
+                    }
+                    (
+                        SqlType::Decimal { .. },
+                        SqlType::Int | SqlType::Bigint | SqlType::Decimal { .. },
+                    )
+                    | (SqlType::Int | SqlType::Bigint, SqlType::Decimal { .. }) => {
+                        let c = match op {
+                            BinaryOp::Add => '+',
+                            BinaryOp::Subtract => '-',
+                            BinaryOp::Multiply => '*',
+                            BinaryOp::Divide => '/',
+                            _ => '%',
+                        };
+                        let (precision, scale) = decimal::result_type(
+                            c,
+                            decimal_type(&l).unwrap_or((10, 0)),
+                            decimal_type(&r).unwrap_or((10, 0)),
+                        );
+                        SqlType::Decimal { precision, scale }
                     }
                     (
                         SqlType::Int | SqlType::Bigint | SqlType::Double | SqlType::Decimal { .. },
@@ -911,7 +1385,8 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
             },
         },
         Expr::Cast { expr, ty } => {
-            t(expr)?;
+            crate::catalog::check_type(ty)?;
+            check_cast(&t(expr)?, ty)?;
             ty.clone()
         }
         Expr::Function { name, args, star } => {
@@ -924,19 +1399,31 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                     SqlType::Bigint
                 }
                 "SUM" | "MIN" | "MAX" | "EARLIEST_BY_OFFSET" | "LATEST_BY_OFFSET" | "ABS"
-                | "AS_VALUE" | "CEIL" | "FLOOR" | "IFNULL" | "COALESCE" | "NULLIF" => {
+                | "AS_VALUE" | "IFNULL" | "COALESCE" | "NULLIF" => {
                     arg(0)?.unwrap_or(SqlType::String)
                 }
                 "AVG" | "SQRT" => SqlType::Double,
                 "COLLECT_LIST" | "COLLECT_SET" => {
                     SqlType::Array(Box::new(arg(0)?.unwrap_or(SqlType::String)))
                 }
+                "CEIL" | "FLOOR" => match arg(0)? {
+                    Some(SqlType::Decimal { precision, scale }) => SqlType::Decimal {
+                        precision: (precision - scale.min(precision) + 1).min(38),
+                        scale: 0,
+                    },
+                    other => other.unwrap_or(SqlType::String),
+                },
                 "ROUND" => match (arg(0)?, args.len()) {
                     (Some(SqlType::Double), 1) => SqlType::Bigint,
+                    (Some(SqlType::Decimal { precision, scale }), 1) => SqlType::Decimal {
+                        precision: (precision - scale.min(precision) + 1).min(38),
+                        scale: 0,
+                    },
                     (Some(ty), _) => ty,
                     (None, _) => SqlType::Bigint,
                 },
                 "LEN" | "ARRAY_LENGTH" | "INSTR" => SqlType::Int,
+                n if is_temporal_function(n) => temporal_function_type(n, args, &t)?,
                 "UCASE" | "LCASE" | "INITCAP" | "LPAD" | "RPAD" | "TRIM" | "LTRIM" | "RTRIM"
                 | "CONCAT" | "SUBSTRING" | "REPLACE" => {
                     for a in args {
@@ -1106,7 +1593,12 @@ mod tests {
     fn operators_follow_sql_null_semantics() {
         assert_eq!(eval_sql("N + 1"), Value::Int(8));
         assert_eq!(eval_sql("N / 0"), Value::Null);
-        assert_eq!(eval_sql("N / 2.0"), Value::Double(3.5));
+        // ksqlDB: 2.0 is DECIMAL(2, 1); INT / DECIMAL(2, 1) is DECIMAL(17, 6).
+        assert_eq!(
+            eval_sql("N / 2.0"),
+            Value::Decimal(Decimal::new(3_500_000, 6))
+        );
+        assert_eq!(eval_sql("N / 2.0E0"), Value::Double(3.5));
         assert_eq!(eval_sql("MISSING + 1"), Value::Null);
         assert_eq!(eval_sql("MISSING = 1 OR N = 7"), Value::Bool(true));
         assert_eq!(eval_sql("MISSING = 1 AND N = 7"), Value::Null);
@@ -1134,6 +1626,223 @@ mod tests {
         assert_eq!(parse_timestamp("nope"), None);
     }
 
+    /// Evaluates and types `sql` over a row of the new types.
+    fn typed(sql: &str) -> (Value, Result<SqlType, SqlError>) {
+        let schema = vec![
+            Column::new("TS", SqlType::Timestamp, ColumnKind::Value),
+            Column::new("D", SqlType::Date, ColumnKind::Value),
+            Column::new("T", SqlType::Time, ColumnKind::Value),
+            Column::new(
+                "PRICE",
+                SqlType::Decimal {
+                    precision: 10,
+                    scale: 2,
+                },
+                ColumnKind::Value,
+            ),
+            Column::new(
+                "QTY",
+                SqlType::Decimal {
+                    precision: 5,
+                    scale: 1,
+                },
+                ColumnKind::Value,
+            ),
+            Column::new("B", SqlType::Bytes, ColumnKind::Value),
+            Column::new("N", SqlType::Int, ColumnKind::Value),
+        ];
+        let values = vec![
+            Value::Timestamp(1_609_502_400_000), // 2021-01-01T12:00:00Z
+            Value::Date(18_628),
+            Value::Time(45_000_000),
+            Value::Decimal(Decimal::new(1999, 2)),
+            Value::Decimal(Decimal::new(25, 1)),
+            Value::Bytes(vec![0xca, 0xfe]),
+            Value::Int(3),
+        ];
+        let q = match crate::parse_statement(&format!("SELECT {sql} FROM S;")).unwrap() {
+            crate::Statement::Query(q) => q,
+            other => panic!("not a query: {other:?}"),
+        };
+        let crate::SelectItem::Expr { expr, .. } = &q.select[0] else {
+            panic!("no expression")
+        };
+        let row = Row {
+            schema: &schema,
+            values: &values,
+            meta: RowMeta::default(),
+        };
+        (eval(expr, &row).unwrap(), type_of(expr, &schema, false))
+    }
+
+    fn dec(s: &str) -> Value {
+        Value::Decimal(Decimal::parse(s).unwrap())
+    }
+
+    fn dec_type(precision: u32, scale: u32) -> SqlType {
+        SqlType::Decimal { precision, scale }
+    }
+
+    #[test]
+    fn decimal_arithmetic_keeps_ksqldbs_precision_and_scale() {
+        assert_eq!(typed("PRICE + QTY"), (dec("22.49"), Ok(dec_type(11, 2))));
+        assert_eq!(typed("PRICE - QTY"), (dec("17.49"), Ok(dec_type(11, 2))));
+        assert_eq!(typed("PRICE * QTY"), (dec("49.975"), Ok(dec_type(16, 3))));
+        assert_eq!(
+            typed("PRICE / QTY"),
+            (dec("7.99600000"), Ok(dec_type(17, 8)))
+        );
+        assert_eq!(typed("PRICE % QTY"), (dec("2.49"), Ok(dec_type(6, 2))));
+        // INT widens to DECIMAL(10, 0).
+        assert_eq!(typed("PRICE * N"), (dec("59.97"), Ok(dec_type(21, 2))));
+        assert_eq!(typed("PRICE / 0"), (Value::Null, Ok(dec_type(21, 13))));
+        // 0.1 + 0.2 is exact.
+        assert_eq!(typed("0.1 + 0.2").0, dec("0.3"));
+        assert_eq!(typed("PRICE > 19.9").0, Value::Bool(true));
+        assert_eq!(typed("PRICE = 19.990").0, Value::Bool(true));
+        assert_eq!(
+            typed("CAST(PRICE AS STRING)").0,
+            Value::String("19.99".into())
+        );
+        assert_eq!(typed("CAST(PRICE AS INT)").0, Value::Int(19));
+        assert_eq!(typed("CAST('1.005' AS DECIMAL(4, 2))").0, dec("1.01"));
+        assert_eq!(typed("CAST('123.4' AS DECIMAL(3, 1))").0, Value::Null);
+        assert_eq!(typed("ROUND(PRICE)"), (dec("20"), Ok(dec_type(9, 0))));
+        assert_eq!(typed("ROUND(PRICE, 1)").0, dec("20.00"));
+        assert_eq!(typed("FLOOR(PRICE)").0, dec("19"));
+        assert_eq!(typed("CEIL(PRICE)").0, dec("20"));
+        assert_eq!(typed("ABS(-PRICE)").0, dec("19.99"));
+        assert_eq!(typed("PRICE * 1.5E0").0, Value::Double(29.985));
+    }
+
+    #[test]
+    fn temporal_values_compare_cast_and_format() {
+        assert_eq!(typed("TS > '2021-01-01T11:59:59'").0, Value::Bool(true));
+        assert_eq!(typed("TS < '2021-01-01'").0, Value::Bool(false));
+        assert_eq!(typed("D = '2021-01-01'").0, Value::Bool(true));
+        assert_eq!(typed("T >= '12:30'").0, Value::Bool(true));
+        assert_eq!(typed("TS > D").0, Value::Bool(true));
+        assert_eq!(
+            typed("CAST(TS AS STRING)").0,
+            Value::String("2021-01-01T12:00:00.000".into())
+        );
+        assert_eq!(typed("CAST(TS AS DATE)").0, Value::Date(18_628));
+        assert_eq!(typed("CAST(TS AS TIME)").0, Value::Time(43_200_000));
+        assert_eq!(
+            typed("CAST(D AS TIMESTAMP)").0,
+            Value::Timestamp(1_609_459_200_000)
+        );
+        assert_eq!(
+            typed("CAST('2021-01-01T00:00:00' AS TIMESTAMP)").0,
+            Value::Timestamp(1_609_459_200_000)
+        );
+        assert_eq!(
+            typed("CAST(T AS STRING)").0,
+            Value::String("12:30:00".into())
+        );
+        assert!(typed("CAST(N AS TIMESTAMP)").1.is_err());
+        assert!(typed("CAST(N AS DECIMAL(2, 3))").1.is_err());
+        assert!(typed("CAST(N AS DECIMAL(40, 3))").1.is_err());
+        assert!(typed("CAST(B AS STRING)").1.is_err());
+        assert_eq!(
+            typed("CAST('yv4=' AS BYTES)"),
+            (Value::Bytes(vec![0xca, 0xfe]), Ok(SqlType::Bytes))
+        );
+        assert!(typed("TS = 5").1.is_err());
+        assert_eq!(
+            typed("FORMAT_TIMESTAMP(TS, 'yyyy-MM-dd HH:mm:ss.SSS')"),
+            (
+                Value::String("2021-01-01 12:00:00.000".into()),
+                Ok(SqlType::String)
+            )
+        );
+        assert_eq!(
+            typed("FORMAT_TIMESTAMP(TS, 'HH:mm XXX', '+05:30')").0,
+            Value::String("17:30 +05:30".into())
+        );
+        assert_eq!(
+            typed("PARSE_TIMESTAMP('2021-01-01 13:00:00', 'yyyy-MM-dd HH:mm:ss', 'UTC+01:00')"),
+            (Value::Timestamp(1_609_502_400_000), Ok(SqlType::Timestamp))
+        );
+        assert_eq!(
+            typed("PARSE_TIMESTAMP('nope', 'yyyy-MM-dd')").0,
+            Value::Null
+        );
+        assert_eq!(
+            typed("PARSE_TIMESTAMP('2021-01-01', 'yyyy-MM-dd', 'Mars/Olympus')").0,
+            Value::Null
+        );
+        assert_eq!(
+            typed("FORMAT_DATE(D, 'dd/MM/yyyy')").0,
+            Value::String("01/01/2021".into())
+        );
+        assert_eq!(
+            typed("PARSE_DATE('31/12/2020', 'dd/MM/yyyy')"),
+            (Value::Date(18_627), Ok(SqlType::Date))
+        );
+        assert_eq!(
+            typed("FORMAT_TIME(T, 'hh:mm a')").0,
+            Value::String("12:30 PM".into())
+        );
+        assert_eq!(
+            typed("PARSE_TIME('01:02:03', 'HH:mm:ss')").0,
+            Value::Time(3_723_000)
+        );
+        assert_eq!(
+            typed("FROM_UNIXTIME(0)"),
+            (Value::Timestamp(0), Ok(SqlType::Timestamp))
+        );
+        assert_eq!(
+            typed("UNIX_TIMESTAMP(TS)").0,
+            Value::Bigint(1_609_502_400_000)
+        );
+        assert_eq!(typed("UNIX_DATE(D)").0, Value::Int(18_628));
+        assert!(matches!(typed("UNIX_TIMESTAMP()").0, Value::Bigint(t) if t > 1_600_000_000_000));
+        assert_eq!(
+            typed("TIMESTAMPADD(HOURS, 2, TS)").0,
+            Value::Timestamp(1_609_509_600_000)
+        );
+        assert_eq!(
+            typed("TIMESTAMPSUB(DAYS, 1, TS)").0,
+            Value::Timestamp(1_609_416_000_000)
+        );
+        assert_eq!(typed("DATEADD(DAYS, 31, D)").0, Value::Date(18_659));
+        assert_eq!(typed("DATESUB(DAYS, 1, D)").0, Value::Date(18_627));
+        assert_eq!(typed("TIMEADD(HOURS, 12, T)").0, Value::Time(1_800_000));
+        assert_eq!(
+            typed("CONVERT_TZ(TS, 'UTC', '-08:00')").0,
+            Value::Timestamp(1_609_473_600_000)
+        );
+        assert!(typed("TIMESTAMPADD(HOURS, 2, D)").1.is_err());
+        assert!(typed("FORMAT_TIMESTAMP(N, 'yyyy')").1.is_err());
+    }
+
+    #[test]
+    fn bytes_convert_with_encodings() {
+        assert_eq!(
+            typed("FROM_BYTES(B, 'hex')"),
+            (Value::String("CAFE".into()), Ok(SqlType::String))
+        );
+        assert_eq!(
+            typed("FROM_BYTES(B, 'base64')").0,
+            Value::String("yv4=".into())
+        );
+        assert_eq!(
+            typed("TO_BYTES('cafe', 'hex')"),
+            (Value::Bytes(vec![0xca, 0xfe]), Ok(SqlType::Bytes))
+        );
+        assert_eq!(
+            typed("TO_BYTES('abc', 'utf8')").0,
+            Value::Bytes(b"abc".to_vec())
+        );
+        assert_eq!(typed("TO_BYTES('xyz', 'hex')").0, Value::Null);
+        assert_eq!(typed("B = TO_BYTES('yv4=', 'base64')").0, Value::Bool(true));
+        assert_eq!(
+            Value::Bytes(vec![0xca, 0xfe]).to_rest_json(),
+            serde_json::json!("yv4=")
+        );
+    }
+
     #[test]
     fn functions_and_casts() {
         assert_eq!(
@@ -1155,7 +1864,8 @@ mod tests {
         );
         assert_eq!(eval_sql("CAST(N AS STRING)"), Value::String("7".into()));
         assert_eq!(eval_sql("CAST('x' AS INT)"), Value::Null);
-        assert_eq!(eval_sql("ROUND(2.5)"), Value::Bigint(3));
+        assert_eq!(eval_sql("ROUND(2.5E0)"), Value::Bigint(3));
+        assert_eq!(eval_sql("ROUND(2.5)"), Value::Decimal(Decimal::new(3, 0)));
         assert_eq!(eval_sql("ABS(-N)"), Value::Int(7));
         assert_eq!(
             eval_sql("CASE WHEN N > 5 THEN 'big' ELSE 'small' END"),

@@ -1,17 +1,19 @@
 //! The engine's only door to topics: the [`StreamIo`] trait (read records of a partition from
-//! an offset, append records, create/describe topics, keep query offsets). The server
+//! an offset, with their headers, append records, create/describe topics, keep query offsets). The server
 //! implements it over Sluice's log in-process; the engine never does network or file I/O.
 
 use crate::error::SqlError;
 
 /// One record read from a topic.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InRecord {
     pub offset: i64,
     pub timestamp: i64,
     /// Shared with the log's read buffer (no copy per record).
     pub key: Option<bytes::Bytes>,
     pub value: Option<bytes::Bytes>,
+    /// The record's headers in order (HEADERS / HEADER('key') columns read them).
+    pub headers: Vec<(String, Option<bytes::Bytes>)>,
 }
 
 /// One record to append.

@@ -15,6 +15,7 @@
 pub mod ast;
 pub mod catalog;
 pub mod connectors;
+pub mod decimal;
 mod dialect;
 mod display;
 pub mod engine;
@@ -33,6 +34,7 @@ pub mod plan_join;
 pub mod print;
 pub mod schemas;
 mod split;
+pub mod temporal;
 pub mod value;
 
 use std::collections::BTreeMap;

@@ -217,7 +217,7 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
                         items.push((col(w), w.to_string()));
                     }
                 }
-                for c in schema.iter().filter(|c| c.kind == ColumnKind::Value) {
+                for c in schema.iter().filter(|c| c.kind != ColumnKind::Key) {
                     items.push((col(&c.name), c.name.clone()));
                 }
             }

@@ -504,6 +504,8 @@ pub fn plan_join(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
         columns: schema.clone(),
         window: None,
         timestamp_column: None,
+        timestamp_format: None,
+        headers: Vec::new(),
         statement: String::new(),
         value_schema_id: None,
         key_schema_id: None,

@@ -252,6 +252,7 @@ mod tests {
             timestamp: ts,
             key: key.map(bytes::Bytes::copy_from_slice),
             value: value.map(bytes::Bytes::copy_from_slice),
+            ..Default::default()
         }
     }
 

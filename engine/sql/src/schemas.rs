@@ -377,7 +377,23 @@ fn json_schema_type(j: &Json, root: &Json, depth: usize) -> Result<SqlType, Stri
         _ if j.get("properties").is_some() => Some("object"),
         _ => None,
     };
+    let title = j.get("title").and_then(Json::as_str);
+    let param = |k: &str| {
+        j.pointer(&format!("/connect.parameters/{k}"))
+            .and_then(Json::as_str)
+            .and_then(|v| v.parse::<u32>().ok())
+    };
     Ok(match ty {
+        _ if title == Some("org.apache.kafka.connect.data.Timestamp") => SqlType::Timestamp,
+        _ if title == Some("org.apache.kafka.connect.data.Date") => SqlType::Date,
+        _ if title == Some("org.apache.kafka.connect.data.Time") => SqlType::Time,
+        _ if title == Some("org.apache.kafka.connect.data.Decimal") => SqlType::Decimal {
+            precision: param("connect.decimal.precision").unwrap_or(64),
+            scale: param("scale").unwrap_or(0),
+        },
+        Some("string") if j.get("connect.type").and_then(Json::as_str) == Some("bytes") => {
+            SqlType::Bytes
+        }
         Some("boolean") => SqlType::Boolean,
         Some("integer") => match j.get("connect.type").and_then(Json::as_str) {
             Some("int8" | "int16" | "int32") => SqlType::Int,
@@ -464,6 +480,16 @@ fn proto_kind(k: &prost_reflect::Kind, depth: usize) -> Result<SqlType, String> 
         Kind::Bytes => SqlType::Bytes,
         Kind::Enum(_) => SqlType::String,
         Kind::Message(m) if m.full_name() == "google.protobuf.Timestamp" => SqlType::Timestamp,
+        Kind::Message(m) if m.full_name() == "google.type.Date" => SqlType::Date,
+        Kind::Message(m) if m.full_name() == "google.type.TimeOfDay" => SqlType::Time,
+        // confluent.type.Decimal's precision and scale are field options this mapping does
+        // not read, and guessing them would change values.
+        Kind::Message(m) if m.full_name() == "confluent.type.Decimal" => {
+            return Err(
+                "confluent.type.Decimal fields need declared columns (their precision and scale are not inferred)"
+                    .into(),
+            )
+        }
         Kind::Message(m) => SqlType::Struct(
             proto_fields(m, depth + 1)?
                 .into_iter()
@@ -513,7 +539,28 @@ pub fn generate(
                 Some(t) => vec![(columns[0].0.clone(), t.clone())],
                 None => columns.to_vec(),
             };
-            proto_message(&fields, &mut counter, 0, &mut out)?;
+            let mut body = String::new();
+            proto_message(&fields, &mut counter, 0, &mut body)?;
+            for (used, import) in [
+                (
+                    "google.protobuf.Timestamp",
+                    "google/protobuf/timestamp.proto",
+                ),
+                ("google.type.Date", "google/type/date.proto"),
+                ("google.type.TimeOfDay", "google/type/timeofday.proto"),
+                ("confluent.type.Decimal", "confluent/type/decimal.proto"),
+            ] {
+                if body.contains(used) {
+                    out.push_str(&format!("import \"{import}\";\n"));
+                }
+            }
+            if body.contains("confluent.type.Decimal") {
+                out.push_str("import \"confluent/meta.proto\";\n");
+            }
+            if !out.ends_with("\n\n") {
+                out.push('\n');
+            }
+            out.push_str(&body);
             out
         }
         other => {
@@ -563,6 +610,19 @@ fn avro_of(ty: &SqlType, name: &str) -> Result<Json, SqlError> {
         SqlType::Timestamp => json!({"type": "long", "logicalType": "timestamp-millis"}),
         SqlType::Date => json!({"type": "int", "logicalType": "date"}),
         SqlType::Time => json!({"type": "int", "logicalType": "time-millis"}),
+        // As Connect's AvroData writes a Decimal (ksqlDB's AVRO serializer).
+        SqlType::Decimal { precision, scale } => json!({
+            "type": "bytes",
+            "scale": scale,
+            "precision": precision,
+            "connect.version": 1,
+            "connect.parameters": {
+                "scale": scale.to_string(),
+                "connect.decimal.precision": precision.to_string(),
+            },
+            "connect.name": "org.apache.kafka.connect.data.Decimal",
+            "logicalType": "decimal",
+        }),
         SqlType::Array(inner) => json!({"type": "array", "items": avro_of(inner, name)?}),
         SqlType::Map(k, v) if **k == SqlType::String => {
             json!({"type": "map", "values": avro_of(v, &format!("{name}_MapValue"))?})
@@ -609,6 +669,23 @@ fn json_schema_of(ty: &SqlType) -> Result<Json, SqlError> {
         SqlType::Timestamp => {
             json!({"type": "integer", "connect.type": "int64", "title": "org.apache.kafka.connect.data.Timestamp"})
         }
+        SqlType::Date => {
+            json!({"type": "integer", "connect.type": "int32", "title": "org.apache.kafka.connect.data.Date"})
+        }
+        SqlType::Time => {
+            json!({"type": "integer", "connect.type": "int32", "title": "org.apache.kafka.connect.data.Time"})
+        }
+        SqlType::Decimal { precision, scale } => json!({
+            "type": "number",
+            "connect.type": "bytes",
+            "connect.version": 1,
+            "connect.parameters": {
+                "scale": scale.to_string(),
+                "connect.decimal.precision": precision.to_string(),
+            },
+            "title": "org.apache.kafka.connect.data.Decimal",
+        }),
+        SqlType::Bytes => json!({"type": "string", "connect.type": "bytes"}),
         SqlType::Array(inner) => json!({"type": "array", "items": json_schema_of(inner)?}),
         SqlType::Map(k, v) if **k == SqlType::String => {
             json!({"type": "object", "additionalProperties": json_schema_of(v)?})
@@ -654,7 +731,11 @@ fn proto_field_type(
     Ok(match ty {
         SqlType::Boolean => "bool".into(),
         SqlType::Int => "int32".into(),
-        SqlType::Bigint | SqlType::Timestamp => "int64".into(),
+        SqlType::Bigint => "int64".into(),
+        SqlType::Timestamp => "google.protobuf.Timestamp".into(),
+        SqlType::Date => "google.type.Date".into(),
+        SqlType::Time => "google.type.TimeOfDay".into(),
+        SqlType::Decimal { .. } => "confluent.type.Decimal".into(),
         SqlType::Double => "double".into(),
         SqlType::String => "string".into(),
         SqlType::Bytes => "bytes".into(),
@@ -862,6 +943,183 @@ mod tests {
             SqlType::Int,
         )])));
         assert!(check_avro_names([("X", &nested)]).is_err());
+    }
+
+    /// A stream over `topic` with the given columns (key `ID` STRING, KAFKA unless `key_format`).
+    fn typed_source(
+        value_format: Format,
+        columns: Vec<crate::catalog::Column>,
+    ) -> crate::catalog::Source {
+        crate::catalog::Source {
+            name: "S".into(),
+            kind: crate::ast::SourceKind::Stream,
+            topic: "t".into(),
+            key_format: Format::Kafka,
+            value_format,
+            columns,
+            window: None,
+            timestamp_column: None,
+            timestamp_format: None,
+            headers: Vec::new(),
+            statement: String::new(),
+            value_schema_id: None,
+            key_schema_id: None,
+            wrap_single_value: None,
+            delimiter: None,
+        }
+    }
+
+    fn typed_row() -> (Vec<crate::catalog::Column>, Vec<crate::value::Value>) {
+        use crate::catalog::{Column, ColumnKind};
+        use crate::decimal::Decimal;
+        use crate::value::Value;
+        let cols = vec![
+            Column::new("ID", SqlType::String, ColumnKind::Key),
+            Column::new("TS", SqlType::Timestamp, ColumnKind::Value),
+            Column::new("D", SqlType::Date, ColumnKind::Value),
+            Column::new("T", SqlType::Time, ColumnKind::Value),
+            Column::new(
+                "AMOUNT",
+                SqlType::Decimal {
+                    precision: 10,
+                    scale: 2,
+                },
+                ColumnKind::Value,
+            ),
+            Column::new("RAW", SqlType::Bytes, ColumnKind::Value),
+        ];
+        let vals = vec![
+            Value::String("k".into()),
+            Value::Timestamp(1_609_459_200_123),
+            Value::Date(18_628),
+            Value::Time(45_000_000),
+            Value::Decimal(Decimal::new(-123_456, 2)),
+            Value::Bytes(vec![0, 1, 254, 255]),
+        ];
+        (cols, vals)
+    }
+
+    #[test]
+    fn temporal_decimal_and_bytes_values_round_trip_through_every_format() {
+        use crate::operators::{sink, source, OutRow};
+        let reg = Arc::new(MemoryRegistry::default());
+        let schemas = Schemas::new(Some(reg));
+        let (cols, vals) = typed_row();
+        let value_cols: Vec<(String, SqlType)> = cols[1..]
+            .iter()
+            .map(|c| (c.name.clone(), c.ty.clone()))
+            .collect();
+        for format in [
+            Format::Json,
+            Format::Delimited,
+            Format::Avro,
+            Format::Protobuf,
+            Format::JsonSr,
+        ] {
+            let codec = sink::SinkCodec {
+                value: format
+                    .uses_registry()
+                    .then(|| {
+                        schemas.sink_schema(
+                            &format!("{}-value", format.name()),
+                            format,
+                            None,
+                            &value_cols,
+                            false,
+                            false,
+                        )
+                    })
+                    .transpose()
+                    .unwrap(),
+                ..Default::default()
+            };
+            let row = OutRow {
+                values: vals.clone(),
+                meta: crate::expr::RowMeta::default(),
+                tombstone: false,
+            };
+            let rec = sink::encode(&cols, Format::Kafka, Some(format), &row, &codec)
+                .unwrap_or_else(|e| panic!("{format:?}: {e}"));
+            let src = typed_source(format, cols.clone());
+            let input = crate::io::InRecord {
+                offset: 0,
+                timestamp: 0,
+                key: rec.key.map(bytes::Bytes::from),
+                value: rec.value.map(bytes::Bytes::from),
+                ..Default::default()
+            };
+            let (back, _, _) = source::decode(&src, 0, &input, &schemas)
+                .unwrap_or_else(|e| panic!("{format:?}: {e}"));
+            assert_eq!(back, vals, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn a_producers_avro_logical_types_read_as_ksqldb_values() {
+        use crate::decimal::Decimal;
+        use crate::value::Value;
+        // What confluent-kafka's AvroSerializer registers for decimal/timestamp/date fields.
+        let payment = r#"{"type":"record","name":"Payment","fields":[
+            {"name":"id","type":"string"},
+            {"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}},
+            {"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}},
+            {"name":"day","type":["null",{"type":"int","logicalType":"date"}],"default":null}
+        ]}"#;
+        let reg = Arc::new(MemoryRegistry::default());
+        let id = reg
+            .register("pay-value", SchemaType::Avro, payment)
+            .unwrap();
+        let schemas = Schemas::new(Some(reg));
+        let (_, inferred) = schemas
+            .infer("pay-value", None, Format::Avro)
+            .unwrap()
+            .unwrap();
+        let Inferred::Fields(fields) = inferred else {
+            panic!("not fields")
+        };
+        assert_eq!(
+            fields.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>(),
+            vec![
+                SqlType::String,
+                SqlType::Decimal {
+                    precision: 10,
+                    scale: 2
+                },
+                SqlType::Timestamp,
+                SqlType::Date
+            ]
+        );
+        let bytes = schemas
+            .wire(id)
+            .unwrap()
+            .encode(r#"{"id":"p1","amount":"1234.50","ts":1609459200000,"day":18628}"#)
+            .unwrap();
+        let cols: Vec<crate::catalog::Column> = fields
+            .into_iter()
+            .map(|(n, t)| crate::catalog::Column::new(n, t, crate::catalog::ColumnKind::Value))
+            .collect();
+        let src = typed_source(Format::Avro, cols);
+        let input = crate::io::InRecord {
+            offset: 0,
+            timestamp: 0,
+            key: None,
+            value: Some(bytes::Bytes::from(bytes)),
+            ..Default::default()
+        };
+        let (row, _, _) = crate::operators::source::decode(&src, 0, &input, &schemas).unwrap();
+        assert_eq!(
+            row,
+            vec![
+                Value::String("p1".into()),
+                Value::Decimal(Decimal::new(123_450, 2)),
+                Value::Timestamp(1_609_459_200_000),
+                Value::Date(18_628),
+            ]
+        );
+        assert_eq!(
+            Value::Timestamp(1_609_459_200_000).to_rest_json(),
+            json!("2021-01-01T00:00:00.000")
+        );
     }
 
     #[test]

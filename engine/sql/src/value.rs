@@ -1,13 +1,44 @@
-//! The row value model: ksqlDB's SQL values (BOOLEAN, INT, BIGINT, DOUBLE, STRING, ARRAY, MAP,
-//! STRUCT; DECIMAL is carried as DOUBLE for now) with NULL, their JSON form, coercion of
-//! decoded JSON to a declared column type, and ksqlDB's type names. No I/O, no evaluation.
+//! The row value model: ksqlDB's SQL values (BOOLEAN, INT, BIGINT, DOUBLE, DECIMAL exact,
+//! STRING, BYTES, TIMESTAMP, DATE, TIME, ARRAY, MAP, STRUCT) with NULL; their JSON forms per
+//! format ([`Flavor`]: ksqlDB's JSON writes TIMESTAMP/DATE/TIME as epoch millis/days/millis of
+//! day, DECIMAL as a number, BYTES as base64; Avro through the registry codec's JSON takes
+//! DECIMAL as exact text and BYTES as one character per byte; Protobuf's JSON has RFC 3339
+//! Timestamps), their REST form ([`Value::to_rest_json`]: ISO strings for the temporal types,
+//! as ksqlDB's API renders them), coercion of decoded JSON to a declared column type, and
+//! ksqlDB's type names. No I/O, no evaluation.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use base64::Engine as _;
 use serde_json::Value as Json;
 
 use crate::ast::SqlType;
+use crate::decimal::Decimal;
+use crate::temporal;
+
+/// How a format's JSON form writes the types JSON lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flavor {
+    /// ksqlDB's JSON and JSON_SR: BYTES as base64, DECIMAL as a number, temporal types as
+    /// numbers.
+    #[default]
+    Json,
+    /// The registry codec's Avro JSON: BYTES as one character per byte, DECIMAL as text.
+    Avro,
+    /// Protobuf's JSON mapping: BYTES as base64, TIMESTAMP as an RFC 3339 string.
+    Protobuf,
+}
+
+pub fn base64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+pub fn unbase64(s: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .ok()
+}
 
 /// One SQL value.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,7 +48,16 @@ pub enum Value {
     Int(i32),
     Bigint(i64),
     Double(f64),
+    /// DECIMAL(p, s): exact; the value carries its scale, the column type its precision.
+    Decimal(Decimal),
     String(String),
+    Bytes(Vec<u8>),
+    /// TIMESTAMP: epoch milliseconds (UTC).
+    Timestamp(i64),
+    /// DATE: days since 1970-01-01.
+    Date(i32),
+    /// TIME: milliseconds after midnight.
+    Time(i32),
     Array(Vec<Value>),
     /// MAP<STRING, V> (ksqlDB's JSON maps have string keys).
     Map(BTreeMap<String, Value>),
@@ -30,8 +70,13 @@ impl Value {
         matches!(self, Value::Null)
     }
 
-    /// The value as a JSON value (what the JSON format writes and REST returns).
+    /// The value as ksqlDB's JSON format writes it.
     pub fn to_json(&self) -> Json {
+        self.to_json_as(Flavor::Json)
+    }
+
+    /// The value as `flavor`'s JSON form (what a sink hands the format's encoder).
+    pub fn to_json_as(&self, flavor: Flavor) -> Json {
         match self {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
@@ -40,14 +85,71 @@ impl Value {
             Value::Double(d) => serde_json::Number::from_f64(*d)
                 .map(Json::Number)
                 .unwrap_or(Json::Null),
+            Value::Decimal(d) => match flavor {
+                Flavor::Avro => Json::String(d.to_plain_string()),
+                // confluent.type.Decimal (the precision is the type's, which a value lacks:
+                // readers take the scale and the unscaled bytes).
+                Flavor::Protobuf => serde_json::json!({
+                    "value": base64(&twos_complement(d.unscaled)),
+                    "scale": d.scale,
+                }),
+                Flavor::Json => decimal_number(d),
+            },
             Value::String(s) => Json::String(s.clone()),
-            Value::Array(a) => Json::Array(a.iter().map(Value::to_json).collect()),
-            Value::Map(m) => {
-                Json::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            Value::Bytes(b) => match flavor {
+                Flavor::Avro => Json::String(b.iter().map(|x| char::from(*x)).collect()),
+                _ => Json::String(base64(b)),
+            },
+            Value::Timestamp(t) => match flavor {
+                Flavor::Protobuf => Json::String(format!("{}Z", temporal::format_timestamp(*t))),
+                _ => Json::from(*t),
+            },
+            Value::Date(d) if flavor == Flavor::Protobuf => {
+                let (y, m, d) = temporal::civil_from_days(i64::from(*d));
+                serde_json::json!({"year": y, "month": m, "day": d})
             }
-            Value::Struct(f) => {
-                Json::Object(f.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Value::Time(t) if flavor == Flavor::Protobuf => serde_json::json!({
+                "hours": t / 3_600_000,
+                "minutes": t / 60_000 % 60,
+                "seconds": t / 1000 % 60,
+                "nanos": t % 1000 * 1_000_000,
+            }),
+            Value::Date(d) => Json::from(*d),
+            Value::Time(t) => Json::from(*t),
+            Value::Array(a) => Json::Array(a.iter().map(|v| v.to_json_as(flavor)).collect()),
+            Value::Map(m) => Json::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.to_json_as(flavor)))
+                    .collect(),
+            ),
+            Value::Struct(f) => Json::Object(
+                f.iter()
+                    .map(|(k, v)| (k.clone(), v.to_json_as(flavor)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The value as ksqlDB's REST API renders a row's column: TIMESTAMP
+    /// `2021-01-01T00:00:00.000`, DATE `2021-01-01`, TIME `12:30:00`, BYTES base64, DECIMAL a
+    /// number.
+    pub fn to_rest_json(&self) -> Json {
+        match self {
+            Value::Timestamp(t) => Json::String(temporal::format_timestamp(*t)),
+            Value::Date(d) => Json::String(temporal::format_date(i64::from(*d))),
+            Value::Time(t) => Json::String(temporal::format_time(i64::from(*t))),
+            Value::Array(a) => Json::Array(a.iter().map(Value::to_rest_json).collect()),
+            Value::Map(m) => Json::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.to_rest_json()))
+                    .collect(),
+            ),
+            Value::Struct(f) => Json::Object(
+                f.iter()
+                    .map(|(k, v)| (k.clone(), v.to_rest_json()))
+                    .collect(),
+            ),
+            other => other.to_json(),
         }
     }
 
@@ -57,6 +159,17 @@ impl Value {
             Value::Int(i) => Some(*i as f64),
             Value::Bigint(i) => Some(*i as f64),
             Value::Double(d) => Some(*d),
+            Value::Decimal(d) => Some(d.to_f64()),
+            _ => None,
+        }
+    }
+
+    /// An exact decimal view of INT, BIGINT and DECIMAL.
+    pub fn as_decimal(&self) -> Option<Decimal> {
+        match self {
+            Value::Int(i) => Some(Decimal::new(i128::from(*i), 0)),
+            Value::Bigint(i) => Some(Decimal::new(i128::from(*i), 0)),
+            Value::Decimal(d) => Some(*d),
             _ => None,
         }
     }
@@ -75,6 +188,26 @@ impl Value {
             (Value::Null, _) | (_, Value::Null) => None,
             (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
             (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+            (Value::Bytes(a), Value::Bytes(b)) => Some(a.cmp(b)),
+            (Value::Timestamp(a), Value::Timestamp(b)) => Some(a.cmp(b)),
+            (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
+            (Value::Time(a), Value::Time(b)) => Some(a.cmp(b)),
+            // A DATE compares with a TIMESTAMP as its midnight.
+            (Value::Date(a), Value::Timestamp(b)) => {
+                Some((i64::from(*a) * temporal::MS_PER_DAY).cmp(b))
+            }
+            (Value::Timestamp(a), Value::Date(b)) => {
+                Some(a.cmp(&(i64::from(*b) * temporal::MS_PER_DAY)))
+            }
+            (Value::Decimal(_), Value::Double(_)) | (Value::Double(_), Value::Decimal(_)) => {
+                self.as_f64()?.partial_cmp(&other.as_f64()?)
+            }
+            (Value::Decimal(_), _) | (_, Value::Decimal(_)) => {
+                match (self.as_decimal(), other.as_decimal()) {
+                    (Some(a), Some(b)) => Some(a.cmp_exact(&b)),
+                    _ => None,
+                }
+            }
             (a, b) => match (a.as_i64(), b.as_i64()) {
                 (Some(x), Some(y)) => Some(x.cmp(&y)),
                 _ => match (a.as_f64(), b.as_f64()) {
@@ -99,10 +232,103 @@ impl Value {
             Value::Int(i) => i.to_string(),
             Value::Bigint(i) => i.to_string(),
             Value::Double(d) => java_double(*d),
+            Value::Decimal(d) => d.to_plain_string(),
             Value::String(s) => s.clone(),
-            other => other.to_json().to_string(),
+            Value::Bytes(b) => base64(b),
+            Value::Timestamp(t) => temporal::format_timestamp(*t),
+            Value::Date(d) => temporal::format_date(i64::from(*d)),
+            Value::Time(t) => temporal::format_time(i64::from(*t)),
+            other => other.to_rest_json().to_string(),
         }
     }
+}
+
+/// A value written as JSON text with its DECIMALs exact (`1.50` keeps its scale, as ksqlDB's
+/// Jackson writes a BigDecimal) and STRUCT fields in their order: `rest` for the REST API's
+/// rendering ([`Value::to_rest_json`]), else ksqlDB's JSON format ([`Value::to_json`]).
+pub struct JsonText<'a> {
+    pub value: &'a Value,
+    pub rest: bool,
+}
+
+impl JsonText<'_> {
+    pub fn rest(value: &Value) -> JsonText<'_> {
+        JsonText { value, rest: true }
+    }
+    pub fn format(value: &Value) -> JsonText<'_> {
+        JsonText { value, rest: false }
+    }
+}
+
+impl serde::Serialize for JsonText<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap, SerializeSeq};
+        let child = |value| JsonText {
+            value,
+            rest: self.rest,
+        };
+        match self.value {
+            Value::Decimal(d) => serde_json::value::RawValue::from_string(d.to_plain_string())
+                .map_err(S::Error::custom)?
+                .serialize(s),
+            Value::Array(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(&child(v))?;
+                }
+                seq.end()
+            }
+            Value::Map(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(k, &child(v))?;
+                }
+                map.end()
+            }
+            Value::Struct(f) => {
+                let mut map = s.serialize_map(Some(f.len()))?;
+                for (k, v) in f {
+                    map.serialize_entry(k, &child(v))?;
+                }
+                map.end()
+            }
+            v if self.rest => v.to_rest_json().serialize(s),
+            v => v.to_json().serialize(s),
+        }
+    }
+}
+
+/// A row as the REST API writes it: a JSON array of [`JsonText::rest`] values.
+pub fn rest_row_text(row: &[Value]) -> String {
+    let items: Vec<JsonText<'_>> = row.iter().map(JsonText::rest).collect();
+    serde_json::to_string(&items).unwrap_or_else(|_| "[]".into())
+}
+
+/// `(name, value)` pairs written as a JSON object in their order, values as [`JsonText`].
+pub struct JsonObject<'a>(pub Vec<(&'a str, &'a Value)>);
+
+impl serde::Serialize for JsonObject<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, &JsonText::format(v))?;
+        }
+        map.end()
+    }
+}
+
+/// A decimal as a JSON number (through `f64`: serde_json's numbers are doubles here, so
+/// digits beyond a double's 17 are not kept in JSON text; Avro and the changelog keep them).
+fn decimal_number(d: &Decimal) -> Json {
+    if d.scale == 0 {
+        if let Ok(i) = i64::try_from(d.unscaled) {
+            return Json::from(i);
+        }
+    }
+    serde_json::Number::from_f64(d.to_f64())
+        .map(Json::Number)
+        .unwrap_or(Json::Null)
 }
 
 /// Java's `Double.toString` for the common cases: `1.0`, `0.5`, `1.0E10`.
@@ -133,6 +359,11 @@ pub fn java_double(d: f64) -> String {
 /// Converts a decoded JSON value to `ty`, as ksqlDB's JSON deserializer does (numbers from
 /// strings, strings from anything scalar). Err carries why it cannot.
 pub fn from_json(json: &Json, ty: &SqlType) -> Result<Value, String> {
+    from_json_as(json, ty, Flavor::Json)
+}
+
+/// [`from_json`] for a format's JSON form.
+pub fn from_json_as(json: &Json, ty: &SqlType, flavor: Flavor) -> Result<Value, String> {
     if json.is_null() {
         return Ok(Value::Null);
     }
@@ -160,7 +391,7 @@ pub fn from_json(json: &Json, ty: &SqlType) -> Result<Value, String> {
             Json::String(s) => Value::Int(s.trim().parse().map_err(|_| bad())?),
             _ => return Err(bad()),
         },
-        SqlType::Bigint | SqlType::Timestamp => match json {
+        SqlType::Bigint => match json {
             Json::Number(n) => Value::Bigint(
                 n.as_i64()
                     .or_else(|| n.as_f64().map(|f| f as i64))
@@ -169,9 +400,113 @@ pub fn from_json(json: &Json, ty: &SqlType) -> Result<Value, String> {
             Json::String(s) => Value::Bigint(s.trim().parse().map_err(|_| bad())?),
             _ => return Err(bad()),
         },
-        SqlType::Double | SqlType::Decimal { .. } => match json {
+        SqlType::Timestamp => match json {
+            Json::Number(n) => Value::Timestamp(n.as_i64().ok_or_else(bad)?),
+            Json::String(s) => Value::Timestamp(match s.trim().parse::<i64>() {
+                Ok(ms) => ms,
+                Err(_) => temporal::parse_timestamp(s).ok_or_else(bad)?,
+            }),
+            // google.protobuf.Timestamp as an object.
+            Json::Object(o) => {
+                let secs = o.get("seconds").and_then(json_i64).unwrap_or(0);
+                let nanos = o.get("nanos").and_then(json_i64).unwrap_or(0);
+                Value::Timestamp(
+                    secs.checked_mul(1000)
+                        .and_then(|ms| ms.checked_add(nanos.div_euclid(1_000_000)))
+                        .ok_or_else(bad)?,
+                )
+            }
+            _ => return Err(bad()),
+        },
+        SqlType::Date => match json {
+            Json::Number(n) => Value::Date(
+                n.as_i64()
+                    .and_then(|d| i32::try_from(d).ok())
+                    .ok_or_else(bad)?,
+            ),
+            Json::String(s) => Value::Date(
+                match s.trim().parse::<i64>() {
+                    Ok(d) => Some(d),
+                    Err(_) => temporal::parse_date(s),
+                }
+                .and_then(|d| i32::try_from(d).ok())
+                .ok_or_else(bad)?,
+            ),
+            // google.type.Date.
+            Json::Object(o) => {
+                let f = |k: &str| o.get(k).and_then(json_i64).unwrap_or(0);
+                let (y, m, d) = (f("year"), f("month"), f("day"));
+                if y.abs() > 10_000_000 || !(0..=12).contains(&m) || !(0..=31).contains(&d) {
+                    return Err(bad());
+                }
+                let days = temporal::days_from_civil(y, m, d);
+                Value::Date(i32::try_from(days).map_err(|_| bad())?)
+            }
+            _ => return Err(bad()),
+        },
+        SqlType::Time => match json {
+            Json::Number(n) => Value::Time(
+                n.as_i64()
+                    .filter(|t| (0..temporal::MS_PER_DAY).contains(t))
+                    .ok_or_else(bad)? as i32,
+            ),
+            Json::String(s) => Value::Time(
+                match s.trim().parse::<i64>() {
+                    Ok(t) => Some(t),
+                    Err(_) => temporal::parse_time(s),
+                }
+                .filter(|t| (0..temporal::MS_PER_DAY).contains(t))
+                .ok_or_else(bad)? as i32,
+            ),
+            // google.type.TimeOfDay.
+            Json::Object(o) => {
+                let f = |k: &str, max: i64| o.get(k).and_then(json_i64).unwrap_or(0).clamp(0, max);
+                Value::Time(
+                    (f("hours", 23) * 3_600_000
+                        + f("minutes", 59) * 60_000
+                        + f("seconds", 59) * 1000
+                        + f("nanos", 999_999_999) / 1_000_000) as i32,
+                )
+            }
+            _ => return Err(bad()),
+        },
+        SqlType::Double => match json {
             Json::Number(n) => Value::Double(n.as_f64().ok_or_else(bad)?),
             Json::String(s) => Value::Double(s.trim().parse().map_err(|_| bad())?),
+            _ => return Err(bad()),
+        },
+        SqlType::Decimal { precision, scale } => {
+            let d = match json {
+                Json::Number(n) => Decimal::parse(&n.to_string()),
+                Json::String(s) => Decimal::parse(s),
+                // confluent.type.Decimal: unscaled two's complement bytes (base64) + scale.
+                Json::Object(o) => {
+                    let bytes = o.get("value").and_then(Json::as_str).and_then(unbase64);
+                    let s = o.get("scale").and_then(json_i64).unwrap_or(0);
+                    bytes.and_then(|b| {
+                        Some(Decimal::new(unscaled_of(&b)?, u32::try_from(s).ok()?))
+                    })
+                }
+                _ => None,
+            }
+            .ok_or_else(bad)?;
+            Value::Decimal(d.fit(*precision, *scale).ok_or_else(|| {
+                format!(
+                    "Cannot fit decimal '{}' into DECIMAL({precision}, {scale}) without rounding.",
+                    d.to_plain_string()
+                )
+            })?)
+        }
+        SqlType::Bytes => match json {
+            Json::String(s) => Value::Bytes(match flavor {
+                Flavor::Avro => s
+                    .chars()
+                    .map(|c| u8::try_from(u32::from(c)).map_err(|_| bad()))
+                    .collect::<Result<_, _>>()?,
+                _ => unbase64(s).ok_or_else(|| {
+                    format!("Can't convert type. sourceType: STRING, requiredType: BYTES: '{s}' is not base64")
+                })?,
+            }),
             _ => return Err(bad()),
         },
         SqlType::String => match json {
@@ -184,7 +519,7 @@ pub fn from_json(json: &Json, ty: &SqlType) -> Result<Value, String> {
             Json::Array(items) => Value::Array(
                 items
                     .iter()
-                    .map(|i| from_json(i, inner))
+                    .map(|i| from_json_as(i, inner, flavor))
                     .collect::<Result<_, _>>()?,
             ),
             _ => return Err(bad()),
@@ -192,7 +527,7 @@ pub fn from_json(json: &Json, ty: &SqlType) -> Result<Value, String> {
         SqlType::Map(_, v) => match json {
             Json::Object(o) => Value::Map(
                 o.iter()
-                    .map(|(k, x)| Ok((k.clone(), from_json(x, v)?)))
+                    .map(|(k, x)| Ok((k.clone(), from_json_as(x, v, flavor)?)))
                     .collect::<Result<_, String>>()?,
             ),
             _ => return Err(bad()),
@@ -203,16 +538,47 @@ pub fn from_json(json: &Json, ty: &SqlType) -> Result<Value, String> {
                     .iter()
                     .map(|(name, t)| {
                         let v = lookup_field(o, name.as_str()).unwrap_or(&Json::Null);
-                        Ok((name.0.clone(), from_json(v, t)?))
+                        Ok((name.0.clone(), from_json_as(v, t, flavor)?))
                     })
                     .collect::<Result<_, String>>()?,
             ),
             _ => return Err(bad()),
         },
-        SqlType::Bytes | SqlType::Date | SqlType::Time | SqlType::Custom(_) => {
-            return Err(format!("type {} is not supported yet", type_name(ty)))
-        }
+        SqlType::Custom(_) => return Err(format!("type {} is not supported yet", type_name(ty))),
     })
+}
+
+fn json_i64(j: &Json) -> Option<i64> {
+    j.as_i64().or_else(|| j.as_str()?.parse().ok())
+}
+
+/// Minimal big-endian two's complement bytes of `n` (Avro's and Connect's decimal bytes).
+pub fn twos_complement(n: i128) -> Vec<u8> {
+    let bytes = n.to_be_bytes();
+    let mut start = 0;
+    while start < 15 {
+        let (b, next) = (bytes[start], bytes[start + 1]);
+        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
+            start += 1;
+        } else {
+            break;
+        }
+    }
+    bytes[start..].to_vec()
+}
+
+/// A big-endian two's complement integer (at most 16 bytes).
+pub fn unscaled_of(bytes: &[u8]) -> Option<i128> {
+    if bytes.is_empty() {
+        return Some(0);
+    }
+    if bytes.len() > 16 {
+        return None;
+    }
+    let fill = if bytes[0] & 0x80 != 0 { 0xff } else { 0 };
+    let mut buf = [fill; 16];
+    buf[16 - bytes.len()..].copy_from_slice(bytes);
+    Some(i128::from_be_bytes(buf))
 }
 
 /// A JSON object's field by column name: exact first, then ignoring case (ksqlDB matches
@@ -266,6 +632,26 @@ pub fn type_name(ty: &SqlType) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_text_keeps_decimal_scale_and_field_order() {
+        let d = |u, s| Value::Decimal(Decimal::new(u, s));
+        let row = vec![
+            d(150, 2),
+            d(-5, 2),
+            Value::Timestamp(0),
+            Value::Struct(vec![
+                ("B".into(), d(1, 0)),
+                ("A".into(), Value::Bytes(vec![1])),
+            ]),
+        ];
+        assert_eq!(
+            rest_row_text(&row),
+            r#"[1.50,-0.05,"1970-01-01T00:00:00.000",{"B":1,"A":"AQ=="}]"#
+        );
+        let obj = JsonObject(vec![("Z", &row[0]), ("T", &row[2])]);
+        assert_eq!(serde_json::to_string(&obj).unwrap(), r#"{"Z":1.50,"T":0}"#);
+    }
 
     #[test]
     fn json_coercion_follows_the_declared_type() {

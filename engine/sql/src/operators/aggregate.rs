@@ -83,6 +83,9 @@ fn init(call: &AggCall) -> Acc {
         "SUM" => Acc::Sum(match call.arg_type {
             Some(crate::ast::SqlType::Int) => Value::Int(0),
             Some(crate::ast::SqlType::Bigint) => Value::Bigint(0),
+            Some(crate::ast::SqlType::Decimal { scale, .. }) => {
+                Value::Decimal(crate::decimal::Decimal::new(0, scale))
+            }
             _ => Value::Double(0.0),
         }),
         "AVG" => Acc::Avg(0.0, 0),
@@ -101,6 +104,10 @@ fn update(call: &AggCall, acc: &mut Acc, arg: Value) {
             *s = match (&*s, &arg) {
                 (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(*b)),
                 (Value::Bigint(a), b) => Value::Bigint(a.wrapping_add(b.as_i64().unwrap_or(0))),
+                (Value::Decimal(a), b) => b
+                    .as_decimal()
+                    .and_then(|b| a.add(&b))
+                    .map_or(Value::Null, Value::Decimal),
                 (a, b) => Value::Double(a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0)),
             }
         }
@@ -145,6 +152,10 @@ fn undo(call: &AggCall, acc: &mut Acc, arg: Value) {
             *s = match (&*s, &arg) {
                 (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_sub(*b)),
                 (Value::Bigint(a), b) => Value::Bigint(a.wrapping_sub(b.as_i64().unwrap_or(0))),
+                (Value::Decimal(a), b) => b
+                    .as_decimal()
+                    .and_then(|b| a.sub(&b))
+                    .map_or(Value::Null, Value::Decimal),
                 (a, b) => Value::Double(a.as_f64().unwrap_or(0.0) - b.as_f64().unwrap_or(0.0)),
             }
         }
@@ -716,6 +727,7 @@ mod tests {
     fn feed(p: &mut Pipeline, key: i64, v: i64, ts: i64) -> Vec<Out> {
         let rec = InRecord {
             offset: 0,
+            headers: Vec::new(),
             timestamp: ts,
             key: Some(key.to_be_bytes().to_vec().into()),
             value: Some(format!(r#"{{"V":{v}}}"#).into_bytes().into()),

@@ -68,6 +68,10 @@ pub fn join(values: &[&Value], delim: char) -> Result<String, SqlError> {
         let text = match v {
             Value::Null => continue,
             Value::String(s) => s.clone(),
+            // ksqlDB's DELIMITED: DECIMAL as its plain digits, BYTES as base64, TIMESTAMP,
+            // DATE and TIME as their epoch numbers.
+            Value::Decimal(d) => d.to_plain_string(),
+            Value::Bytes(b) => crate::value::base64(b),
             Value::Array(_) | Value::Map(_) | Value::Struct(_) => {
                 return Err(SqlError::statement(
                     "The 'DELIMITED' format does not support complex types (ARRAY, MAP, STRUCT)",

@@ -461,6 +461,7 @@ mod tests {
             timestamp: 1000 + offset,
             key: key.map(|k| k.as_bytes().to_vec().into()),
             value: value.map(|v| v.as_bytes().to_vec().into()),
+            ..Default::default()
         }
     }
 
@@ -487,6 +488,7 @@ mod tests {
                     .into_bytes()
                     .into(),
             ),
+            ..Default::default()
         };
         let names: Vec<&str> = p.plan.output.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["CUSTOMER", "ORDER_ID", "NAME", "AMOUNT"]);
@@ -610,6 +612,7 @@ mod tests {
             timestamp: 5,
             key: Some(key.clone().into()),
             value: None,
+            ..Default::default()
         };
         let out = p.process(0, &rec).unwrap();
         assert_eq!(values(out), vec![(vec![Value::Int(3), Value::Null], true)]);
@@ -664,6 +667,7 @@ mod tests {
                 timestamp: 1,
                 key: key.clone().map(Into::into),
                 value: Some(v.as_bytes().to_vec().into()),
+                ..Default::default()
             };
             values(p.process(0, &r).unwrap())
         };
@@ -757,6 +761,7 @@ mod tests {
             timestamp: ts,
             key: None,
             value: Some(br#"{"APP":"a"}"#.to_vec().into()),
+            ..Default::default()
         };
         assert!(p.process(0, &mk(0, 1_100)).unwrap().is_empty());
         assert!(p.process(0, &mk(1, 1_900)).unwrap().is_empty());
@@ -778,6 +783,7 @@ mod tests {
         key.extend_from_slice(&0i64.to_be_bytes());
         let rec = InRecord {
             offset: 0,
+            headers: Vec::new(),
             timestamp: 10_000,
             key: Some(key.into()),
             value: Some(b"2".to_vec().into()),
@@ -823,6 +829,7 @@ mod tests {
                     .into_bytes()
                     .into(),
             ),
+            ..Default::default()
         };
         let r = p.process(0, &mk(0, 1_500, "E")).unwrap();
         assert_eq!(r[0].meta.window, Some((1_000, 2_000)));
@@ -880,6 +887,7 @@ mod tests {
             timestamp: 1000 + offset,
             key: Some(id.as_bytes().to_vec().into()),
             value: body.map(|b| b.into_bytes().into()),
+            ..Default::default()
         };
         let row = |app: &str, level: &str, x: f64, n: i32| {
             Some(format!(
@@ -951,6 +959,7 @@ mod tests {
             offset += 1;
             let r = InRecord {
                 offset,
+                headers: Vec::new(),
                 timestamp: 100 + offset,
                 key: Some(id.as_bytes().to_vec().into()),
                 value: body.map(|b| b.as_bytes().to_vec().into()),

@@ -1,10 +1,13 @@
 //! Sink encode: an output row becomes a record. KAFKA keys (one column) or JSON keys, with the
 //! 8-byte big-endian window start appended for time-windowed rows (Kafka Streams'
 //! TimeWindowed serde), or the 8-byte end then the 8-byte start for session-windowed rows
-//! (its SessionWindowed serde, `SessionKeySchema`); JSON values hold the value columns only (tombstones have no value); AVRO, JSON_SR
+//! (its SessionWindowed serde, `SessionKeySchema`); JSON values hold the value columns only,
+//! in column order with exact DECIMALs ([`crate::value::JsonText`]; tombstones have no
+//! value); AVRO, JSON_SR
 //! and PROTOBUF keys and values are the same JSON written in the wire format with the sink's
-//! registered schema ([`SinkCodec`]). Partitions follow Kafka's default partitioner (murmur2
-//! of the key bytes).
+//! registered schema ([`SinkCodec`]), each in its format's JSON form
+//! ([`crate::value::Flavor`]). Partitions follow Kafka's default partitioner (murmur2 of the
+//! key bytes).
 
 use std::sync::Arc;
 
@@ -48,6 +51,11 @@ fn wire(schema: &WireSchema, json: &Json) -> Result<Vec<u8>, SqlError> {
         .map_err(|e| SqlError::statement(format!("Error serializing message: {e}")))
 }
 
+fn json_text(v: &impl serde::Serialize) -> Result<Vec<u8>, SqlError> {
+    serde_json::to_vec(v)
+        .map_err(|e| SqlError::statement(format!("Error serializing message: {e}")))
+}
+
 pub fn kafka_key(v: &Value) -> Result<Option<Vec<u8>>, SqlError> {
     Ok(match v {
         Value::Null => None,
@@ -56,6 +64,13 @@ pub fn kafka_key(v: &Value) -> Result<Option<Vec<u8>>, SqlError> {
         Value::Bigint(i) => Some(i.to_be_bytes().to_vec()),
         Value::Double(d) => Some(d.to_be_bytes().to_vec()),
         Value::Bool(b) => Some(vec![*b as u8]),
+        Value::Timestamp(t) => Some(t.to_be_bytes().to_vec()),
+        Value::Bytes(b) => Some(b.clone()),
+        Value::Decimal(_) | Value::Date(_) | Value::Time(_) => {
+            return Err(SqlError::statement(
+                "The 'KAFKA' format does not support types DECIMAL, DATE or TIME",
+            ))
+        }
         _ => {
             return Err(SqlError::statement(
                 "The 'KAFKA' key format does not support complex types",
@@ -90,18 +105,23 @@ pub fn encode(
             Some(super::delimited::join(&vals, codec.delimiter)?.into_bytes())
         }
         (n, _) => {
+            let fl = super::source::flavor(key_format);
             let json = if n == 1 {
-                keys[0].1.to_json()
+                keys[0].1.to_json_as(fl)
             } else {
                 Json::Object(
                     keys.iter()
-                        .map(|(c, v)| (c.name.clone(), v.to_json()))
+                        .map(|(c, v)| (c.name.clone(), v.to_json_as(fl)))
                         .collect(),
                 )
             };
             match &codec.key {
                 Some(schema) => Some(wire(schema, &json)?),
-                None => Some(json.to_string().into_bytes()),
+                // Schema-less JSON: exact decimals, columns in order.
+                None if n == 1 => Some(json_text(&crate::value::JsonText::format(keys[0].1))?),
+                None => Some(json_text(&crate::value::JsonObject(
+                    keys.iter().map(|(c, v)| (c.name.as_str(), *v)).collect(),
+                ))?),
             }
         }
     };
@@ -124,19 +144,35 @@ pub fn encode(
             .collect();
         Some(super::delimited::join(&vals, codec.delimiter)?.into_bytes())
     } else {
-        let o: Map<String, Json> = output
-            .iter()
-            .zip(&row.values)
-            .filter(|(c, _)| c.kind == ColumnKind::Value)
-            .map(|(c, v)| (c.name.clone(), v.to_json()))
-            .collect();
-        let json = match (codec.unwrap_value, o.len()) {
-            (true, 1) => o.into_iter().next().map(|(_, v)| v).unwrap_or(Json::Null),
-            _ => Json::Object(o),
-        };
         match &codec.value {
-            Some(schema) => Some(wire(schema, &json)?),
-            None => Some(json.to_string().into_bytes()),
+            Some(schema) => {
+                let fl = super::source::flavor(value_format.unwrap_or(Format::Json));
+                let o: Map<String, Json> = output
+                    .iter()
+                    .zip(&row.values)
+                    .filter(|(c, _)| c.kind == ColumnKind::Value)
+                    .map(|(c, v)| (c.name.clone(), v.to_json_as(fl)))
+                    .collect();
+                let json = match (codec.unwrap_value, o.len()) {
+                    (true, 1) => o.into_iter().next().map(|(_, v)| v).unwrap_or(Json::Null),
+                    _ => Json::Object(o),
+                };
+                Some(wire(schema, &json)?)
+            }
+            // Schema-less JSON: exact decimals, columns in order.
+            None => {
+                let cols: Vec<(&str, &Value)> = output
+                    .iter()
+                    .zip(&row.values)
+                    .filter(|(c, _)| c.kind == ColumnKind::Value)
+                    .map(|(c, v)| (c.name.as_str(), v))
+                    .collect();
+                if codec.unwrap_value && cols.len() == 1 {
+                    Some(json_text(&crate::value::JsonText::format(cols[0].1))?)
+                } else {
+                    Some(json_text(&crate::value::JsonObject(cols))?)
+                }
+            }
         }
     };
     Ok(OutRecord {
@@ -189,6 +225,7 @@ mod tests {
         assert_eq!(rec.key.as_deref(), Some(&want[..]));
         let input = |rec: &OutRecord| crate::io::InRecord {
             offset: 0,
+            headers: Vec::new(),
             timestamp: rec.timestamp,
             key: rec.key.clone().map(Into::into),
             value: rec.value.clone().map(Into::into),

@@ -1,9 +1,12 @@
 //! Source decode: a record of a stream's or table's topic becomes a row. Keys in KAFKA format
-//! (STRING as UTF-8, INT/BIGINT/DOUBLE big-endian, windowed keys with the 8-byte window start
-//! Kafka Streams appends, or for SESSION windows the 8-byte end then start), JSON, or a registry format (AVRO, JSON_SR, PROTOBUF: the Confluent
-//! wire format, read as JSON through [`Schemas`]); values in JSON or a registry format (an
-//! object, fields matched by name, case-insensitively as a fallback; a single column may be
-//! unwrapped). A record that does not decode is an `Err` to count and skip.
+//! (STRING as UTF-8, INT/BIGINT/DOUBLE/TIMESTAMP big-endian, BYTES as they are, windowed keys
+//! with the 8-byte window start Kafka Streams appends, or for SESSION windows the 8-byte end
+//! then start), JSON, or a registry format (AVRO, JSON_SR, PROTOBUF: the Confluent wire
+//! format, read as JSON through [`Schemas`]); values in JSON or a registry format (an object,
+//! fields matched by name, case-insensitively as a fallback; a single column may be
+//! unwrapped), each format's JSON form read as its [`Flavor`]. ROWTIME comes from the
+//! TIMESTAMP column when the source names one (a STRING one parsed with TIMESTAMP_FORMAT). A
+//! record that does not decode is an `Err` to count and skip.
 
 use serde_json::Value as Json;
 
@@ -12,7 +15,16 @@ use crate::catalog::{ColumnKind, Format, Source};
 use crate::expr::RowMeta;
 use crate::io::InRecord;
 use crate::schemas::Schemas;
-use crate::value::{from_json, lookup_field, Value};
+use crate::value::{from_json_as, lookup_field, Flavor, Value};
+
+/// The JSON form a format's decoder hands over.
+pub fn flavor(format: Format) -> Flavor {
+    match format {
+        Format::Avro => Flavor::Avro,
+        Format::Protobuf => Flavor::Protobuf,
+        _ => Flavor::Json,
+    }
+}
 
 /// Decodes one KAFKA-format key of type `ty`.
 pub fn kafka_key(bytes: &[u8], ty: &SqlType) -> Result<Value, String> {
@@ -33,9 +45,13 @@ pub fn kafka_key(bytes: &[u8], ty: &SqlType) -> Result<Value, String> {
         SqlType::Int => Value::Int(i32::from_be_bytes(
             fixed(4)?.try_into().map_err(|_| "bad key")?,
         )),
-        SqlType::Bigint | SqlType::Timestamp => Value::Bigint(i64::from_be_bytes(
+        SqlType::Bigint => Value::Bigint(i64::from_be_bytes(
             fixed(8)?.try_into().map_err(|_| "bad key")?,
         )),
+        SqlType::Timestamp => Value::Timestamp(i64::from_be_bytes(
+            fixed(8)?.try_into().map_err(|_| "bad key")?,
+        )),
+        SqlType::Bytes => Value::Bytes(bytes.to_vec()),
         SqlType::Double => Value::Double(f64::from_be_bytes(
             fixed(8)?.try_into().map_err(|_| "bad key")?,
         )),
@@ -53,8 +69,42 @@ pub fn kafka_key(bytes: &[u8], ty: &SqlType) -> Result<Value, String> {
 /// pseudo columns, and whether the value was null (a stream's null or a table's tombstone).
 pub type Decoded = (Vec<Value>, RowMeta, bool);
 
-/// The row of `rec`.
+/// The row of `rec`: its key and value columns, then its header columns.
 pub fn decode(
+    source: &Source,
+    partition: i32,
+    rec: &InRecord,
+    schemas: &Schemas,
+) -> Result<Decoded, String> {
+    let mut decoded = decode_columns(source, partition, rec, schemas)?;
+    for (_, key) in &source.headers {
+        let bytes =
+            |v: &Option<bytes::Bytes>| v.as_ref().map_or(Value::Null, |b| Value::Bytes(b.to_vec()));
+        decoded.0.push(match key {
+            // ksqlDB: the last header with that key.
+            Some(k) => rec
+                .headers
+                .iter()
+                .rev()
+                .find(|(hk, _)| hk == k)
+                .map_or(Value::Null, |(_, v)| bytes(v)),
+            None => Value::Array(
+                rec.headers
+                    .iter()
+                    .map(|(k, v)| {
+                        Value::Struct(vec![
+                            ("KEY".into(), Value::String(k.clone())),
+                            ("VALUE".into(), bytes(v)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        });
+    }
+    Ok(decoded)
+}
+
+fn decode_columns(
     source: &Source,
     partition: i32,
     rec: &InRecord,
@@ -115,18 +165,20 @@ pub fn decode(
                 }
                 _ => None,
             };
+            let fl = flavor(source.key_format);
             if let Some(v) = single_wrapped {
-                key_values.push(from_json(&v, &keys[0].ty)?);
+                key_values.push(from_json_as(&v, &keys[0].ty, fl)?);
             } else if keys.len() == 1 {
-                key_values.push(from_json(&j, &keys[0].ty)?);
+                key_values.push(from_json_as(&j, &keys[0].ty, fl)?);
             } else {
                 let Json::Object(o) = &j else {
                     return Err("a multi-column JSON key must be an object".into());
                 };
                 for c in &keys {
-                    key_values.push(from_json(
+                    key_values.push(from_json_as(
                         lookup_field(o, &c.name).unwrap_or(&Json::Null),
                         &c.ty,
+                        fl,
                     )?);
                 }
             }
@@ -155,21 +207,25 @@ pub fn decode(
         Some(v) => serde_json::from_slice(v).map_err(|e| format!("value is not JSON: {e}"))?,
         None => Json::Null,
     };
+    let fl = flavor(source.value_format);
     match &json {
         Json::Null => {
             values.extend(value_columns.iter().map(|_| Value::Null));
             return Ok((values, meta, true));
         }
-        other if unwrapped => values.push(from_json(other, &value_columns[0].ty)?),
+        other if unwrapped => values.push(from_json_as(other, &value_columns[0].ty, fl)?),
         Json::Object(o) => {
             for c in &value_columns {
-                values.push(from_json(
+                values.push(from_json_as(
                     lookup_field(o, &c.name).unwrap_or(&Json::Null),
                     &c.ty,
+                    fl,
                 )?);
             }
         }
-        other if value_columns.len() == 1 => values.push(from_json(other, &value_columns[0].ty)?),
+        other if value_columns.len() == 1 => {
+            values.push(from_json_as(other, &value_columns[0].ty, fl)?)
+        }
         _ => return Err("value is not a JSON object".into()),
     }
     finish(source, values, meta)
@@ -247,7 +303,7 @@ fn json_object_columns(
                 let json: Json = map.next_value()?;
                 self.slots[i] = match json {
                     Json::String(s) if *ty == SqlType::String => Value::String(s),
-                    other => match from_json(&other, ty) {
+                    other => match crate::value::from_json(&other, ty) {
                         Ok(v) => v,
                         Err(e) => {
                             self.conversion.get_or_insert(e);
@@ -280,14 +336,22 @@ fn json_object_columns(
     }
 }
 
-/// A decoded non-null row: ROWTIME from the TIMESTAMP column when there is one.
+/// A decoded non-null row: ROWTIME from the TIMESTAMP column when there is one (a BIGINT,
+/// a TIMESTAMP, or a STRING parsed with TIMESTAMP_FORMAT in UTC).
 fn finish(source: &Source, values: Vec<Value>, mut meta: RowMeta) -> Result<Decoded, String> {
     if let Some(ts) = &source.timestamp_column {
         if let Some(i) = source.columns.iter().position(|c| &c.name == ts) {
-            match values[i].as_i64() {
-                Some(t) => meta.rowtime = t,
-                None => return Err(format!("timestamp column {ts} is null")),
-            }
+            meta.rowtime = match (&values[i], &source.timestamp_format) {
+                (Value::Bigint(t) | Value::Timestamp(t), _) => *t,
+                (Value::String(s), Some(pattern)) => crate::temporal::parse_pattern(s, pattern, 0)
+                    .map_err(|e| {
+                        format!("Failed to parse timestamp '{s}' with formatter '{pattern}': {e}")
+                    })?,
+                (Value::Null, _) => return Err(format!("timestamp column {ts} is null")),
+                (other, _) => {
+                    return Err(format!("timestamp column {ts} holds {}", other.render()))
+                }
+            };
         }
     }
     Ok((values, meta, false))
@@ -313,7 +377,143 @@ fn delimited_row(
         .zip(columns)
         .map(|(f, c)| match f {
             None => Ok(Value::Null),
-            Some(f) => from_json(&Json::String(f.clone()), &c.ty),
+            Some(f) => crate::value::from_json(&Json::String(f.clone()), &c.ty),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn declared(sql: &str) -> Result<Source, crate::SqlError> {
+        let crate::Statement::CreateSource(c) = crate::parse_statement(sql).unwrap() else {
+            panic!("not a CREATE")
+        };
+        crate::catalog::declared_source(&c, sql).map(|(s, _)| s)
+    }
+
+    fn rowtime(source: &Source, value: &str) -> Result<i64, String> {
+        let rec = InRecord {
+            offset: 0,
+            timestamp: 7,
+            key: None,
+            value: Some(bytes::Bytes::from(value.to_string())),
+            ..Default::default()
+        };
+        decode(source, 0, &rec, &Schemas::default()).map(|(_, meta, _)| meta.rowtime)
+    }
+
+    #[test]
+    fn timestamp_format_parses_a_string_column_into_rowtime() {
+        let s = declared(
+            "CREATE STREAM S (ID INT, EVENT_AT STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', \
+             TIMESTAMP='event_at', TIMESTAMP_FORMAT='yyyy-MM-dd HH:mm:ss.SSS');",
+        )
+        .unwrap();
+        assert_eq!(
+            rowtime(&s, r#"{"ID":1,"EVENT_AT":"2021-01-01 00:00:01.500"}"#),
+            Ok(1_609_459_201_500)
+        );
+        assert!(rowtime(&s, r#"{"ID":1,"EVENT_AT":"yesterday"}"#)
+            .unwrap_err()
+            .contains("Failed to parse timestamp 'yesterday'"));
+        let with_zone = declared(
+            "CREATE STREAM S (EVENT_AT STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', \
+             TIMESTAMP='EVENT_AT', TIMESTAMP_FORMAT='yyyy-MM-dd''T''HH:mm:ssXXX');",
+        )
+        .unwrap();
+        assert_eq!(
+            rowtime(&with_zone, r#"{"EVENT_AT":"2021-01-01T02:00:00+02:00"}"#),
+            Ok(1_609_459_200_000)
+        );
+        // A TIMESTAMP column is ROWTIME as it is.
+        let typed = declared(
+            "CREATE STREAM S (EVENT_AT TIMESTAMP) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', TIMESTAMP='EVENT_AT');",
+        )
+        .unwrap();
+        assert_eq!(rowtime(&typed, r#"{"EVENT_AT":1000}"#), Ok(1000));
+        // ksqlDB's errors for a bad declaration.
+        let e = declared(
+            "CREATE STREAM S (EVENT_AT STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', TIMESTAMP='EVENT_AT');",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified"
+            ),
+            "{e}"
+        );
+        let e = declared(
+            "CREATE STREAM S (EVENT_AT STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', TIMESTAMP_FORMAT='yyyy');",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("TIMESTAMP column"), "{e}");
+        let e = declared(
+            "CREATE STREAM S (EVENT_AT STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', TIMESTAMP='EVENT_AT', TIMESTAMP_FORMAT='yyyy-qq');",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("Invalid timestamp format"), "{e}");
+        let e = declared(
+            "CREATE STREAM S (K DECIMAL(4, 2) KEY, V INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("The 'KAFKA' format does not support type 'DECIMAL'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn header_columns_read_the_records_headers() {
+        let s = declared(
+            "CREATE STREAM S (ID INT, H ARRAY<STRUCT<KEY STRING, VALUE BYTES>> HEADERS, \
+             TRACE BYTES HEADER('trace'), V STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+        )
+        .unwrap();
+        // Header columns follow the value columns.
+        let names: Vec<&str> = s.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["ID", "V", "H", "TRACE"]);
+        let rec = InRecord {
+            value: Some(bytes::Bytes::from_static(br#"{"ID":1,"V":"x"}"#)),
+            headers: vec![
+                ("trace".into(), Some(bytes::Bytes::from_static(b"t1"))),
+                ("empty".into(), None),
+                ("trace".into(), Some(bytes::Bytes::from_static(b"t2"))),
+            ],
+            ..Default::default()
+        };
+        let (row, _, _) = decode(&s, 0, &rec, &Schemas::default()).unwrap();
+        let header = |k: &str, v: Option<&[u8]>| {
+            Value::Struct(vec![
+                ("KEY".into(), Value::String(k.into())),
+                (
+                    "VALUE".into(),
+                    v.map_or(Value::Null, |b| Value::Bytes(b.to_vec())),
+                ),
+            ])
+        };
+        assert_eq!(
+            row,
+            vec![
+                Value::Int(1),
+                Value::String("x".into()),
+                Value::Array(vec![
+                    header("trace", Some(b"t1")),
+                    header("empty", None),
+                    header("trace", Some(b"t2")),
+                ]),
+                Value::Bytes(b"t2".to_vec()),
+            ]
+        );
+        for (sql, words) in [
+            ("CREATE STREAM S (H ARRAY<STRING> HEADERS) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');", "Invalid type for HEADERS column"),
+            ("CREATE STREAM S (H STRING HEADER('h')) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');", "expected BYTES"),
+            ("CREATE STREAM S (A BYTES HEADER('h'), B BYTES HEADER('h')) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');", "already contains a HEADER('h')"),
+        ] {
+            let e = declared(sql).unwrap_err();
+            assert!(e.to_string().contains(words), "{e}");
+        }
+    }
 }

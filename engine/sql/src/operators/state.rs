@@ -66,8 +66,10 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 /// A value with its type: INT as `{"i":n}`, DOUBLE as `{"d":x}` (or `"NaN"`, `"inf"`,
-/// `"-inf"`), MAP as `{"m":{..}}`, STRUCT as `{"s":[[name, v], ..]}`; BIGINT, BOOLEAN,
-/// STRING, ARRAY and NULL as themselves.
+/// `"-inf"`), DECIMAL as `{"dec":["unscaled", scale]}` (exact), TIMESTAMP as `{"ts":ms}`,
+/// DATE as `{"date":days}`, TIME as `{"time":ms}`, BYTES as `{"b":"base64"}`, MAP as
+/// `{"m":{..}}`, STRUCT as `{"s":[[name, v], ..]}`; BIGINT, BOOLEAN, STRING, ARRAY and NULL
+/// as themselves.
 pub fn value_to_json(v: &Value) -> Json {
     match v {
         Value::Null => Json::Null,
@@ -84,6 +86,11 @@ pub fn value_to_json(v: &Value) -> Json {
             };
             json!({ "d": x })
         }
+        Value::Decimal(d) => json!({ "dec": [d.unscaled.to_string(), d.scale] }),
+        Value::Timestamp(t) => json!({ "ts": t }),
+        Value::Date(d) => json!({ "date": d }),
+        Value::Time(t) => json!({ "time": t }),
+        Value::Bytes(b) => json!({ "b": crate::value::base64(b) }),
         Value::String(s) => json!(s),
         Value::Array(a) => Json::Array(a.iter().map(value_to_json).collect()),
         Value::Map(m) => {
@@ -112,6 +119,14 @@ pub fn value_from_json(j: &Json) -> Option<Value> {
                     Json::String(s) if s == "-inf" => f64::NEG_INFINITY,
                     x => x.as_f64()?,
                 }),
+                "dec" => Value::Decimal(crate::decimal::Decimal::new(
+                    x.get(0)?.as_str()?.parse().ok()?,
+                    u32::try_from(x.get(1)?.as_u64()?).ok()?,
+                )),
+                "ts" => Value::Timestamp(x.as_i64()?),
+                "date" => Value::Date(i32::try_from(x.as_i64()?).ok()?),
+                "time" => Value::Time(i32::try_from(x.as_i64()?).ok()?),
+                "b" => Value::Bytes(crate::value::unbase64(x.as_str()?)?),
                 "m" => Value::Map(
                     x.as_object()?
                         .iter()
@@ -205,6 +220,17 @@ mod tests {
                 ),
             ),
             ("F".into(), Value::String("{\"i\":1}".into())),
+            (
+                "G".into(),
+                Value::Decimal(crate::decimal::Decimal::new(
+                    -123_456_789_012_345_678_901_234,
+                    4,
+                )),
+            ),
+            ("H".into(), Value::Timestamp(-1)),
+            ("I".into(), Value::Date(18_628)),
+            ("J".into(), Value::Time(45_000_000)),
+            ("K".into(), Value::Bytes(vec![0, 255, 7])),
         ]);
         let back = value_from_json(&value_to_json(&v)).unwrap();
         assert_eq!(back, v);
