@@ -111,8 +111,10 @@ async function startSluice(dataDir, logPath) {
     const web = endpoints.workbench || endpoints.ui || { host: "127.0.0.1", port: ports.ui };
     const registry = endpoints.registry || { host: "127.0.0.1", port: ports.registry };
     const sql = endpoints.sql || { host: "127.0.0.1", port: ports.sql };
+    const connect = endpoints.connect || { host: "127.0.0.1", port: ports.connect };
     return {
         sql: `http://${sql.host}:${sql.port}`,
+        connect: `http://${connect.host}:${connect.port}`,
         proc,
         bootstrap: `${kafka.host}:${kafka.port}`,
         url: `http://${web.host}:${web.port}`,
@@ -1065,6 +1067,35 @@ async function main() {
             await page.click("[data-testid=theme-toggle]");
         });
 
+        await step("connectors: an uploaded connector JSON; a failing task's trace, restart, delete", async () => {
+            await page.goto(`${sluice.url}/connectors/new`);
+            await page.click("[data-testid=tab-json]");
+            const file = path.join(tmp, "bad-sink.json");
+            fs.writeFileSync(file, JSON.stringify({ name: "bad-sink", config: { "connector.class": "FileStreamSink", file: "/proc/nope/out.txt", topics: GEN_TOPIC } }));
+            await page.setInputFiles("[data-testid=connector-file]", file);
+            await page.waitForSelector('[data-testid=plugin].active[data-class="org.apache.kafka.connect.file.FileStreamSinkConnector"]');
+            await waitText("[data-testid=connector-name]", "bad-sink", "the name from the file");
+            await page.click("[data-testid=tab-form]");
+            await waitText(cfgInput("file"), "/proc/nope/out.txt", "the file key in the form");
+            await waitText("[data-testid=validation-summary]", "✓ Connect accepts this config", "the uploaded config");
+            await page.click("[data-testid=create-connector]");
+            await page.waitForSelector("[data-testid=connector-detail]");
+            await waitText("[data-testid=task-row][data-task='0'] [data-testid=task-state]", "FAILED", "the sink task writing where it cannot");
+            await page.click("[data-testid=task-row][data-task='0'] details.trace summary");
+            await waitText("[data-testid=task-trace]", (t) => t.includes("Couldn't find or create file '/proc/nope/out.txt'"), "the task's trace");
+            await shot("connector-failed-trace");
+            await page.click("[data-testid=task-row][data-task='0'] [data-testid=task-restart]");
+            await page.waitForSelector("[data-testid=toast-ok]:has-text('Task 0')");
+            await waitText("[data-testid=task-row][data-task='0'] [data-testid=task-state]", "FAILED", "the task fails again after its restart");
+            await page.click("[data-testid=nav-connectors]");
+            await waitText('[data-testid=connector-row][data-name="bad-sink"] [data-testid=connector-tasks]', "0 FAILED", "the failed task in the list");
+            await page.click('[data-testid=connector-row][data-name="bad-sink"]');
+            await page.click("[data-testid=connector-delete]");
+            await page.click("[data-testid=connector-confirm-submit]");
+            await page.waitForURL(/\/connectors$/);
+            await page.waitForSelector("[data-testid=connectors] .empty");
+        });
+
         await step("views still to come say so", async () => {
             for (const v of ["pipelines"]) {
                 await page.click(`[data-testid=nav-${v}]`);
@@ -1118,6 +1149,8 @@ async function main() {
             await page.click("[data-testid=nav-schemas]");
             await page.waitForSelector("[data-testid=no-registry] a[href='/settings']");
             await shot("schemas-no-registry");
+            await page.click("[data-testid=nav-connectors]");
+            await page.waitForSelector("[data-testid=no-connect] a[href='/settings']");
             await page.click("[data-testid=remove-cluster]");
             await page.click("[data-testid=remove-cluster-confirm]");
             await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });
@@ -1166,6 +1199,7 @@ print(seen)
                 await page.fill('[data-testid=add-cluster-dialog] input[placeholder="broker1:9092,broker2:9092"]', far.bootstrap);
                 await page.fill('[data-testid=add-cluster-dialog] input[placeholder="http://registry:8081"]', far.registry);
                 await page.fill('[data-testid=add-cluster-dialog] input[placeholder="http://ksqldb:8088"]', far.sql);
+                await page.fill('[data-testid=add-cluster-dialog] input[placeholder="http://connect:8083"]', far.connect);
                 await page.click("[data-testid=add-cluster-submit]");
                 await page.waitForSelector("[data-testid=add-cluster-dialog]", { state: "detached" });
                 // The list is the remote one: its topic, not the embedded cluster's.
@@ -1197,6 +1231,18 @@ print(seen)
                 await waitRows("[data-testid=sql-stop-all]", 0, "the toolbar's Stop once nothing runs");
                 await page.waitForSelector("[data-testid=sql-source][data-name=FAR_S]");
                 await shot("remote-sql");
+                // Connectors on the remote cluster's Kafka Connect, through the same pass-through.
+                const farConnector = await fetch(`${far.connect}/connectors`, {
+                    method: "POST",
+                    headers: { "content-type": "application/json" },
+                    body: JSON.stringify({ name: "far-gen", config: { "connector.class": "DatagenConnector", "kafka.topic": "far-gen", quickstart: "users", "max.interval": "500" } }),
+                });
+                if (farConnector.status !== 201) fail(`creating a connector on the remote Connect: ${farConnector.status} ${await farConnector.text()}`);
+                await page.click("[data-testid=nav-connectors]");
+                await waitText("[data-testid=connect-url]", `Kafka Connect at ${far.connect}`, "the remote cluster's Connect URL");
+                await waitText('[data-testid=connector-row][data-name="far-gen"] [data-testid=connector-state]', "RUNNING", "the remote connector");
+                await waitRows("[data-testid=connector-row]", 1, "the remote cluster's connectors (its one)");
+                await shot("remote-connectors");
                 await page.click("[data-testid=remove-cluster]");
                 await page.click("[data-testid=remove-cluster-confirm]");
                 await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });
