@@ -533,7 +533,7 @@ pub fn ConnectorDetail() -> impl IntoView {
                     <div class="stat-label">"Type"</div>
                     <div class="stat-value mono">{move || status.with(|s| s.as_ref().and_then(|s| s.kind.clone())).unwrap_or_else(|| "—".into())}</div>
                 </div>
-                <div class="stat">
+                <div class="stat stat-wide">
                     <div class="stat-label">"Class"</div>
                     <div class="stat-value mono stat-class" title=move || config.with(|c| c.as_ref().and_then(|c| c.get("connector.class").cloned()).unwrap_or_default())>
                         {move || config.with(|c| c.as_ref().and_then(|c| c.get("connector.class").map(|x| simple_class(x).to_string()))).unwrap_or_else(|| "—".into())}
