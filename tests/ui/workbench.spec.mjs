@@ -111,8 +111,10 @@ async function startSluice(dataDir, logPath) {
     const web = endpoints.workbench || endpoints.ui || { host: "127.0.0.1", port: ports.ui };
     const registry = endpoints.registry || { host: "127.0.0.1", port: ports.registry };
     const sql = endpoints.sql || { host: "127.0.0.1", port: ports.sql };
+    const connect = endpoints.connect || { host: "127.0.0.1", port: ports.connect };
     return {
         sql: `http://${sql.host}:${sql.port}`,
+        connect: `http://${connect.host}:${connect.port}`,
         proc,
         bootstrap: `${kafka.host}:${kafka.port}`,
         url: `http://${web.host}:${web.port}`,
@@ -913,8 +915,189 @@ async function main() {
             await page.click("[data-testid=theme-toggle]");
         });
 
+        // ---- Connectors: Datagen through the generated form, validated as typed; its records
+        // in the topic browser; pause/resume/restart; delete ----
+        const CONNECTOR = "orders-gen", GEN_TOPIC = "gen-orders";
+        const DATAGEN = "io.confluent.kafka.connect.datagen.DatagenConnector";
+        const cfgInput = (key) => `[data-testid=cfg-input][data-key="${key}"]`;
+        const cfgErrors = (key) => `[data-testid=cfg-errors][data-key="${key}"]`;
+        const genCount = async () => {
+            await page.goto(`${sluice.url}/topics/${GEN_TOPIC}/messages`);
+            await page.waitForSelector("[data-testid=load-messages]:not([disabled])");
+            await page.selectOption("[data-testid=start-from]", "earliest");
+            await page.fill("[data-testid=limit]", "100000");
+            await loadMessages();
+            const t = await text("[data-testid=message-count]");
+            return parseInt(t.replace(/,/g, ""), 10) || 0;
+        };
+        const openConnector = async () => {
+            await page.goto(`${sluice.url}/connectors`);
+            await page.click(`[data-testid=connector-row][data-name="${CONNECTOR}"]`);
+            await page.waitForSelector("[data-testid=connector-detail]");
+        };
+
+        await step("connectors: the empty list, the embedded Connect's URL", async () => {
+            await page.goto(`${sluice.url}/`);
+            await page.click("[data-testid=nav-connectors]");
+            await page.waitForSelector("[data-testid=connectors]");
+            await waitText("[data-testid=connect-url]", (t) => /^Kafka Connect at http:\/\/127\.0\.0\.1:\d+$/.test(t), "the embedded Connect URL");
+            await page.waitForSelector("[data-testid=connectors] .empty");
+            await shot("connectors-empty");
+        });
+
+        await step("connectors: Datagen from the generated form, a validation error first, then fixed", async () => {
+            await page.click("[data-testid=new-connector]");
+            await page.waitForSelector("[data-testid=new-connector-view]");
+            await page.click(`[data-testid=plugin][data-class="${DATAGEN}"]`);
+            // The plugin's group first, its required key first in it; defaults as placeholders.
+            await page.waitForSelector(cfgInput("kafka.topic"));
+            const first = await page.locator("[data-testid=cfg-input]").first().getAttribute("data-key");
+            if (first !== "kafka.topic") fail(`the form's first field is ${first}, expected the required kafka.topic`);
+            const ph = await page.getAttribute(cfgInput("max.interval"), "placeholder");
+            if (ph !== "500") fail(`max.interval's default shown as ${JSON.stringify(ph)}`);
+            await page.waitForSelector('[data-group=Common] [data-testid=cfg-input][data-key="tasks.max"]');
+            await page.fill("[data-testid=connector-name]", CONNECTOR);
+            await page.fill(cfgInput("quickstart"), "orders");
+            await page.fill(cfgInput("max.interval"), "soon");
+            // Connect's answers next to their fields, as typed.
+            await waitText(cfgErrors("max.interval"), (t) => t.includes("Not a number of type LONG"), "max.interval's error");
+            await waitText(cfgErrors("kafka.topic"), (t) => t.includes('Missing required configuration "kafka.topic"'), "kafka.topic's error");
+            await waitText("[data-testid=validation-summary]", "2 errors", "the error count");
+            if (await page.isEnabled("[data-testid=create-connector]")) fail("Create is enabled with errors");
+            await shot("connector-form-errors");
+            await page.fill(cfgInput("max.interval"), "200");
+            await page.fill(cfgInput("kafka.topic"), GEN_TOPIC);
+            await waitText("[data-testid=validation-summary]", "✓ Connect accepts this config", "the fixed config");
+            await waitRows("[data-testid=cfg-errors]", 0, "errors after the fix");
+            await shot("connector-form-valid");
+            // The same config as Connect's JSON; downloaded as a file.
+            await page.click("[data-testid=tab-json]");
+            const json = JSON.parse(await page.inputValue("[data-testid=connector-json]"));
+            if (json.name !== CONNECTOR || json.config["connector.class"] !== DATAGEN || json.config["kafka.topic"] !== GEN_TOPIC
+                || json.config["max.interval"] !== "200" || json.config.quickstart !== "orders") fail(`the JSON tab: ${JSON.stringify(json)}`);
+            const [dl] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=connector-json-download]")]);
+            const saved = JSON.parse(fs.readFileSync(await dl.path(), "utf8"));
+            if (saved.config["kafka.topic"] !== GEN_TOPIC || dl.suggestedFilename() !== `${CONNECTOR}.json`) fail(`downloaded ${dl.suggestedFilename()}: ${JSON.stringify(saved)}`);
+            await shot("connector-json");
+            await page.click("[data-testid=tab-form]");
+            await page.click("[data-testid=create-connector]");
+            await page.waitForSelector("[data-testid=connector-detail]");
+            await waitText("[data-testid=connector-title]", CONNECTOR, "the new connector's page");
+            await waitText("[data-testid=connector-detail] .page-head [data-testid=connector-state]", "RUNNING", "the connector's state");
+            await waitText("[data-testid=task-row][data-task='0'] [data-testid=task-state]", "RUNNING", "task 0's state");
+            await page.waitForSelector(`[data-testid=connector-topic][data-topic="${GEN_TOPIC}"]`);
+            await page.waitForSelector("[data-testid=offset-row]");
+            await shot("connector-detail");
+        });
+
+        await step("connectors: the list shows state, tasks, type, class and topics", async () => {
+            await page.click("[data-testid=nav-connectors]");
+            const row = `[data-testid=connector-row][data-name="${CONNECTOR}"]`;
+            await waitText(`${row} [data-testid=connector-state]`, "RUNNING", "the list's state");
+            await waitText(`${row} [data-testid=connector-tasks]`, "0 RUNNING", "the list's task states");
+            await waitText(`${row} [data-testid=connector-topics]`, GEN_TOPIC, "the list's topics");
+            const cells = await text(row);
+            if (!cells.includes("source") || !cells.includes("DatagenConnector")) fail(`the list's row: ${JSON.stringify(cells)}`);
+            await shot("connectors-list");
+        });
+
+        await step("connectors: its records arrive in the topic browser (from the topic link)", async () => {
+            await page.click(`[data-testid=connector-row][data-name="${CONNECTOR}"] [data-testid=connector-topics] a`);
+            await page.waitForSelector("[data-testid=topic-detail]");
+            await waitText("[data-testid=topic-title]", GEN_TOPIC, "the linked topic");
+            const a = await genCount();
+            await page.waitForTimeout(1500);
+            const b = await genCount();
+            if (!(a > 0 && b > a)) fail(`records should keep arriving: ${a} then ${b}`);
+            await page.locator("[data-testid=message-row]").first().click();
+            const value = await text("[data-testid=detail-value]");
+            if (!value.includes("orderid") || !value.includes("itemid")) fail(`a Datagen orders record: ${value}`);
+            await shot("connector-records");
+        });
+
+        await step("connectors: pause (PAUSED, no new records), resume, restart, restart a task", async () => {
+            await openConnector();
+            await page.click("[data-testid=connector-pause]");
+            await waitText("[data-testid=connector-detail] .page-head [data-testid=connector-state]", "PAUSED", "the state after Pause");
+            await waitText("[data-testid=task-row][data-task='0'] [data-testid=task-state]", "PAUSED", "task 0 after Pause");
+            await shot("connector-paused");
+            await page.waitForTimeout(500);
+            const a = await genCount();
+            await page.waitForTimeout(1500);
+            const b = await genCount();
+            if (a !== b) fail(`records arrived while paused: ${a} then ${b}`);
+            await openConnector();
+            await page.click("[data-testid=connector-resume]");
+            await waitText("[data-testid=connector-detail] .page-head [data-testid=connector-state]", "RUNNING", "the state after Resume");
+            await page.click("[data-testid=connector-restart]");
+            await page.waitForSelector("[data-testid=toast-ok]:has-text('restarted')");
+            await waitText("[data-testid=connector-detail] .page-head [data-testid=connector-state]", "RUNNING", "the state after Restart");
+            await page.click("[data-testid=task-row][data-task='0'] [data-testid=task-restart]");
+            await page.waitForSelector("[data-testid=toast-ok]:has-text('Task 0')");
+            await waitText("[data-testid=task-row][data-task='0'] [data-testid=task-state]", "RUNNING", "task 0 after its restart");
+            const c = await genCount();
+            if (!(c > b)) fail(`no records after resume: ${b} then ${c}`);
+        });
+
+        await step("connectors: stop, reset its offsets, delete (with confirmation)", async () => {
+            await openConnector();
+            if (await page.isEnabled("[data-testid=offsets-reset]")) fail("offset reset is enabled on a running connector");
+            await page.click("[data-testid=connector-stop]");
+            await waitText("[data-testid=connector-detail] .page-head [data-testid=connector-state]", "STOPPED", "the state after Stop");
+            await page.waitForSelector("[data-testid=offsets-reset]:not([disabled])");
+            await page.click("[data-testid=offsets-reset]");
+            await page.click("[data-testid=connector-confirm-submit]");
+            await page.waitForSelector("[data-testid=no-offsets]");
+            await page.click("[data-testid=theme-toggle]");
+            await page.waitForTimeout(300);
+            await shot("connector-stopped-dark");
+            await page.click("[data-testid=connector-delete]");
+            await page.waitForSelector("[data-testid=connector-confirm]");
+            await shot("connector-delete-dark");
+            await page.click("[data-testid=connector-confirm-submit]");
+            await page.waitForURL(/\/connectors$/);
+            await waitRows(`[data-testid=connector-row][data-name="${CONNECTOR}"]`, 0, "the list after delete");
+            // The create form and its errors in the dark theme too.
+            await page.click("[data-testid=new-connector]");
+            await page.click(`[data-testid=plugin][data-class="${DATAGEN}"]`);
+            await page.fill("[data-testid=connector-name]", "dark-gen");
+            await page.fill(cfgInput("max.interval"), "-5");
+            await waitText(cfgErrors("max.interval"), (t) => t.includes("max.interval"), "an error in the dark theme");
+            await shot("connector-form-dark");
+            await page.click("[data-testid=theme-toggle]");
+        });
+
+        await step("connectors: an uploaded connector JSON; a failing task's trace, restart, delete", async () => {
+            await page.goto(`${sluice.url}/connectors/new`);
+            await page.click("[data-testid=tab-json]");
+            const file = path.join(tmp, "bad-sink.json");
+            fs.writeFileSync(file, JSON.stringify({ name: "bad-sink", config: { "connector.class": "FileStreamSink", file: "/proc/nope/out.txt", topics: GEN_TOPIC } }));
+            await page.setInputFiles("[data-testid=connector-file]", file);
+            await page.waitForSelector('[data-testid=plugin].active[data-class="org.apache.kafka.connect.file.FileStreamSinkConnector"]');
+            await waitText("[data-testid=connector-name]", "bad-sink", "the name from the file");
+            await page.click("[data-testid=tab-form]");
+            await waitText(cfgInput("file"), "/proc/nope/out.txt", "the file key in the form");
+            await waitText("[data-testid=validation-summary]", "✓ Connect accepts this config", "the uploaded config");
+            await page.click("[data-testid=create-connector]");
+            await page.waitForSelector("[data-testid=connector-detail]");
+            await waitText("[data-testid=task-row][data-task='0'] [data-testid=task-state]", "FAILED", "the sink task writing where it cannot");
+            await page.click("[data-testid=task-row][data-task='0'] details.trace summary");
+            await waitText("[data-testid=task-trace]", (t) => t.includes("Couldn't find or create file '/proc/nope/out.txt'"), "the task's trace");
+            await shot("connector-failed-trace");
+            await page.click("[data-testid=task-row][data-task='0'] [data-testid=task-restart]");
+            await page.waitForSelector("[data-testid=toast-ok]:has-text('Task 0')");
+            await waitText("[data-testid=task-row][data-task='0'] [data-testid=task-state]", "FAILED", "the task fails again after its restart");
+            await page.click("[data-testid=nav-connectors]");
+            await waitText('[data-testid=connector-row][data-name="bad-sink"] [data-testid=connector-tasks]', "0 FAILED", "the failed task in the list");
+            await page.click('[data-testid=connector-row][data-name="bad-sink"]');
+            await page.click("[data-testid=connector-delete]");
+            await page.click("[data-testid=connector-confirm-submit]");
+            await page.waitForURL(/\/connectors$/);
+            await page.waitForSelector("[data-testid=connectors] .empty");
+        });
+
         await step("views still to come say so", async () => {
-            for (const v of ["connectors", "pipelines"]) {
+            for (const v of ["pipelines"]) {
                 await page.click(`[data-testid=nav-${v}]`);
                 await page.waitForSelector("[data-testid=coming]");
                 await shot(`${v}-coming`);
@@ -966,6 +1149,8 @@ async function main() {
             await page.click("[data-testid=nav-schemas]");
             await page.waitForSelector("[data-testid=no-registry] a[href='/settings']");
             await shot("schemas-no-registry");
+            await page.click("[data-testid=nav-connectors]");
+            await page.waitForSelector("[data-testid=no-connect] a[href='/settings']");
             await page.click("[data-testid=remove-cluster]");
             await page.click("[data-testid=remove-cluster-confirm]");
             await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });
@@ -1014,6 +1199,7 @@ print(seen)
                 await page.fill('[data-testid=add-cluster-dialog] input[placeholder="broker1:9092,broker2:9092"]', far.bootstrap);
                 await page.fill('[data-testid=add-cluster-dialog] input[placeholder="http://registry:8081"]', far.registry);
                 await page.fill('[data-testid=add-cluster-dialog] input[placeholder="http://ksqldb:8088"]', far.sql);
+                await page.fill('[data-testid=add-cluster-dialog] input[placeholder="http://connect:8083"]', far.connect);
                 await page.click("[data-testid=add-cluster-submit]");
                 await page.waitForSelector("[data-testid=add-cluster-dialog]", { state: "detached" });
                 // The list is the remote one: its topic, not the embedded cluster's.
@@ -1045,6 +1231,18 @@ print(seen)
                 await waitRows("[data-testid=sql-stop-all]", 0, "the toolbar's Stop once nothing runs");
                 await page.waitForSelector("[data-testid=sql-source][data-name=FAR_S]");
                 await shot("remote-sql");
+                // Connectors on the remote cluster's Kafka Connect, through the same pass-through.
+                const farConnector = await fetch(`${far.connect}/connectors`, {
+                    method: "POST",
+                    headers: { "content-type": "application/json" },
+                    body: JSON.stringify({ name: "far-gen", config: { "connector.class": "DatagenConnector", "kafka.topic": "far-gen", quickstart: "users", "max.interval": "500" } }),
+                });
+                if (farConnector.status !== 201) fail(`creating a connector on the remote Connect: ${farConnector.status} ${await farConnector.text()}`);
+                await page.click("[data-testid=nav-connectors]");
+                await waitText("[data-testid=connect-url]", `Kafka Connect at ${far.connect}`, "the remote cluster's Connect URL");
+                await waitText('[data-testid=connector-row][data-name="far-gen"] [data-testid=connector-state]', "RUNNING", "the remote connector");
+                await waitRows("[data-testid=connector-row]", 1, "the remote cluster's connectors (its one)");
+                await shot("remote-connectors");
                 await page.click("[data-testid=remove-cluster]");
                 await page.click("[data-testid=remove-cluster-confirm]");
                 await page.waitForSelector("[data-testid=remove-cluster]", { state: "detached" });

@@ -9,6 +9,8 @@ use sluice_api::{paths, ClusterInfo, ClusterSecurity, NewCluster, EMBEDDED_CLUST
 use wasm_bindgen::JsCast;
 
 use crate::api;
+use crate::connector_form::NewConnector;
+use crate::connectors::{ConnectorDetail, ConnectorList};
 use crate::groups::{GroupDetail, GroupList};
 use crate::overview::Overview;
 use crate::schemas::{NewSubject, SubjectDetail, SubjectList};
@@ -89,7 +91,9 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/schemas/new") view=NewSubject/>
                             <Route path=path!("/schemas/subjects/:subject") view=SubjectDetail/>
                             <Route path=path!("/schemas/subjects/:subject/:tab") view=SubjectDetail/>
-                            <Route path=path!("/connectors") view=|| view! { <Coming which=ComingView::Connectors/> }/>
+                            <Route path=path!("/connectors") view=ConnectorList/>
+                            <Route path=path!("/connectors/new") view=NewConnector/>
+                            <Route path=path!("/connectors/connector/:name") view=ConnectorDetail/>
                             <Route path=path!("/sql") view=SqlView/>
                             <Route path=path!("/pipelines") view=|| view! { <Coming which=ComingView::Pipelines/> }/>
                             <Route path=path!("/settings") view=Settings/>
@@ -433,22 +437,12 @@ fn AddClusterDialog(open: RwSignal<bool>) -> impl IntoView {
 
 #[derive(Clone, Copy, PartialEq)]
 pub enum ComingView {
-    Connectors,
     Pipelines,
 }
 
 #[component]
 fn Coming(which: ComingView) -> impl IntoView {
     let (title, lead, items): (&str, &str, &[&str]) = match which {
-        ComingView::Connectors => (
-            "Connectors",
-            "Run and watch Kafka-Connect-style source and sink connectors through the Connect REST API.",
-            &[
-                "Connectors with state, tasks and their errors",
-                "Create from the built-in plugins with upstream config keys",
-                "Pause, resume, restart, delete",
-            ],
-        ),
         ComingView::Pipelines => (
             "Pipelines",
             "A canvas that wires connectors, topics and queries into one pipeline you can see.",

@@ -641,6 +641,14 @@ pub mod paths {
             rest.trim_start_matches('/')
         )
     }
+    /// The Kafka Connect pass-through: `rest` is a Connect REST path such as `connectors` or
+    /// `connector-plugins/{type}/config/validate`.
+    pub fn connect(c: &str, rest: &str) -> String {
+        format!(
+            "{API_PREFIX}/clusters/{c}/connect/{}",
+            rest.trim_start_matches('/')
+        )
+    }
     pub fn subjects(c: &str) -> String {
         format!("{API_PREFIX}/clusters/{c}/schemas/subjects")
     }

@@ -341,11 +341,13 @@ impl Sandbox {
                 tracing::error!(error = %e, "Connect server failed");
             }
         }));
-        sandbox.endpoints.push(Endpoint {
+        let connect_endpoint = Endpoint {
             name: "connect",
             address: connect_address,
             http: true,
-        });
+        };
+        let embedded_connect_url = connect_endpoint.display_address();
+        sandbox.endpoints.push(connect_endpoint);
         let workbench = Workbench::start(
             ui_listener,
             WorkbenchConfig {
@@ -355,6 +357,7 @@ impl Sandbox {
                 embedded_store: Some(store),
                 embedded_registry_url: Some(embedded_registry_url),
                 embedded_ksqldb_url: Some(embedded_ksqldb_url),
+                embedded_connect_url: Some(embedded_connect_url),
             },
         )
         .await;

@@ -1514,3 +1514,188 @@ async fn inserts_stream_acks_each_row_while_the_request_is_open() -> Result<()> 
     .await?;
     sandbox.shutdown().await
 }
+
+/// The number of records a topic has had (the sum of its partitions' end offsets).
+async fn topic_end(api: &Api, topic: &str) -> Result<i64> {
+    let t: TopicDetail = api.get(&paths::topic(LOCAL, topic)).await?;
+    Ok(t.partitions.iter().map(|p| p.end_offset).sum())
+}
+
+/// The Kafka Connect pass-through against the embedded connector runtime: what the
+/// Connectors view does (plugins, a plugin's config definition, validation with per-field
+/// errors, create, list with statuses, topics, pause/resume/stop/restart, offsets and their
+/// reset, delete), with Connect's status codes and error JSON kept as Connect gave them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connect_pass_through_drives_the_embedded_connect() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(dir.path()).await?;
+    let api = Api::new(&sandbox);
+    bounded(async {
+        use reqwest::Method;
+        const DATAGEN: &str = "io.confluent.kafka.connect.datagen.DatagenConnector";
+        let c = |rest: &str| paths::connect(LOCAL, rest);
+
+        // The embedded cluster names its Connect URL, the one the sandbox serves.
+        let clusters: Vec<ClusterInfo> = api.get(&paths::clusters()).await?;
+        let connect_endpoint = sandbox
+            .endpoints()
+            .iter()
+            .find(|e| e.name == "connect")
+            .context("connect endpoint")?
+            .display_address();
+        ensure!(
+            clusters[0].connect_url.as_deref() == Some(connect_endpoint.as_str()),
+            "{clusters:?} vs {connect_endpoint}"
+        );
+
+        // Plugins, and one plugin's config definition.
+        let plugins: Vec<Value> = api.get(&c("connector-plugins")).await?;
+        ensure!(plugins.iter().any(|p| p["class"] == DATAGEN && p["type"] == "source"), "{plugins:?}");
+        let defs: Vec<Value> = api.get(&c(&format!("connector-plugins/{DATAGEN}/config"))).await?;
+        let topic_def = defs.iter().find(|d| d["name"] == "kafka.topic").context("kafka.topic")?;
+        ensure!(topic_def["required"] == true && topic_def["type"] == "STRING", "{topic_def}");
+
+        // Validation: each field's errors next to it, the total in error_count.
+        let bad: Value = api
+            .ok(Method::PUT, &c(&format!("connector-plugins/{DATAGEN}/config/validate")),
+                Some(json!({"connector.class": DATAGEN, "name": "orders-gen", "max.interval": "soon", "quickstart": "orders"})),
+                StatusCode::OK)
+            .await?;
+        let errors_of = |v: &Value, key: &str| -> Vec<String> {
+            v["configs"].as_array().into_iter().flatten()
+                .find(|e| e["value"]["name"] == key)
+                .map(|e| e["value"]["errors"].as_array().into_iter().flatten()
+                    .filter_map(|m| m.as_str().map(str::to_string)).collect())
+                .unwrap_or_default()
+        };
+        ensure!(bad["error_count"] == 2, "{bad}");
+        ensure!(errors_of(&bad, "kafka.topic")[0].contains("Missing required configuration"), "{bad}");
+        ensure!(errors_of(&bad, "max.interval")[0].contains("Not a number"), "{bad}");
+        ensure!(bad["groups"].as_array().is_some_and(|g| g.iter().any(|g| g == "Common")), "{bad}");
+        let good: Value = api
+            .ok(Method::PUT, &c(&format!("connector-plugins/{DATAGEN}/config/validate")),
+                Some(json!({"connector.class": DATAGEN, "name": "orders-gen", "kafka.topic": "gen-orders",
+                            "quickstart": "orders", "max.interval": "50"})),
+                StatusCode::OK)
+            .await?;
+        ensure!(good["error_count"] == 0, "{good}");
+
+        // Create; Connect's 201 and its body come back as they are; a second create is
+        // Connect's 409 with its error JSON.
+        let config = json!({"connector.class": DATAGEN, "kafka.topic": "gen-orders", "quickstart": "orders",
+                            "max.interval": "50", "tasks.max": "1"});
+        let created: Value = api
+            .ok(Method::POST, &c("connectors"), Some(json!({"name": "orders-gen", "config": config})),
+                StatusCode::CREATED)
+            .await?;
+        ensure!(created["name"] == "orders-gen" && created["type"] == "source", "{created}");
+        let (status, text) = api
+            .call(Method::POST, &c("connectors"), Some(json!({"name": "orders-gen", "config": config})))
+            .await?;
+        let err: Value = serde_json::from_str(&text)?;
+        ensure!(status == StatusCode::CONFLICT && err["error_code"] == 409, "{status} {text}");
+
+        // The list with statuses and infos, as the view polls it; records arrive.
+        let running = |want: &'static str| {
+            let api = &api;
+            move || async move {
+                let all: Value = api.get(&c("connectors?expand=status&expand=info")).await?;
+                let s = &all["orders-gen"]["status"];
+                Ok((s["connector"]["state"] == want
+                    && s["tasks"].as_array().is_some_and(|t| t.len() == 1 && t[0]["state"] == want))
+                .then(|| all.clone()))
+            }
+        };
+        let all = wait_until("orders-gen RUNNING", Duration::from_secs(20), running("RUNNING")).await?;
+        ensure!(all["orders-gen"]["info"]["config"]["kafka.topic"] == "gen-orders", "{all}");
+        wait_until("records in gen-orders", Duration::from_secs(20), || async {
+            Ok((topic_end(&api, "gen-orders").await.unwrap_or(0) >= 5).then_some(()))
+        })
+        .await?;
+        let topics: Value = api.get(&c("connectors/orders-gen/topics")).await?;
+        ensure!(topics == json!({"orders-gen": {"topics": ["gen-orders"]}}), "{topics}");
+
+        // Pause: 202, PAUSED, no new records.
+        let (status, _) = api.call(Method::PUT, &c("connectors/orders-gen/pause"), None).await?;
+        ensure!(status == StatusCode::ACCEPTED, "pause: {status}");
+        wait_until("orders-gen PAUSED", Duration::from_secs(20), running("PAUSED")).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let paused_at = topic_end(&api, "gen-orders").await?;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        ensure!(topic_end(&api, "gen-orders").await? == paused_at, "records kept arriving while paused");
+        let (status, _) = api.call(Method::PUT, &c("connectors/orders-gen/resume"), None).await?;
+        ensure!(status == StatusCode::ACCEPTED, "resume: {status}");
+        wait_until("orders-gen RUNNING again", Duration::from_secs(20), running("RUNNING")).await?;
+        wait_until("records after resume", Duration::from_secs(20), || async {
+            Ok((topic_end(&api, "gen-orders").await? > paused_at).then_some(()))
+        })
+        .await?;
+
+        // Restarts: the connector (204), with its tasks (202 and the status), one task (204).
+        let (status, _) = api.call(Method::POST, &c("connectors/orders-gen/restart"), None).await?;
+        ensure!(status == StatusCode::NO_CONTENT, "restart: {status}");
+        let (status, text) = api
+            .call(Method::POST, &c("connectors/orders-gen/restart?includeTasks=true&onlyFailed=false"), None)
+            .await?;
+        ensure!(status == StatusCode::ACCEPTED && text.contains("\"tasks\""), "restart with tasks: {status} {text}");
+        let (status, _) = api.call(Method::POST, &c("connectors/orders-gen/tasks/0/restart"), None).await?;
+        ensure!(status == StatusCode::NO_CONTENT, "task restart: {status}");
+        let (status, text) = api.call(Method::POST, &c("connectors/orders-gen/tasks/7/restart"), None).await?;
+        ensure!(status == StatusCode::NOT_FOUND && text.contains("\"error_code\":404"), "{status} {text}");
+
+        // Offsets: reset refused while running (Connect's 400), done once STOPPED.
+        let offsets: Value = api.get(&c("connectors/orders-gen/offsets")).await?;
+        ensure!(offsets["offsets"].as_array().is_some_and(|o| !o.is_empty()), "{offsets}");
+        let (status, text) = api.call(Method::DELETE, &c("connectors/orders-gen/offsets"), None).await?;
+        ensure!(status == StatusCode::BAD_REQUEST && text.contains("STOPPED"), "{status} {text}");
+        let (status, _) = api.call(Method::PUT, &c("connectors/orders-gen/stop"), None).await?;
+        ensure!(status == StatusCode::ACCEPTED, "stop: {status}");
+        wait_until("orders-gen STOPPED", Duration::from_secs(20), || async {
+            let s: Value = api.get(&c("connectors/orders-gen/status")).await?;
+            Ok((s["connector"]["state"] == "STOPPED").then_some(()))
+        })
+        .await?;
+        let reset: Value = api
+            .ok(Method::DELETE, &c("connectors/orders-gen/offsets"), None, StatusCode::OK)
+            .await?;
+        ensure!(reset["message"].as_str().is_some_and(|m| m.contains("reset")), "{reset}");
+        let offsets: Value = api.get(&c("connectors/orders-gen/offsets")).await?;
+        ensure!(offsets["offsets"] == json!([]), "{offsets}");
+
+        // Delete: 204, then Connect's 404 JSON for it.
+        let (status, _) = api.call(Method::DELETE, &c("connectors/orders-gen"), None).await?;
+        ensure!(status == StatusCode::NO_CONTENT, "delete: {status}");
+        let (status, text) = api.call(Method::GET, &c("connectors/orders-gen"), None).await?;
+        let err: Value = serde_json::from_str(&text)?;
+        ensure!(status == StatusCode::NOT_FOUND && err["error_code"] == 404, "{status} {text}");
+        let names: Vec<String> = api.get(&c("connectors")).await?;
+        ensure!(names.is_empty(), "{names:?}");
+
+        // A cluster without a Connect URL is the workbench's 404; an unreachable one a 502.
+        let plain: ClusterInfo = api
+            .ok(Method::POST, &paths::clusters(),
+                Some(json!({"name": "no-connect", "bootstrap_servers": sandbox.kafka_address()})),
+                StatusCode::CREATED)
+            .await?;
+        api.fails(Method::GET, &paths::connect(&plain.id, "connectors"), None, StatusCode::NOT_FOUND, "not_found")
+            .await?;
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let dead_connect = format!("http://{}", closed.local_addr()?);
+        drop(closed);
+        let dead: ClusterInfo = api
+            .ok(Method::POST, &paths::clusters(),
+                Some(json!({"name": "dead-connect", "bootstrap_servers": sandbox.kafka_address(),
+                            "connect_url": dead_connect})),
+                StatusCode::CREATED)
+            .await?;
+        ensure!(dead.connect_url.as_deref() == Some(dead_connect.as_str()), "{dead:?}");
+        api.fails(Method::GET, &paths::connect(&dead.id, "connectors"), None, StatusCode::BAD_GATEWAY, "unavailable")
+            .await?;
+        api.fails(Method::POST, &paths::clusters(),
+            Some(json!({"name": "bad", "bootstrap_servers": "x:1", "connect_url": "ftp://nope"})),
+            StatusCode::BAD_REQUEST, "bad_request").await?;
+        Ok(())
+    })
+    .await?;
+    sandbox.shutdown().await
+}

@@ -1,7 +1,8 @@
 //! The clusters the workbench knows: the embedded one (id `local`, always present) and remote
 //! ones added through the API, persisted to `<data_dir>/workbench/clusters.json` (SASL
 //! passwords included, since the file is the user's own; they are never returned by the API).
-//! Owns each cluster's lazily created [`ClientSet`], its schema registry and ksqlDB clients, its
+//! Owns each cluster's lazily created [`ClientSet`], its schema registry, ksqlDB and Kafka
+//! Connect clients, its
 //! [`Metrics`], and when a cluster was last asked about (samplers of remote clusters idle
 //! without it). Never talks Kafka itself beyond creating clients.
 
@@ -15,6 +16,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use sluice_api::{ClusterInfo, ClusterSecurity, NewCluster, EMBEDDED_CLUSTER};
 
+use crate::connect::ConnectClient;
 use crate::error::{Result, WorkbenchError};
 use crate::kafka::{ClientSet, ConnectionSettings};
 use crate::ksql::KsqlClient;
@@ -65,6 +67,8 @@ pub struct Cluster {
     pub schemas: SchemaCache,
     /// The cluster's ksqlDB server, when it has one.
     ksql: Option<Arc<KsqlClient>>,
+    /// The cluster's Kafka Connect worker, when it has one.
+    connect: Option<Arc<ConnectClient>>,
 }
 
 impl Cluster {
@@ -81,9 +85,16 @@ impl Cluster {
                 .ok()
                 .map(Arc::new)
         });
+        let connect = info.connect_url.as_deref().and_then(|url| {
+            ConnectClient::new(url)
+                .map_err(|e| tracing::warn!("cluster {}: {e}", info.id))
+                .ok()
+                .map(Arc::new)
+        });
         Arc::new(Cluster {
             registry,
             ksql,
+            connect,
             schemas: SchemaCache::default(),
             info,
             settings,
@@ -112,6 +123,16 @@ impl Cluster {
     pub fn ksql(&self) -> Result<Arc<KsqlClient>> {
         self.ksql.clone().ok_or_else(|| {
             WorkbenchError::NotFound(format!("cluster {:?} has no ksqlDB URL", self.info.id))
+        })
+    }
+
+    /// The cluster's Kafka Connect worker; `404 not_found` when it has none.
+    pub fn connect(&self) -> Result<Arc<ConnectClient>> {
+        self.connect.clone().ok_or_else(|| {
+            WorkbenchError::NotFound(format!(
+                "cluster {:?} has no Kafka Connect URL",
+                self.info.id
+            ))
         })
     }
 
@@ -170,13 +191,15 @@ pub struct ClusterRegistry {
 
 impl ClusterRegistry {
     /// Loads the remote clusters saved under `data_dir` (a missing file means none). The
-    /// embedded cluster reaches the embedded registry at `embedded_registry` and the embedded
-    /// SQL engine at `embedded_ksqldb`, when they run.
+    /// embedded cluster reaches the embedded registry at `embedded_registry`, the embedded
+    /// SQL engine at `embedded_ksqldb` and the embedded connector runtime at
+    /// `embedded_connect`, when they run.
     pub fn load(
         data_dir: &Path,
         embedded_bootstrap: &str,
         embedded_registry: Option<&str>,
         embedded_ksqldb: Option<&str>,
+        embedded_connect: Option<&str>,
     ) -> Result<ClusterRegistry> {
         let file = data_dir.join("workbench").join("clusters.json");
         let stored: Vec<StoredCluster> = match std::fs::read(&file) {
@@ -213,7 +236,7 @@ impl ClusterRegistry {
                 ..ClusterSecurity::default()
             },
             schema_registry_url: embedded_registry.map(str::to_string),
-            connect_url: None,
+            connect_url: embedded_connect.map(str::to_string),
             ksqldb_url: embedded_ksqldb.map(str::to_string),
         };
         clusters.insert(
@@ -285,6 +308,9 @@ impl ClusterRegistry {
         let (info, settings) = entry.to_info();
         if let Some(url) = &info.schema_registry_url {
             RegistryClient::new(url)?;
+        }
+        if let Some(url) = &info.connect_url {
+            ConnectClient::new(url)?;
         }
         // Refuse settings librdkafka would refuse, before they are saved.
         settings
@@ -411,7 +437,7 @@ mod tests {
     #[test]
     fn remote_clusters_persist_and_passwords_stay_in_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let reg = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None, None).unwrap();
+        let reg = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None, None, None).unwrap();
         let added = reg
             .add(NewCluster {
                 name: "Staging".into(),
@@ -428,7 +454,7 @@ mod tests {
             .unwrap();
         assert_eq!(added.info.id, "staging");
         assert_eq!(added.info.security.protocol, "SASL_PLAINTEXT");
-        let again = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None, None).unwrap();
+        let again = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None, None, None).unwrap();
         let ids: Vec<String> = again.list().iter().map(|c| c.info.id.clone()).collect();
         assert_eq!(ids, vec!["local".to_string(), "staging".to_string()]);
         let staging = again.get("staging").unwrap();
@@ -438,7 +464,7 @@ mod tests {
             .contains("secret"));
         again.remove("staging").unwrap();
         assert!(again.remove("local").is_err());
-        let third = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None, None).unwrap();
+        let third = ClusterRegistry::load(dir.path(), "127.0.0.1:1", None, None, None).unwrap();
         assert_eq!(third.list().len(), 1);
     }
 }

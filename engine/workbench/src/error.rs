@@ -36,6 +36,9 @@ pub enum WorkbenchError {
     /// 502 `unavailable`: the cluster's ksqlDB server could not be reached.
     #[error("{0}")]
     KsqlUnavailable(String),
+    /// 502 `unavailable`: the cluster's Kafka Connect worker could not be reached.
+    #[error("{0}")]
+    ConnectUnavailable(String),
     /// 500: a fault of the workbench itself (I/O on its own files, a failed task).
     #[error("{0}")]
     Internal(String),
@@ -51,9 +54,9 @@ impl WorkbenchError {
             WorkbenchError::Conflict(_) => StatusCode::CONFLICT,
             WorkbenchError::Kafka(_) => StatusCode::BAD_GATEWAY,
             WorkbenchError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            WorkbenchError::RegistryUnavailable(_) | WorkbenchError::KsqlUnavailable(_) => {
-                StatusCode::BAD_GATEWAY
-            }
+            WorkbenchError::RegistryUnavailable(_)
+            | WorkbenchError::KsqlUnavailable(_)
+            | WorkbenchError::ConnectUnavailable(_) => StatusCode::BAD_GATEWAY,
             WorkbenchError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -67,7 +70,8 @@ impl WorkbenchError {
             WorkbenchError::Kafka(_) => "kafka",
             WorkbenchError::Unavailable(_)
             | WorkbenchError::RegistryUnavailable(_)
-            | WorkbenchError::KsqlUnavailable(_) => "unavailable",
+            | WorkbenchError::KsqlUnavailable(_)
+            | WorkbenchError::ConnectUnavailable(_) => "unavailable",
             WorkbenchError::Internal(_) => "internal",
         }
     }

@@ -7,6 +7,7 @@
 //! of errors to HTTP answers in `error`.
 
 pub mod clusters;
+pub mod connect;
 /// The wire format codec lives in the registry crate (the SQL engine shares it).
 pub use sluice_registry::codec;
 pub mod error;
@@ -63,6 +64,9 @@ pub struct WorkbenchConfig {
     pub embedded_registry_url: Option<String>,
     /// The embedded SQL engine's ksqlDB REST URL (`http://host:port`), when it runs.
     pub embedded_ksqldb_url: Option<String>,
+    /// The embedded connector runtime's Kafka Connect REST URL (`http://host:port`), when it
+    /// runs.
+    pub embedded_connect_url: Option<String>,
 }
 
 /// What every handler shares.
@@ -119,12 +123,14 @@ impl Workbench {
         let bootstrap = config.embedded_bootstrap.clone();
         let registry_url = config.embedded_registry_url.clone();
         let ksqldb_url = config.embedded_ksqldb_url.clone();
+        let connect_url = config.embedded_connect_url.clone();
         let registry = tokio::task::spawn_blocking(move || {
             ClusterRegistry::load(
                 &data_dir,
                 &bootstrap,
                 registry_url.as_deref(),
                 ksqldb_url.as_deref(),
+                connect_url.as_deref(),
             )
         })
         .await??;
@@ -252,6 +258,8 @@ fn router(state: Arc<AppState>, ui_dir: Option<&std::path::Path>) -> Router {
         )
         .route("/clusters/{cluster}/ksql", any(ksql_proxy))
         .route("/clusters/{cluster}/ksql/{*path}", any(ksql_proxy))
+        .route("/clusters/{cluster}/connect", any(connect_proxy))
+        .route("/clusters/{cluster}/connect/{*path}", any(connect_proxy))
         .route("/clusters/{cluster}/registry", any(registry_proxy))
         .route("/clusters/{cluster}/registry/{*path}", any(registry_proxy))
         .fallback(no_route)
@@ -580,6 +588,30 @@ async fn ksql_proxy(
         .await
         .map_err(|e| WorkbenchError::BadRequest(format!("request body: {e}")))?;
     ksql.forward(method, &target, &headers, body).await
+}
+
+/// Largest request body forwarded to a Kafka Connect worker (connector configs are small).
+const MAX_CONNECT_BODY: usize = 4 * 1024 * 1024;
+
+/// `/clusters/{cluster}/connect/{path}`: the request, verbatim, to the cluster's Kafka
+/// Connect worker; its answer (status, Connect's error JSON) as it gave it.
+async fn connect_proxy(
+    State(s): Shared,
+    method: axum::http::Method,
+    OriginalUri(uri): OriginalUri,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response> {
+    // Raw from the URI, so a connector name's percent-escapes reach Connect as written.
+    let (id, target) = proxied_target(&uri, "connect");
+    let connect = s.cluster(id)?.connect()?;
+    let body = axum::body::to_bytes(body, MAX_CONNECT_BODY)
+        .await
+        .map_err(|e| WorkbenchError::BadRequest(format!("request body: {e}")))?;
+    Ok(connect
+        .forward(method, &target, &headers, body)
+        .await?
+        .into_response())
 }
 
 /// `/clusters/{cluster}/registry/{path}`: the request, verbatim, to the cluster's registry.
