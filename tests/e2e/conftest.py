@@ -293,3 +293,13 @@ def read_all(bootstrap, topic, timeout=60):
         return sorted(out)
     finally:
         c.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One throwaway PostgreSQL server (tests/e2e/postgres.py) for the whole session; each
+    test makes its own database with `postgres.create_database(unique("db"))`."""
+    from postgres import Postgres
+    pg = Postgres()
+    yield pg
+    pg.stop()

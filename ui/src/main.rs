@@ -3,6 +3,7 @@
 mod api;
 mod app;
 mod charts;
+mod code_view;
 mod diff;
 mod groups;
 mod highlight;

@@ -4,16 +4,16 @@
 use leptos::prelude::*;
 use serde_json::{json, Value};
 use sluice_api::{paths, SchemaReference, SchemaValidation, ValidateSchema};
-use wasm_bindgen::JsCast;
 
 use crate::api::{self, Method};
 use crate::app::cluster;
-use crate::highlight::{lang_of, line_view, lines, Lang};
+use crate::code_view::{
+    highlighted_lines, insert_text, newline_keeping_indent, scroll_sync, Gutter, LINE,
+};
+use crate::highlight::{lang_of, Lang};
 use crate::util::toasts;
 
 /// Height of one editor line in px; must match `.ce-line` / `.ce-ln` in the CSS.
-pub const LINE: i32 = 18;
-
 pub const SCHEMA_TYPES: [&str; 3] = ["AVRO", "PROTOBUF", "JSON"];
 
 pub fn type_label(t: &str) -> &'static str {
@@ -177,34 +177,6 @@ pub fn utf16_offset(text: &str, line: u32, column: u32) -> u32 {
     off.saturating_sub(1)
 }
 
-/// Replaces the selection with `s` as if typed (the browser's undo keeps working).
-pub fn insert_text(ta: &web_sys::HtmlTextAreaElement, text: RwSignal<String>, s: &str) {
-    let done = document()
-        .dyn_into::<web_sys::HtmlDocument>()
-        .ok()
-        .and_then(|d| {
-            d.exec_command_with_show_ui_and_value("insertText", false, s)
-                .ok()
-        })
-        .unwrap_or(false);
-    if done {
-        return;
-    }
-    let v = ta.value();
-    let units: Vec<u16> = v.encode_utf16().collect();
-    let start = (ta.selection_start().ok().flatten().unwrap_or(0) as usize).min(units.len());
-    let end = (ta.selection_end().ok().flatten().unwrap_or(0) as usize).clamp(start, units.len());
-    let new = format!(
-        "{}{s}{}",
-        String::from_utf16_lossy(&units[..start]),
-        String::from_utf16_lossy(&units[end..])
-    );
-    ta.set_value(&new);
-    let caret = (start + s.encode_utf16().count()) as u32;
-    let _ = ta.set_selection_range(caret, caret);
-    text.set(new);
-}
-
 /// Puts the caret at a line and column and scrolls there.
 pub fn jump_to(ta: &web_sys::HtmlTextAreaElement, line: u32, column: u32) {
     let off = utf16_offset(&ta.value(), line, column.max(1));
@@ -227,19 +199,7 @@ pub fn CodeEditor(
 ) -> impl IntoView {
     let pre = NodeRef::<leptos::html::Pre>::new();
     let gutter = NodeRef::<leptos::html::Div>::new();
-    let sync = move || {
-        // Also runs from a timer, possibly after the editor is gone.
-        if let (Some(ta), Some(p), Some(g)) = (
-            textarea.try_get_untracked().flatten(),
-            pre.try_get_untracked().flatten(),
-            gutter.try_get_untracked().flatten(),
-        ) {
-            p.set_scroll_top(ta.scroll_top());
-            p.set_scroll_left(ta.scroll_left());
-            g.set_scroll_top(ta.scroll_top());
-        }
-    };
-    let line_count = Memo::new(move |_| text.with(|t| t.split('\n').count()));
+    let sync = scroll_sync(textarea, pre, gutter);
     let on_keydown = move |ev: web_sys::KeyboardEvent| {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.shift_key() {
             return;
@@ -254,23 +214,8 @@ pub fn CodeEditor(
             }
             "Enter" => {
                 // Keep the line's indentation, one level more after an opening bracket.
-                let v = ta.value();
-                let units: Vec<u16> = v.encode_utf16().collect();
-                let pos =
-                    (ta.selection_start().ok().flatten().unwrap_or(0) as usize).min(units.len());
-                let before = String::from_utf16_lossy(&units[..pos]);
-                let line = before.rsplit('\n').next().unwrap_or("");
-                let indent: String = line
-                    .chars()
-                    .take_while(|c| *c == ' ' || *c == '\t')
-                    .collect();
-                let extra = if line.trim_end().ends_with(['{', '[', '(']) {
-                    "  "
-                } else {
-                    ""
-                };
                 ev.prevent_default();
-                insert_text(&ta, text, &format!("\n{indent}{extra}"));
+                newline_keeping_indent(&ta, text, true);
             }
             _ => {}
         }
@@ -282,34 +227,10 @@ pub fn CodeEditor(
     });
     view! {
         <div class="code-editor" data-testid=testid>
-            <div class="ce-gutter" node_ref=gutter aria-hidden="true">
-                {move || {
-                    let marks = marks.get();
-                    (1..=line_count.get())
-                        .map(|n| {
-                            let bad = marks.contains(&(n as u32));
-                            view! { <div class=if bad { "ce-ln ce-ln-err" } else { "ce-ln" }>{n}</div> }
-                        })
-                        .collect_view()
-                }}
-                <div class="ce-ln"></div>
-                <div class="ce-ln"></div>
-            </div>
+            <Gutter node_ref=gutter text=text marks=marks />
             <div class="ce-main">
                 <pre class="ce-hl" node_ref=pre aria-hidden="true">
-                    {move || {
-                        let marks = marks.get();
-                        lines(&text.get(), lang.get())
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, l)| {
-                                let bad = marks.contains(&(i as u32 + 1));
-                                view! { <div class=if bad { "ce-line ce-line-err" } else { "ce-line" }>{line_view(l)}</div> }
-                            })
-                            .collect_view()
-                    }}
-                    <div class="ce-line"></div>
-                    <div class="ce-line"></div>
+                    {highlighted_lines(text, lang, marks)}
                 </pre>
                 <textarea
                     class="ce-ta"

@@ -6,8 +6,10 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::highlight::{line_view, lines, Lang};
-use crate::schema_editor::{insert_text, LINE};
+use crate::code_view::{
+    highlighted_lines, insert_text, newline_keeping_indent, scroll_sync, Gutter, LINE,
+};
+use crate::highlight::Lang;
 use crate::sql_lang::{complete, in_literal, word_before, SourceInfo, Suggestion};
 
 /// Padding of the text inside the editor (px); must match `.ce-hl` / `.ce-ta`.
@@ -73,18 +75,7 @@ pub fn SqlEditor(
     let gutter = NodeRef::<leptos::html::Div>::new();
     let measure = NodeRef::<leptos::html::Span>::new();
     let popup = RwSignal::new(None::<Popup>);
-    let sync = move || {
-        if let (Some(ta), Some(p), Some(g)) = (
-            textarea.try_get_untracked().flatten(),
-            pre.try_get_untracked().flatten(),
-            gutter.try_get_untracked().flatten(),
-        ) {
-            p.set_scroll_top(ta.scroll_top());
-            p.set_scroll_left(ta.scroll_left());
-            g.set_scroll_top(ta.scroll_top());
-        }
-    };
-    let line_count = Memo::new(move |_| text.with(|t| t.split('\n').count()));
+    let sync = scroll_sync(textarea, pre, gutter);
 
     // Opens (or refreshes) the popup for the word before the caret; `forced` also for an
     // empty word (Ctrl+Space).
@@ -222,16 +213,8 @@ pub fn SqlEditor(
             }
             "Enter" => {
                 // Keep the line's indentation.
-                let v = ta.value();
-                let caret = caret_chars(&v, ta.selection_start().ok().flatten().unwrap_or(0));
-                let before: String = v.chars().take(caret).collect();
-                let line = before.rsplit('\n').next().unwrap_or("");
-                let indent: String = line
-                    .chars()
-                    .take_while(|c| *c == ' ' || *c == '\t')
-                    .collect();
                 ev.prevent_default();
-                insert_text(&ta, text, &format!("\n{indent}"));
+                newline_keeping_indent(&ta, text, false);
             }
             _ => {}
         }
@@ -242,34 +225,10 @@ pub fn SqlEditor(
     });
     view! {
         <div class="code-editor sql-editor" data-testid="sql-editor">
-            <div class="ce-gutter" node_ref=gutter aria-hidden="true">
-                {move || {
-                    let marks = marks.get();
-                    (1..=line_count.get())
-                        .map(|n| {
-                            let bad = marks.contains(&(n as u32));
-                            view! { <div class=if bad { "ce-ln ce-ln-err" } else { "ce-ln" }>{n}</div> }
-                        })
-                        .collect_view()
-                }}
-                <div class="ce-ln"></div>
-                <div class="ce-ln"></div>
-            </div>
+            <Gutter node_ref=gutter text=text marks=marks />
             <div class="ce-main">
                 <pre class="ce-hl" node_ref=pre aria-hidden="true">
-                    {move || {
-                        let marks = marks.get();
-                        lines(&text.get(), Lang::Sql)
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, l)| {
-                                let bad = marks.contains(&(i as u32 + 1));
-                                view! { <div class=if bad { "ce-line ce-line-err" } else { "ce-line" }>{line_view(l)}</div> }
-                            })
-                            .collect_view()
-                    }}
-                    <div class="ce-line"></div>
-                    <div class="ce-line"></div>
+                    {highlighted_lines(text, Signal::stored(Lang::Sql), marks)}
                     <span class="ce-measure" node_ref=measure>"0000000000"</span>
                     {move || {
                         error_at

@@ -7,6 +7,7 @@
 //! protocol logic lives here.
 
 pub mod connect;
+pub mod connect_client;
 pub mod sql;
 
 use std::net::SocketAddr;

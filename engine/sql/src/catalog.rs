@@ -134,7 +134,7 @@ pub fn prop_string(l: &Literal) -> String {
     }
 }
 
-const KNOWN_PROPERTIES: [&str; 13] = [
+const KNOWN_PROPERTIES: [&str; 15] = [
     "KAFKA_TOPIC",
     "KEY_FORMAT",
     "VALUE_FORMAT",
@@ -148,6 +148,8 @@ const KNOWN_PROPERTIES: [&str; 13] = [
     "WRAP_SINGLE_VALUE",
     "VALUE_DELIMITER",
     "RETENTION_MS",
+    "WINDOW_TYPE",
+    "WINDOW_SIZE",
 ];
 
 /// Formats and options shared by CREATE and CREATE AS SELECT.
@@ -161,6 +163,63 @@ pub struct SourceProps {
     pub key_schema_id: Option<u32>,
     pub wrap_single_value: Option<bool>,
     pub delimiter: Option<char>,
+    /// WINDOW_TYPE (+ WINDOW_SIZE): the topic's keys are windowed (CREATE without AS only).
+    pub window: Option<WindowKind>,
+}
+
+/// WINDOW_SIZE: `<n> <unit>`, e.g. `'30 seconds'`.
+fn window_size(text: &str) -> Result<crate::ast::Duration, SqlError> {
+    let bad = || SqlError::statement(format!("Invalid WINDOW_SIZE property : {text}"));
+    let mut words = text.split_whitespace();
+    let (Some(n), Some(unit), None) = (words.next(), words.next(), words.next()) else {
+        return Err(bad());
+    };
+    Ok(crate::ast::Duration {
+        value: n.parse().map_err(|_| bad())?,
+        unit: crate::keywords::time_unit(unit).ok_or_else(bad)?,
+    })
+}
+
+/// WINDOW_TYPE and WINDOW_SIZE, with ksqlDB's checks (its wording: a WINDOW_SIZE without a
+/// type is refused as for SESSION windows).
+fn window_props(
+    window_type: Option<String>,
+    size: Option<String>,
+) -> Result<Option<WindowKind>, SqlError> {
+    let kind = match window_type.as_deref().map(str::to_ascii_uppercase) {
+        None => None,
+        Some(t) if ["SESSION", "HOPPING", "TUMBLING"].contains(&t.as_str()) => Some(t),
+        Some(t) => {
+            return Err(SqlError::statement(format!(
+                "Invalid value {t} for property WINDOW_TYPE: String must be one of: SESSION, HOPPING, TUMBLING, null"
+            )))
+        }
+    };
+    let size = size.map(|s| window_size(&s)).transpose()?;
+    Ok(match (kind.as_deref(), size) {
+        (None, None) => None,
+        (None | Some("SESSION"), Some(_)) => {
+            return Err(SqlError::statement(
+                "'WINDOW_SIZE' should not be set for SESSION windows.",
+            ))
+        }
+        (Some("SESSION"), None) => Some(WindowKind::Session {
+            gap: crate::ast::Duration {
+                value: 0,
+                unit: crate::ast::TimeUnit::Milliseconds,
+            },
+        }),
+        (Some(t), None) => {
+            return Err(SqlError::statement(format!(
+                "{t} windows require 'WINDOW_SIZE' to be provided in the WITH clause. For example: 'WINDOW_SIZE'='10 SECONDS'"
+            )))
+        }
+        (Some("TUMBLING"), Some(size)) => Some(WindowKind::Tumbling { size }),
+        (Some(_), Some(size)) => Some(WindowKind::Hopping {
+            size,
+            advance: size,
+        }),
+    })
 }
 
 pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlError> {
@@ -231,6 +290,7 @@ pub fn source_props(props: &crate::ast::Properties) -> Result<SourceProps, SqlEr
         None => None,
     };
     Ok(SourceProps {
+        window: window_props(get("WINDOW_TYPE"), get("WINDOW_SIZE"))?,
         delimiter,
         value_schema_id,
         key_schema_id: schema_id("KEY_SCHEMA_ID")?,
@@ -388,7 +448,7 @@ pub fn declared_source(c: &CreateSource, text: &str) -> Result<(Source, Option<i
             key_format: props.key_format,
             value_format,
             columns: keys,
-            window: None,
+            window: props.window,
             timestamp_column: props.timestamp,
             statement: text.to_string(),
             value_schema_id: props.value_schema_id,

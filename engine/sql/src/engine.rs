@@ -24,6 +24,7 @@ use crate::ast::{
     CreateAsSelect, ExplainTarget, ListKind, Query, QueryTarget, SourceKind, Statement,
 };
 use crate::catalog::{self, Catalog, Column, ColumnKind, Format, Source};
+use crate::connectors;
 use crate::entities::{self, QueryInfo};
 use crate::error::SqlError;
 use crate::expr::RowMeta;
@@ -118,6 +119,8 @@ pub struct Engine {
     transient: std::sync::atomic::AtomicU64,
     /// Running push queries' stop flags, by query id (`/close-query`).
     push_queries: Arc<Mutex<BTreeMap<String, Arc<AtomicBool>>>>,
+    /// The Kafka Connect cluster of the connector statements, once the server set it.
+    connect: std::sync::OnceLock<Arc<dyn crate::connectors::ConnectClient>>,
     /// `host:port` for `ksqlHostQueryStatus`.
     host: Mutex<String>,
 }
@@ -251,6 +254,7 @@ impl Engine {
             statements: Mutex::new(()),
             transient: Default::default(),
             push_queries: Default::default(),
+            connect: std::sync::OnceLock::new(),
             host: Mutex::new("localhost:8088".into()),
         });
         let mut offsets = BTreeMap::new();
@@ -361,6 +365,21 @@ impl Engine {
                 )?;
                 self.apply(stmt, props, seq).map_err(err)
             }
+            Statement::CreateConnector { kind, if_not_exists, name, properties } => {
+                connectors::create(self.connect()?.as_ref(), text, *kind, *if_not_exists, &name.0, properties).map_err(err)
+            }
+            Statement::DropConnector { if_exists, name } => {
+                connectors::drop(self.connect()?.as_ref(), text, *if_exists, &name.0).map_err(err)
+            }
+            Statement::DescribeConnector { name } => {
+                connectors::describe(self.connect()?.as_ref(), text, &name.0).map_err(err)
+            }
+            Statement::List(ListKind::Connectors { kind }) => {
+                connectors::list(self.connect()?.as_ref(), text, *kind).map_err(err)
+            }
+            Statement::List(ListKind::ConnectorPlugins) => {
+                connectors::plugins(self.connect()?.as_ref(), text).map_err(err)
+            }
             Statement::List(ListKind::Queries { extended: true }) => Ok(self.query_descriptions(text)),
             Statement::List(ListKind::Functions) => Ok(entities::function_names(text)),
             Statement::List(kind) => self.list(text, kind).map_err(err),
@@ -403,6 +422,19 @@ impl Engine {
                 other.to_string().split_whitespace().take(2).collect::<Vec<_>>().join(" ")
             )))),
         }
+    }
+
+    /// Sets the Kafka Connect cluster the connector statements talk to (once).
+    pub fn set_connect_client(&self, client: Arc<dyn connectors::ConnectClient>) {
+        let _ = self.connect.set(client);
+    }
+
+    fn connect(&self) -> Result<Arc<dyn connectors::ConnectClient>, SqlError> {
+        self.connect.get().cloned().ok_or_else(|| {
+            SqlError::statement(
+                "Kafka Connect is not configured: this server has no ksql.connect.url",
+            )
+        })
     }
 
     /// Validates a metastore statement without changing anything.
@@ -1012,6 +1044,7 @@ impl Engine {
             value,
             unwrap_value,
             delimiter: sink.delimiter.unwrap_or(','),
+            session_window: matches!(sink.window, Some(crate::ast::WindowKind::Session { .. })),
         })
     }
 
@@ -1509,6 +1542,13 @@ fn sink_for(
     let plan = plan::plan(&c.query, catalog)?;
     plan.check_persistent(&c.name.0)?;
     let props = catalog::source_props(&c.properties)?;
+    for k in ["WINDOW_TYPE", "WINDOW_SIZE"] {
+        if c.properties.get(k).is_some() {
+            return Err(SqlError::statement(format!(
+                "Invalid config variable(s) in the WITH clause: {k}"
+            )));
+        }
+    }
     let aggregate = plan.is_aggregate();
     match (c.kind, aggregate) {
         (SourceKind::Stream, true) => {

@@ -14,6 +14,7 @@
 
 pub mod ast;
 pub mod catalog;
+pub mod connectors;
 mod dialect;
 mod display;
 pub mod engine;

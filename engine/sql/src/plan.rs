@@ -238,6 +238,14 @@ pub fn plan(query: &Query, catalog: &Catalog) -> Result<Plan, SqlError> {
             "EMIT FINAL is only supported for windowed aggregations.",
         ));
     }
+    if let Some(w) = &query.window {
+        if aggregate && source.kind == crate::ast::SourceKind::Table {
+            return Err(SqlError::statement(
+                "Windowing not supported for table aggregations.",
+            ));
+        }
+        crate::operators::window::check_retention(w)?;
+    }
     if query.having.is_some() && !aggregate {
         return Err(SqlError::statement("HAVING requires a GROUP BY clause."));
     }

@@ -32,17 +32,7 @@ impl KsqlClient {
     /// plain HTTP; `user:password@` in the URL becomes basic authentication). Nothing
     /// connects yet.
     pub fn new(url: &str) -> Result<KsqlClient> {
-        let mut base = url.trim().trim_end_matches('/').to_string();
-        if !base.contains("://") {
-            base.insert_str(0, "http://");
-        }
-        let parsed = reqwest::Url::parse(&base)
-            .map_err(|e| WorkbenchError::BadRequest(format!("ksqlDB URL {base:?}: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(WorkbenchError::BadRequest(format!(
-                "ksqlDB URL {base:?}: expected http:// or https://"
-            )));
-        }
+        let base = crate::registry::service_base_url("ksqlDB", url)?;
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .build()

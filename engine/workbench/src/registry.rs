@@ -65,19 +65,7 @@ impl RegistryClient {
     /// plain HTTP; `user:password@` in the URL becomes basic authentication). Nothing
     /// connects yet.
     pub fn new(url: &str) -> Result<RegistryClient> {
-        let mut base = url.trim().trim_end_matches('/').to_string();
-        if !base.contains("://") {
-            // `host:port` alone means plain HTTP.
-            base.insert_str(0, "http://");
-        }
-        let parsed = reqwest::Url::parse(&base).map_err(|e| {
-            WorkbenchError::BadRequest(format!("schema registry URL {base:?}: {e}"))
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(WorkbenchError::BadRequest(format!(
-                "schema registry URL {base:?}: expected http:// or https://"
-            )));
-        }
+        let base = service_base_url("schema registry", url)?;
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(CALL_TIMEOUT)
@@ -214,6 +202,25 @@ pub fn segment(s: &str) -> String {
         }
     }
     out
+}
+
+/// The base URL of a REST service (a registry, ksqlDB, Connect) as a user typed it:
+/// `http[s]://host:port[/prefix]`, or `host:port` for plain HTTP; no trailing slash.
+/// `what` names the service in the error.
+pub(crate) fn service_base_url(what: &str, url: &str) -> Result<String> {
+    let mut base = url.trim().trim_end_matches('/').to_string();
+    if !base.contains("://") {
+        // `host:port` alone means plain HTTP.
+        base.insert_str(0, "http://");
+    }
+    let parsed = reqwest::Url::parse(&base)
+        .map_err(|e| WorkbenchError::BadRequest(format!("{what} URL {base:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(WorkbenchError::BadRequest(format!(
+            "{what} URL {base:?}: expected http:// or https://"
+        )));
+    }
+    Ok(base)
 }
 
 /// An error and its sources, `outer: inner: ...` (what a client needs to see why a call failed).

@@ -7,6 +7,15 @@
 //! later than window end + grace are dropped, HAVING turning false emits a tombstone. The
 //! state is in memory and doubles as the materialization pull queries read; the groups changed
 //! since the last [`Aggregate::take_changes`] are what the engine writes to the changelog.
+//!
+//! SESSION windows (Kafka Streams' `KStreamSessionWindowAggregate`): a record joins every
+//! session of its group within the gap of its time (`end >= ts - gap`, `start <= ts + gap`);
+//! they merge into one `[min start, max end]` session (accumulators merged, then the record
+//! added), each replaced session going out as a tombstone of its windowed key (stamped with
+//! its end) before the merged row (stamped with the merged end). A record whose merged session
+//! ends before stream time - grace - gap is dropped. Windowed state whose window start (a
+//! session's end) is RETENTION behind stream time is removed, so it no longer grows forever
+//! and pull queries no longer see it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -154,6 +163,25 @@ fn undo(call: &AggCall, acc: &mut Acc, arg: Value) {
     }
 }
 
+/// Folds another session's accumulator into `acc` (ksqlDB's session merger): counts, sums
+/// and averages add, lists append, MIN/MAX/*_BY_OFFSET take the other's value as an update.
+fn merge(call: &AggCall, acc: &mut Acc, other: &Acc) {
+    match (acc, other) {
+        (Acc::Count(a), Acc::Count(b)) => *a += *b,
+        (Acc::Avg(sum, n), Acc::Avg(s2, n2)) => {
+            *sum += s2;
+            *n += n2;
+        }
+        (acc, Acc::List(l) | Acc::Distinct(l)) => {
+            for v in l {
+                update(call, acc, v.clone());
+            }
+        }
+        (acc, Acc::Sum(v) | Acc::MinMax(v) | Acc::ByOffset(v)) => update(call, acc, v.clone()),
+        _ => {}
+    }
+}
+
 fn result(acc: &Acc) -> Value {
     match acc {
         Acc::Count(n) => Value::Bigint(*n),
@@ -214,15 +242,68 @@ impl Entry {
     }
 }
 
+/// A group's state key: the group key's JSON text and the window start (0 unwindowed).
+type Slot = (String, i64);
+
 pub struct Aggregate {
     plan: AggregatePlan,
     select: Vec<Expr>,
     output: Vec<Column>,
-    groups: BTreeMap<(String, i64), Entry>,
+    groups: BTreeMap<Slot, Entry>,
+    /// Windowed groups by the stream time they expire at ([`window::expiry`]).
+    expiry: BTreeSet<(i64, Slot)>,
     stream_time: i64,
     pub late_dropped: u64,
     /// Groups changed since the last [`Aggregate::take_changes`].
-    dirty: BTreeSet<(String, i64)>,
+    dirty: BTreeSet<Slot>,
+}
+
+/// The output row of a group: SELECT over its keys and results, or (HAVING false, or
+/// `delete`) a tombstone that sets only the key columns.
+fn render(
+    plan: &AggregatePlan,
+    select: &[Expr],
+    output: &[Column],
+    keys: &[Value],
+    accs: &[Acc],
+    meta: RowMeta,
+    delete: bool,
+) -> Result<OutRow, SqlError> {
+    let mut inter: Vec<Value> = keys.to_vec();
+    inter.extend(accs.iter().map(result));
+    let inter_row = Row {
+        schema: &plan.inter_schema,
+        values: &inter,
+        meta,
+    };
+    let keep = !delete
+        && match &plan.having {
+            Some(h) => eval(h, &inter_row)? == Value::Bool(true),
+            None => true,
+        };
+    let values = if keep {
+        select
+            .iter()
+            .map(|e| eval(e, &inter_row))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        output
+            .iter()
+            .zip(select)
+            .map(|(c, e)| {
+                if c.kind == crate::catalog::ColumnKind::Key {
+                    eval(e, &inter_row)
+                } else {
+                    Ok(Value::Null)
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    Ok(OutRow {
+        values,
+        meta,
+        tombstone: !keep,
+    })
 }
 
 impl Aggregate {
@@ -232,6 +313,7 @@ impl Aggregate {
             select,
             output,
             groups: BTreeMap::new(),
+            expiry: BTreeSet::new(),
             stream_time: i64::MIN,
             late_dropped: 0,
             dirty: BTreeSet::new(),
@@ -287,9 +369,23 @@ impl Aggregate {
                 _ => Ok(Value::Null),
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let key_text =
+            serde_json::Value::Array(keys.iter().map(Value::to_json).collect()).to_string();
+        let mut out = Vec::new();
+        let session_gap = self.plan.window.as_ref().and_then(window::session_gap_ms);
+        if let Some(w) = &self.plan.window {
+            self.stream_time = self.stream_time.max(meta.rowtime);
+            if let Some(gap) = session_gap {
+                // Windowed aggregations read streams only (the planner refuses tables).
+                if !retract {
+                    let grace = window::grace_ms(w);
+                    out = self.session(keys, key_text, &args, meta, gap, grace)?;
+                }
+                return Ok(self.finish(out));
+            }
+        }
         let windows: Vec<Option<(i64, i64)>> = match &self.plan.window {
             Some(w) => {
-                self.stream_time = self.stream_time.max(meta.rowtime);
                 let grace = window::grace_ms(w);
                 let all = window::assign(w, meta.rowtime)?;
                 let open: Vec<_> = all
@@ -304,23 +400,26 @@ impl Aggregate {
             }
             None => vec![None],
         };
-        let key_text =
-            serde_json::Value::Array(keys.iter().map(Value::to_json).collect()).to_string();
-        let mut out = Vec::new();
         for w in windows {
             let slot = (key_text.clone(), w.map_or(0, |w| w.0));
-            let calls = &self.plan.calls;
-            if retract && !self.groups.contains_key(&slot) {
-                continue;
+            if !self.groups.contains_key(&slot) {
+                if retract {
+                    continue;
+                }
+                let entry = Entry {
+                    keys: keys.clone(),
+                    window: w,
+                    accs: self.plan.calls.iter().map(init).collect(),
+                    rowtime: i64::MIN,
+                    last: None,
+                    closed: false,
+                };
+                self.insert_group(slot.clone(), entry);
             }
-            let entry = self.groups.entry(slot.clone()).or_insert_with(|| Entry {
-                keys: keys.clone(),
-                window: w,
-                accs: calls.iter().map(init).collect(),
-                rowtime: i64::MIN,
-                last: None,
-                closed: false,
-            });
+            let Some(entry) = self.groups.get_mut(&slot) else {
+                continue;
+            };
+            let calls = &self.plan.calls;
             for ((call, acc), arg) in calls.iter().zip(entry.accs.iter_mut()).zip(&args) {
                 if retract {
                     undo(call, acc, arg.clone());
@@ -329,76 +428,184 @@ impl Aggregate {
                 }
             }
             entry.rowtime = entry.rowtime.max(meta.rowtime);
-            let mut inter: Vec<Value> = entry.keys.clone();
-            inter.extend(entry.accs.iter().map(result));
             let out_meta = RowMeta {
                 rowtime: entry.rowtime,
                 partition: meta.partition,
                 offset: meta.offset,
                 window: w,
             };
-            let inter_row = Row {
-                schema: &self.plan.inter_schema,
-                values: &inter,
-                meta: out_meta,
-            };
-            let keep = match &self.plan.having {
-                Some(h) => eval(h, &inter_row)? == Value::Bool(true),
-                None => true,
-            };
-            let values = if keep {
-                self.select
-                    .iter()
-                    .map(|e| eval(e, &inter_row))
-                    .collect::<Result<Vec<_>, _>>()?
-            } else {
-                self.output
-                    .iter()
-                    .zip(&self.select)
-                    .map(|(c, e)| {
-                        if c.kind == crate::catalog::ColumnKind::Key {
-                            eval(e, &inter_row)
-                        } else {
-                            Ok(Value::Null)
-                        }
-                    })
-                    .collect::<Result<Vec<_>, _>>()?
-            };
-            let row = OutRow {
-                values,
-                meta: out_meta,
-                tombstone: !keep,
-            };
-            entry.last = if keep { Some(row.clone()) } else { None };
+            let row = render(
+                &self.plan,
+                &self.select,
+                &self.output,
+                &entry.keys,
+                &entry.accs,
+                out_meta,
+                false,
+            )?;
+            entry.last = (!row.tombstone).then(|| row.clone());
             self.dirty.insert(slot);
             if !self.plan.emit_final {
                 out.push(row);
             }
         }
+        Ok(self.finish(out))
+    }
+
+    /// After a record: EMIT FINAL's closed windows join `out`, then state past retention goes.
+    fn finish(&mut self, mut out: Vec<OutRow>) -> Vec<OutRow> {
         if self.plan.emit_final {
             out.extend(self.close_windows());
+        }
+        self.expire();
+        out
+    }
+
+    /// A record of a SESSION-windowed aggregation (the stream time already includes it).
+    fn session(
+        &mut self,
+        keys: Vec<Value>,
+        key_text: String,
+        args: &[Value],
+        meta: RowMeta,
+        gap: i64,
+        grace: i64,
+    ) -> Result<Vec<OutRow>, SqlError> {
+        let ts = meta.rowtime;
+        let close = self.stream_time.saturating_sub(grace).saturating_sub(gap);
+        let earliest_end = ts.saturating_sub(gap);
+        let found: Vec<Slot> = self
+            .groups
+            .range((key_text.clone(), i64::MIN)..=(key_text.clone(), ts.saturating_add(gap)))
+            .filter(|(_, e)| e.window.is_some_and(|(_, end)| end >= earliest_end))
+            .map(|(slot, _)| slot.clone())
+            .collect();
+        let merged = found
+            .iter()
+            .filter_map(|slot| self.groups.get(slot).and_then(|e| e.window))
+            .fold((ts, ts), |(s, e), (s2, e2)| (s.min(s2), e.max(e2)));
+        if merged.1 < close {
+            self.late_dropped += 1;
+            return Ok(vec![]);
+        }
+        let removed: Vec<Entry> = found
+            .iter()
+            .filter_map(|slot| self.remove_group(slot))
+            .collect();
+        let calls = &self.plan.calls;
+        let mut accs: Vec<Acc> = calls.iter().map(init).collect();
+        let mut out = Vec::new();
+        for old in &removed {
+            for ((call, acc), other) in calls.iter().zip(accs.iter_mut()).zip(&old.accs) {
+                merge(call, acc, other);
+            }
+            // A session replaced by a different one: its windowed key is deleted.
+            if merged != (ts, ts) && !self.plan.emit_final {
+                let w = old.window.unwrap_or(merged);
+                let old_meta = RowMeta {
+                    rowtime: w.1,
+                    window: Some(w),
+                    ..meta
+                };
+                out.push(render(
+                    &self.plan,
+                    &self.select,
+                    &self.output,
+                    &old.keys,
+                    &old.accs,
+                    old_meta,
+                    true,
+                )?);
+            }
+        }
+        for ((call, acc), arg) in calls.iter().zip(accs.iter_mut()).zip(args) {
+            update(call, acc, arg.clone());
+        }
+        let out_meta = RowMeta {
+            rowtime: merged.1,
+            window: Some(merged),
+            ..meta
+        };
+        let row = render(
+            &self.plan,
+            &self.select,
+            &self.output,
+            &keys,
+            &accs,
+            out_meta,
+            false,
+        )?;
+        let entry = Entry {
+            keys,
+            window: Some(merged),
+            accs,
+            rowtime: merged.1,
+            last: (!row.tombstone).then(|| row.clone()),
+            closed: false,
+        };
+        self.insert_group((key_text, merged.0), entry);
+        if !self.plan.emit_final {
+            out.push(row);
         }
         Ok(out)
     }
 
-    /// EMIT FINAL: the rows of windows that closed (end + grace ≤ stream time), once each,
-    /// in window order.
+    fn insert_group(&mut self, slot: Slot, entry: Entry) {
+        if let (Some(w), Some(bounds)) = (&self.plan.window, entry.window) {
+            self.expiry
+                .insert((window::expiry(w, bounds), slot.clone()));
+        }
+        self.dirty.insert(slot.clone());
+        self.groups.insert(slot, entry);
+    }
+
+    /// Takes a group (and window) out of the state: a session merged into another, or
+    /// windowed state past retention. Every removal goes through here.
+    fn remove_group(&mut self, slot: &Slot) -> Option<Entry> {
+        let entry = self.groups.remove(slot)?;
+        if let (Some(w), Some(bounds)) = (&self.plan.window, entry.window) {
+            self.expiry
+                .remove(&(window::expiry(w, bounds), slot.clone()));
+        }
+        self.dirty.insert(slot.clone());
+        Some(entry)
+    }
+
+    /// Drops windowed state RETENTION behind stream time.
+    fn expire(&mut self) {
+        while let Some((at, slot)) = self.expiry.first().cloned() {
+            if at > self.stream_time {
+                break;
+            }
+            self.remove_group(&slot);
+        }
+    }
+
+    /// EMIT FINAL: the rows of windows that closed (end + grace ≤ stream time; a session once
+    /// end + gap + grace < stream time, or it leaves the store), once each, in window order.
     fn close_windows(&mut self) -> Vec<OutRow> {
         let Some(w) = &self.plan.window else {
             return vec![];
         };
         let grace = window::grace_ms(w);
+        // A session stays open through end + gap + grace (its end is inclusive).
+        let after_end = window::session_gap_ms(w)
+            .map_or(grace, |gap| gap.saturating_add(grace).saturating_add(1));
         let now = self.stream_time;
-        let mut closed: Vec<(&(String, i64), &mut Entry)> = self
+        // A session with a retention of exactly gap + grace leaves the store as it closes:
+        // it goes out then too.
+        let mut closed: Vec<(&Slot, &mut Entry)> = self
             .groups
             .iter_mut()
             .filter(|(_, e)| {
                 !e.closed
-                    && e.window
-                        .is_some_and(|(_, end)| end.saturating_add(grace) <= now)
+                    && e.window.is_some_and(|bounds| {
+                        bounds.1.saturating_add(after_end) <= now
+                            || window::expiry(w, bounds) <= now
+                    })
             })
             .collect();
-        closed.sort_by_key(|(_, e)| e.window.map(|w| w.0));
+        closed.sort_by_key(|(_, e)| e.window.map(|w| (w.1, w.0)));
         let mut out = Vec::new();
         for (slot, e) in closed {
             e.closed = true;
@@ -432,19 +639,18 @@ impl Aggregate {
     /// does not decode.
     pub fn restore_group(&mut self, key: String, window: i64, value: Option<&Json>) -> bool {
         let slot = (key, window);
-        match value {
-            None => {
-                self.groups.remove(&slot);
-                true
-            }
-            Some(v) => match Entry::from_json(v) {
-                Some(e) => {
-                    self.groups.insert(slot, e);
-                    true
-                }
-                None => false,
-            },
+        let entry = match value.map(Entry::from_json) {
+            Some(None) => return false,
+            Some(Some(e)) => Some(e),
+            None => None,
+        };
+        self.remove_group(&slot);
+        if let Some(e) = entry {
+            self.insert_group(slot.clone(), e);
         }
+        // What came from the changelog needs no writing back.
+        self.dirty.remove(&slot);
+        true
     }
 
     /// Stream time and the late-record count (kept in the changelog's commit marker).
@@ -476,5 +682,287 @@ impl Aggregate {
     /// Window bounds of a group (for tests and DESCRIBE).
     pub fn windows(&self) -> Vec<Option<(i64, i64)>> {
         self.groups.values().map(|e| e.window).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::catalog::{declared_source, Catalog};
+    use crate::io::InRecord;
+    use crate::operators::{OutRow, Pipeline};
+    use crate::value::Value;
+
+    const DDL: &str =
+        "CREATE STREAM TEST (ID BIGINT KEY, V BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');";
+
+    fn pipeline(query: &str) -> Pipeline {
+        let mut catalog = Catalog::default();
+        let crate::Statement::CreateSource(c) = crate::parse_statement(DDL).unwrap() else {
+            panic!("not a CREATE")
+        };
+        let (source, _) = declared_source(&c, DDL).unwrap();
+        catalog.sources.insert(source.name.clone(), source);
+        let crate::Statement::Query(q) = crate::parse_statement(query).unwrap() else {
+            panic!("not a query")
+        };
+        Pipeline::new(crate::plan::plan(&q, &catalog).unwrap())
+    }
+
+    fn plan_error(query: &str) -> String {
+        plan_error_over(DDL, query)
+    }
+
+    fn plan_error_over(ddl: &str, query: &str) -> String {
+        let mut catalog = Catalog::default();
+        let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
+            panic!("not a CREATE")
+        };
+        let (source, _) = declared_source(&c, ddl).unwrap();
+        catalog.sources.insert(source.name.clone(), source);
+        let crate::Statement::Query(q) = crate::parse_statement(query).unwrap() else {
+            panic!("not a query")
+        };
+        crate::plan::plan(&q, &catalog)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    /// (key, window, rowtime, second column or None for a tombstone) of each output row.
+    type Out = (i64, (i64, i64), i64, Option<Value>);
+
+    fn feed(p: &mut Pipeline, key: i64, v: i64, ts: i64) -> Vec<Out> {
+        let rec = InRecord {
+            offset: 0,
+            timestamp: ts,
+            key: Some(key.to_be_bytes().to_vec().into()),
+            value: Some(format!(r#"{{"V":{v}}}"#).into_bytes().into()),
+        };
+        p.process(0, &rec).unwrap().iter().map(out).collect()
+    }
+
+    fn out(r: &OutRow) -> Out {
+        let Value::Bigint(k) = r.values[0] else {
+            panic!("key {:?}", r.values[0])
+        };
+        (
+            k,
+            r.meta.window.unwrap(),
+            r.meta.rowtime,
+            (!r.tombstone).then(|| r.values[1].clone()),
+        )
+    }
+
+    fn b(v: i64) -> Option<Value> {
+        Some(Value::Bigint(v))
+    }
+
+    /// QTT session-windows "out of order - no grace period": merges delete the old session's
+    /// windowed key (stamped with its end) before the merged row.
+    #[test]
+    fn session_merges_emit_tombstones_then_the_merged_row() {
+        let mut p =
+            pipeline("SELECT ID, MAX(V) AS M FROM TEST WINDOW SESSION (30 SECONDS) GROUP BY ID;");
+        let mut all = Vec::new();
+        for (k, v, ts) in [
+            (0, 0, 0),
+            (0, 1, 70_010),
+            (0, 5, 10_009),
+            (0, 6, 10_010),
+            (1, 100, 10_009),
+            (1, 101, 10_010),
+            (1, 200, 86_412_022),
+            (1, 200, 60_000),
+        ] {
+            all.extend(feed(&mut p, k, v, ts));
+        }
+        assert_eq!(
+            all,
+            vec![
+                (0, (0, 0), 0, b(0)),
+                (0, (70_010, 70_010), 70_010, b(1)),
+                (0, (0, 0), 0, None),
+                (0, (0, 10_009), 10_009, b(5)),
+                (0, (0, 10_009), 10_009, None),
+                (0, (0, 10_010), 10_010, b(6)),
+                (1, (10_009, 10_009), 10_009, b(100)),
+                (1, (10_009, 10_009), 10_009, None),
+                (1, (10_009, 10_010), 10_010, b(101)),
+                (1, (86_412_022, 86_412_022), 86_412_022, b(200)),
+                (1, (60_000, 60_000), 60_000, b(200)),
+            ]
+        );
+    }
+
+    /// QTT session-windows "out of order - explicit grace period": a record is dropped when
+    /// its merged session ends before stream time - grace - gap; sessions past retention
+    /// (gap + grace) are gone, so a late record in time starts a new session.
+    #[test]
+    fn session_grace_drops_late_records_and_retention_forgets_old_sessions() {
+        let mut p = pipeline(
+            "SELECT ID, MAX(V) AS M FROM TEST WINDOW SESSION (30 SECONDS, GRACE PERIOD 1 MINUTE) GROUP BY ID;",
+        );
+        let mut all = Vec::new();
+        for (k, v, ts) in [
+            (0, 0, 0),
+            (0, 1, 100_010),
+            (0, 5, 10_009),
+            (0, 6, 10_010),
+            (1, 100, 10_009),
+            (1, 101, 10_010),
+            (1, 200, 86_412_022),
+            (1, 200, 60_000),
+        ] {
+            all.extend(feed(&mut p, k, v, ts));
+        }
+        assert_eq!(
+            all,
+            vec![
+                (0, (0, 0), 0, b(0)),
+                (0, (100_010, 100_010), 100_010, b(1)),
+                (0, (10_010, 10_010), 10_010, b(6)),
+                (1, (10_010, 10_010), 10_010, b(101)),
+                (1, (86_412_022, 86_412_022), 86_412_022, b(200)),
+            ]
+        );
+        // Only the last session is within retention (90 s) of stream time.
+        let rows = p.materialized().unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].meta.window, Some((86_412_022, 86_412_022)));
+    }
+
+    #[test]
+    fn a_record_bridging_two_sessions_merges_them() {
+        let mut p = pipeline(
+            "SELECT ID, COUNT(*) AS N, COLLECT_LIST(V) AS L, AVG(V) AS A FROM TEST WINDOW SESSION (30 SECONDS) GROUP BY ID;",
+        );
+        feed(&mut p, 7, 1, 0);
+        feed(&mut p, 7, 2, 50_000);
+        // Another key's session is untouched.
+        feed(&mut p, 8, 9, 20_000);
+        let out = feed(&mut p, 7, 3, 25_000);
+        assert_eq!(
+            out,
+            vec![
+                (7, (0, 0), 0, None),
+                (7, (50_000, 50_000), 50_000, None),
+                (7, (0, 50_000), 50_000, b(3)),
+            ]
+        );
+        let rows = p.materialized().unwrap();
+        assert_eq!(rows.len(), 2);
+        let merged = rows
+            .iter()
+            .find(|r| r.values[0] == Value::Bigint(7))
+            .unwrap();
+        assert_eq!(
+            merged.values[2],
+            Value::Array(vec![Value::Bigint(1), Value::Bigint(2), Value::Bigint(3)])
+        );
+        assert_eq!(merged.values[3], Value::Double(2.0));
+        // A record inside a session replaces its row (tombstone, then the same window).
+        let out = feed(&mut p, 7, 4, 10_000);
+        assert_eq!(
+            out,
+            vec![
+                (7, (0, 50_000), 50_000, None),
+                (7, (0, 50_000), 50_000, b(4))
+            ]
+        );
+        // A record at the time of a one-record session updates it in place.
+        feed(&mut p, 9, 1, 70_000);
+        assert_eq!(
+            feed(&mut p, 9, 1, 70_000),
+            vec![(9, (70_000, 70_000), 70_000, b(2))]
+        );
+    }
+
+    #[test]
+    fn session_emit_final_emits_each_session_once_it_closes() {
+        let mut p = pipeline(
+            "SELECT ID, COUNT(*) AS N FROM TEST WINDOW SESSION (10 SECONDS, GRACE PERIOD 0 SECONDS) GROUP BY ID EMIT FINAL;",
+        );
+        assert!(feed(&mut p, 1, 0, 1_000).is_empty());
+        assert!(feed(&mut p, 1, 0, 5_000).is_empty());
+        // Open through end + gap + grace = 15 000 (inclusive)...
+        assert!(feed(&mut p, 2, 0, 14_999).is_empty());
+        // ...but its retention (gap + grace) ends there: it goes out as it leaves the store.
+        assert_eq!(
+            feed(&mut p, 2, 0, 15_000),
+            vec![(1, (1_000, 5_000), 5_000, b(2))]
+        );
+        assert!(feed(&mut p, 2, 0, 20_000).is_empty());
+        // With a longer retention it closes 1 ms after end + gap + grace.
+        let mut p = pipeline(
+            "SELECT ID, COUNT(*) AS N FROM TEST WINDOW SESSION (10 SECONDS, RETENTION 1 MINUTE, GRACE PERIOD 0 SECONDS) GROUP BY ID EMIT FINAL;",
+        );
+        assert!(feed(&mut p, 1, 0, 5_000).is_empty());
+        assert!(feed(&mut p, 2, 0, 15_000).is_empty());
+        assert_eq!(
+            feed(&mut p, 2, 0, 15_001),
+            vec![(1, (5_000, 5_000), 5_000, b(1))]
+        );
+    }
+
+    #[test]
+    fn retention_drops_old_windows_from_state_and_pull_queries() {
+        let mut p = pipeline(
+            "SELECT ID, COUNT(*) AS N FROM TEST WINDOW TUMBLING (SIZE 1 SECOND, RETENTION 3 SECONDS, GRACE PERIOD 0 SECONDS) GROUP BY ID;",
+        );
+        for ts in [0, 1_000, 2_000, 3_000] {
+            feed(&mut p, 1, 0, ts);
+        }
+        // Stream time 3 000: the window starting at 0 is 3 s old, so gone.
+        let starts: Vec<i64> = p
+            .materialized()
+            .unwrap()
+            .iter()
+            .map(|r| r.meta.window.unwrap().0)
+            .collect();
+        assert_eq!(starts, vec![1_000, 2_000, 3_000]);
+        for ts in 4_000..1_004_000 {
+            if ts % 1_000 == 0 {
+                feed(&mut p, ts / 1_000 % 5, 0, ts);
+            }
+        }
+        assert!(p.materialized().unwrap().len() <= 3 * 5);
+        // The default retention is size + grace (24 h - size, as Kafka Streams' TimeWindows.of).
+        let mut d = pipeline(
+            "SELECT ID, COUNT(*) AS N FROM TEST WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY ID;",
+        );
+        feed(&mut d, 1, 0, 0);
+        feed(&mut d, 1, 0, 24 * 3_600_000 - 1);
+        assert_eq!(d.materialized().unwrap().len(), 2);
+        feed(&mut d, 1, 0, 24 * 3_600_000);
+        assert_eq!(d.materialized().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn retention_below_size_plus_grace_is_refused_as_kafka_streams_does() {
+        assert_eq!(
+            plan_error(
+                "SELECT ID, COUNT(*) FROM TEST WINDOW TUMBLING (SIZE 1 MINUTE, RETENTION 1 HOUR) GROUP BY ID;"
+            ),
+            "The retention period of the window store Aggregate-Aggregate-Materialize must be no smaller than its window size plus the grace period. Got size=[60000], grace=[86340000], retention=[3600000]"
+        );
+        assert_eq!(
+            plan_error(
+                "SELECT ID, COUNT(*) FROM TEST WINDOW SESSION (1 MINUTE, RETENTION 1 MINUTE, GRACE PERIOD 1 SECOND) GROUP BY ID;"
+            ),
+            "The retention period of the session store Aggregate-Aggregate-Materialize must be no smaller than the session inactivity gap plus the grace period. Got gap=[60000], grace=[1000], retention=[60000]"
+        );
+        assert_eq!(
+            plan_error(
+                "SELECT ID, COUNT(*) FROM TEST WINDOW HOPPING (SIZE 1 MINUTE, ADVANCE BY 10 SECONDS, RETENTION 2 MINUTES, GRACE PERIOD 1 MINUTE) GROUP BY ID;"
+            ),
+            ""
+        );
+        assert_eq!(
+            plan_error_over(
+                "CREATE TABLE T (ID BIGINT PRIMARY KEY, V BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+                "SELECT V, COUNT(*) FROM T WINDOW SESSION (1 MINUTE) GROUP BY V;"
+            ),
+            "Windowing not supported for table aggregations."
+        );
     }
 }

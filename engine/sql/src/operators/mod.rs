@@ -123,6 +123,16 @@ impl Pipeline {
         let rows = joins.process(input, values, meta, null_value)?;
         let mut out = Vec::new();
         for r in rows {
+            if self.table_rows.is_some() {
+                match self.joined_table_update(r) {
+                    Ok(rows) => out.extend(rows),
+                    Err(e) => {
+                        self.skipped += 1;
+                        tracing::warn!(partition, offset = rec.offset, error = %e, "skipping a joined row that failed processing");
+                    }
+                }
+                continue;
+            }
             if r.tombstone {
                 out.extend(self.tombstone(&r.values, r.meta));
                 continue;
@@ -167,23 +177,8 @@ impl Pipeline {
     /// Feeds one record of `partition`; returns the rows it produces.
     pub fn process(&mut self, partition: i32, rec: &InRecord) -> Result<Vec<OutRow>, SqlError> {
         self.processed += 1;
-        let mut retracted = Vec::new();
-        if let Some(rows) = &mut self.table_rows {
-            // A table row replaced or deleted: take the old one out of its group first.
-            if let Some((old, old_meta)) = rows.remove(&rec.key) {
-                self.table_dirty.insert(rec.key.clone());
-                let schema = &self.plan.source.columns;
-                let meta = RowMeta {
-                    rowtime: rec.timestamp,
-                    ..old_meta
-                };
-                if let Stage::Aggregate(a) = &mut self.stage {
-                    if self.filter.passes(schema, &old, meta).unwrap_or(false) {
-                        retracted = a.retract(schema, &old, meta).unwrap_or_default();
-                    }
-                }
-            }
-        }
+        // A table row replaced or deleted: take the old one out of its group first.
+        let mut retracted = self.retract_table_row(&rec.key, rec.timestamp);
         let table = self.plan.source.kind == crate::ast::SourceKind::Table;
         if table && rec.key.is_none() && self.plan.source.key_columns().next().is_some() {
             // ksqlDB drops table rows without a key.
@@ -216,23 +211,7 @@ impl Pipeline {
             self.table_dirty.insert(rec.key.clone());
         }
         match self.process_row(values, meta) {
-            Ok(rows) => {
-                // A row that stays in its group updates it once (Kafka Streams since KIP-904):
-                // drop the retraction's intermediate output for groups the new row also hits.
-                let output = &self.plan.output;
-                let group_of = |r: &OutRow| {
-                    let keys: Vec<&Value> = output
-                        .iter()
-                        .zip(&r.values)
-                        .filter(|(c, _)| c.kind == crate::catalog::ColumnKind::Key)
-                        .map(|(_, v)| v)
-                        .collect();
-                    (format!("{keys:?}"), r.meta.window)
-                };
-                retracted.retain(|old| !rows.iter().any(|new| group_of(new) == group_of(old)));
-                retracted.extend(rows);
-                Ok(retracted)
-            }
+            Ok(rows) => Ok(self.after_retraction(retracted, rows)),
             Err(e) => {
                 // ksqlDB's default (`ksql.fail.on.processing.error=false`): log, count, skip.
                 self.skipped += 1;
@@ -240,6 +219,67 @@ impl Pipeline {
                 Ok(retracted)
             }
         }
+    }
+
+    /// Takes the table row under `key` out of the table and, when it passed the filter, out
+    /// of its aggregation group; returns the group's updated row.
+    fn retract_table_row(&mut self, key: &Option<bytes::Bytes>, rowtime: i64) -> Vec<OutRow> {
+        let Some(rows) = &mut self.table_rows else {
+            return vec![];
+        };
+        let Some((old, old_meta)) = rows.remove(key) else {
+            return vec![];
+        };
+        self.table_dirty.insert(key.clone());
+        let schema = &self.plan.source.columns;
+        let meta = RowMeta {
+            rowtime,
+            ..old_meta
+        };
+        match &mut self.stage {
+            Stage::Aggregate(a) if self.filter.passes(schema, &old, meta).unwrap_or(false) => {
+                a.retract(schema, &old, meta).unwrap_or_default()
+            }
+            _ => vec![],
+        }
+    }
+
+    /// The output of a table row's update: the retraction's rows, then the new row's. A row
+    /// that stays in its group updates it once (Kafka Streams since KIP-904): the
+    /// retraction's intermediate output is dropped for groups the new row also hits.
+    fn after_retraction(&self, mut retracted: Vec<OutRow>, rows: Vec<OutRow>) -> Vec<OutRow> {
+        let output = &self.plan.output;
+        let group_of = |r: &OutRow| {
+            let keys: Vec<&Value> = output
+                .iter()
+                .zip(&r.values)
+                .filter(|(c, _)| c.kind == crate::catalog::ColumnKind::Key)
+                .map(|(_, v)| v)
+                .collect();
+            (format!("{keys:?}"), r.meta.window)
+        };
+        retracted.retain(|old| !rows.iter().any(|new| group_of(new) == group_of(old)));
+        retracted.extend(rows);
+        retracted
+    }
+
+    /// A table-table join feeding an aggregation: the joined row replaces the previous row
+    /// of its key (the joined schema's first column), which leaves its group first.
+    fn joined_table_update(&mut self, row: join_row::JoinRow) -> Result<Vec<OutRow>, SqlError> {
+        let key_value = row.values.first().cloned().unwrap_or(Value::Null);
+        let key = Some(bytes::Bytes::from(
+            state::value_to_json(&key_value).to_string().into_bytes(),
+        ));
+        let retracted = self.retract_table_row(&key, row.meta.rowtime);
+        if row.tombstone {
+            return Ok(retracted);
+        }
+        if let Some(rows) = &mut self.table_rows {
+            rows.insert(key.clone(), (row.values.clone(), row.meta));
+            self.table_dirty.insert(key);
+        }
+        let rows = self.process_row(row.values, row.meta)?;
+        Ok(self.after_retraction(retracted, rows))
     }
 
     /// Feeds one already-decoded row (a materialized table's row, for pull queries).
@@ -730,10 +770,49 @@ mod tests {
     }
 
     #[test]
+    fn session_windowed_sources_read_end_and_start_from_the_key() {
+        let mut p = pipeline(
+            "CREATE STREAM INPUT (K INT KEY, ID BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='DELIMITED', WINDOW_TYPE='Session');",
+            "SELECT * FROM INPUT EMIT CHANGES;",
+        );
+        let mut key = 1i32.to_be_bytes().to_vec();
+        key.extend_from_slice(&10_000i64.to_be_bytes());
+        key.extend_from_slice(&0i64.to_be_bytes());
+        let rec = InRecord {
+            offset: 0,
+            timestamp: 10_000,
+            key: Some(key.into()),
+            value: Some(b"2".to_vec().into()),
+        };
+        let out = p.process(0, &rec).unwrap();
+        assert_eq!(out[0].meta.window, Some((0, 10_000)));
+        assert!(out[0].values.contains(&Value::Bigint(10_000)));
+        let error = |with: &str| {
+            let ddl = format!("CREATE TABLE T (K STRING PRIMARY KEY, V BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', {with});");
+            let crate::Statement::CreateSource(c) = crate::parse_statement(&ddl).unwrap() else {
+                panic!("not a CREATE")
+            };
+            declared_source(&c, &ddl).err().map(|e| e.to_string())
+        };
+        assert_eq!(
+            error("WINDOW_TYPE='Session', WINDOW_SIZE='30 seconds'").as_deref(),
+            Some("'WINDOW_SIZE' should not be set for SESSION windows.")
+        );
+        assert_eq!(
+            error("WINDOW_TYPE='tumbling'").as_deref(),
+            Some("TUMBLING windows require 'WINDOW_SIZE' to be provided in the WITH clause. For example: 'WINDOW_SIZE'='10 SECONDS'")
+        );
+        assert_eq!(
+            error("WINDOW_TYPE='HOPPING', WINDOW_SIZE='10 SECONDS'"),
+            None
+        );
+    }
+
+    #[test]
     fn windowed_counts_and_late_records() {
         let mut p = pipeline(
             "CREATE STREAM S (APP STRING, LEVEL STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
-            "SELECT APP, COUNT(*) AS N, COLLECT_LIST(LEVEL) AS L FROM S WINDOW TUMBLING (SIZE 1 SECOND, GRACE PERIOD 0 SECONDS) GROUP BY APP EMIT CHANGES;",
+            "SELECT APP, COUNT(*) AS N, COLLECT_LIST(LEVEL) AS L FROM S WINDOW TUMBLING (SIZE 1 SECOND, RETENTION 1 MINUTE, GRACE PERIOD 0 SECONDS) GROUP BY APP EMIT CHANGES;",
         );
         let mk = |offset: i64, ts: i64, level: &str| InRecord {
             offset,
@@ -788,6 +867,10 @@ mod tests {
         restore_check(
             stream,
             "SELECT APP, COUNT(*) AS C FROM T WINDOW TUMBLING (SIZE 8 MILLISECONDS, GRACE PERIOD 0 MILLISECONDS) GROUP BY APP EMIT FINAL;",
+        );
+        restore_check(
+            stream,
+            "SELECT APP, COUNT(*) AS C, SUM(N) AS S, WINDOWSTART AS WS, WINDOWEND AS WE FROM T WINDOW SESSION (4 MILLISECONDS, RETENTION 20 MILLISECONDS, GRACE PERIOD 2 MILLISECONDS) GROUP BY APP EMIT CHANGES;",
         );
     }
 
@@ -852,5 +935,53 @@ mod tests {
             !after.restore(b"[\"group\",\"x\",0]", Some(b"{}")),
             "garbage is refused"
         );
+    }
+
+    #[test]
+    fn an_aggregation_over_a_table_table_join_retracts_replaced_and_deleted_rows() {
+        let mut p = pipeline_over(
+            &[
+                "CREATE TABLE USERS (ID STRING PRIMARY KEY, REGION STRING) WITH (KAFKA_TOPIC='u', VALUE_FORMAT='JSON');",
+                "CREATE TABLE SCORES (ID STRING PRIMARY KEY, SCORE INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            ],
+            "SELECT REGION, COUNT(*) AS N, SUM(SCORE) AS TOTAL FROM USERS U JOIN SCORES S ON U.ID = S.ID GROUP BY REGION EMIT CHANGES;",
+        );
+        let mut offset = 0;
+        let mut send = |p: &mut Pipeline, input: usize, id: &str, body: Option<&str>| {
+            offset += 1;
+            let r = InRecord {
+                offset,
+                timestamp: 100 + offset,
+                key: Some(id.as_bytes().to_vec().into()),
+                value: body.map(|b| b.as_bytes().to_vec().into()),
+            };
+            values(p.process_input(input, 0, &r).unwrap())
+        };
+        let s = |x: &str| Value::String(x.into());
+        let row = |region: &str, n: i64, total: i32| {
+            (vec![s(region), Value::Bigint(n), Value::Int(total)], false)
+        };
+        send(&mut p, 0, "a", Some(r#"{"REGION":"eu"}"#));
+        assert_eq!(
+            send(&mut p, 1, "a", Some(r#"{"SCORE":5}"#)),
+            vec![row("eu", 1, 5)]
+        );
+        send(&mut p, 0, "b", Some(r#"{"REGION":"eu"}"#));
+        assert_eq!(
+            send(&mut p, 1, "b", Some(r#"{"SCORE":7}"#)),
+            vec![row("eu", 2, 12)]
+        );
+        // A changed score replaces the old one: the count stays, the sum follows.
+        assert_eq!(
+            send(&mut p, 1, "a", Some(r#"{"SCORE":1}"#)),
+            vec![row("eu", 2, 8)]
+        );
+        // A user moving region leaves the old group and joins the new one.
+        assert_eq!(
+            send(&mut p, 0, "b", Some(r#"{"REGION":"us"}"#)),
+            vec![row("eu", 1, 1), row("us", 1, 7)]
+        );
+        // A deleted score deletes the join result: the row leaves its group.
+        assert_eq!(send(&mut p, 1, "a", None), vec![row("eu", 0, 0)]);
     }
 }

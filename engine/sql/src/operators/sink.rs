@@ -1,6 +1,7 @@
 //! Sink encode: an output row becomes a record. KAFKA keys (one column) or JSON keys, with the
-//! 8-byte big-endian window start appended for windowed rows (Kafka Streams' TimeWindowed
-//! serde); JSON values hold the value columns only (tombstones have no value); AVRO, JSON_SR
+//! 8-byte big-endian window start appended for time-windowed rows (Kafka Streams'
+//! TimeWindowed serde), or the 8-byte end then the 8-byte start for session-windowed rows
+//! (its SessionWindowed serde, `SessionKeySchema`); JSON values hold the value columns only (tombstones have no value); AVRO, JSON_SR
 //! and PROTOBUF keys and values are the same JSON written in the wire format with the sink's
 //! registered schema ([`SinkCodec`]). Partitions follow Kafka's default partitioner (murmur2
 //! of the key bytes).
@@ -25,6 +26,8 @@ pub struct SinkCodec {
     pub unwrap_value: bool,
     /// DELIMITED keys and values: the delimiter.
     pub delimiter: char,
+    /// SESSION-windowed keys carry the window end as well as its start.
+    pub session_window: bool,
 }
 
 impl Default for SinkCodec {
@@ -34,6 +37,7 @@ impl Default for SinkCodec {
             value: None,
             unwrap_value: false,
             delimiter: ',',
+            session_window: false,
         }
     }
 }
@@ -101,8 +105,11 @@ pub fn encode(
             }
         }
     };
-    if let Some((start, _)) = row.meta.window {
+    if let Some((start, end)) = row.meta.window {
         let mut k = key.unwrap_or_default();
+        if codec.session_window {
+            k.extend_from_slice(&end.to_be_bytes());
+        }
         k.extend_from_slice(&start.to_be_bytes());
         key = Some(k);
     }
@@ -192,6 +199,79 @@ pub fn partition_for(key: Option<&[u8]>, partitions: i32, fallback: i32) -> i32 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Session-windowed keys are `key ‖ end ‖ start` (Kafka Streams' SessionKeySchema), time
+    /// windows `key ‖ start`; the source reads both back.
+    #[test]
+    fn windowed_keys_round_trip() {
+        let ddl = "CREATE TABLE T (ID BIGINT PRIMARY KEY, N BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');";
+        let crate::Statement::CreateSource(c) = crate::parse_statement(ddl).unwrap() else {
+            panic!("not a CREATE")
+        };
+        let (mut source, _) = crate::catalog::declared_source(&c, ddl).unwrap();
+        let row = OutRow {
+            values: vec![Value::Bigint(7), Value::Bigint(3)],
+            meta: crate::expr::RowMeta {
+                rowtime: 20,
+                partition: 0,
+                offset: 0,
+                window: Some((10, 20)),
+            },
+            tombstone: false,
+        };
+        let session = SinkCodec {
+            session_window: true,
+            ..SinkCodec::default()
+        };
+        let rec = encode(
+            &source.columns,
+            Format::Kafka,
+            Some(Format::Json),
+            &row,
+            &session,
+        )
+        .unwrap();
+        let mut want = 7i64.to_be_bytes().to_vec();
+        want.extend_from_slice(&20i64.to_be_bytes());
+        want.extend_from_slice(&10i64.to_be_bytes());
+        assert_eq!(rec.key.as_deref(), Some(&want[..]));
+        let input = |rec: &OutRecord| crate::io::InRecord {
+            offset: 0,
+            timestamp: rec.timestamp,
+            key: rec.key.clone().map(Into::into),
+            value: rec.value.clone().map(Into::into),
+        };
+        let schemas = crate::schemas::Schemas::default();
+        source.window = Some(crate::ast::WindowKind::Session {
+            gap: crate::ast::Duration {
+                value: 1,
+                unit: crate::ast::TimeUnit::Seconds,
+            },
+        });
+        let (values, meta, _) =
+            super::super::source::decode(&source, 0, &input(&rec), &schemas).unwrap();
+        assert_eq!(values, row.values);
+        assert_eq!(meta.window, Some((10, 20)));
+
+        let rec = encode(
+            &source.columns,
+            Format::Kafka,
+            Some(Format::Json),
+            &row,
+            &SinkCodec::default(),
+        )
+        .unwrap();
+        assert_eq!(rec.key.as_ref().map(Vec::len), Some(16));
+        source.window = Some(crate::ast::WindowKind::Tumbling {
+            size: crate::ast::Duration {
+                value: 10,
+                unit: crate::ast::TimeUnit::Milliseconds,
+            },
+        });
+        let (_, meta, _) =
+            super::super::source::decode(&source, 0, &input(&rec), &schemas).unwrap();
+        assert_eq!(meta.window, Some((10, 20)));
+    }
 
     #[test]
     fn murmur2_matches_kafka() {

@@ -1,6 +1,6 @@
 //! Source decode: a record of a stream's or table's topic becomes a row. Keys in KAFKA format
 //! (STRING as UTF-8, INT/BIGINT/DOUBLE big-endian, windowed keys with the 8-byte window start
-//! Kafka Streams appends), JSON, or a registry format (AVRO, JSON_SR, PROTOBUF: the Confluent
+//! Kafka Streams appends, or for SESSION windows the 8-byte end then start), JSON, or a registry format (AVRO, JSON_SR, PROTOBUF: the Confluent
 //! wire format, read as JSON through [`Schemas`]); values in JSON or a registry format (an
 //! object, fields matched by name, case-insensitively as a fallback; a single column may be
 //! unwrapped). A record that does not decode is an `Err` to count and skip.
@@ -69,18 +69,30 @@ pub fn decode(
     };
     let mut key_bytes = rec.key.as_deref();
     if let (Some(kind), Some(k)) = (source.window, key_bytes) {
-        if k.len() < 8 {
-            return Err("windowed key shorter than its window start".into());
-        }
-        let (k, start) = k.split_at(k.len() - 8);
-        let start = i64::from_be_bytes(start.try_into().map_err(|_| "bad window")?);
-        let size = match kind {
-            WindowKind::Tumbling { size } | WindowKind::Hopping { size, .. } => {
-                size.millis() as i64
-            }
-            WindowKind::Session { .. } => 0,
+        let be = |b: &[u8]| {
+            b.try_into()
+                .map(i64::from_be_bytes)
+                .map_err(|_| "bad window")
         };
-        meta.window = Some((start, start + size));
+        let (k, window) = match kind {
+            WindowKind::Tumbling { size } | WindowKind::Hopping { size, .. } => {
+                if k.len() < 8 {
+                    return Err("windowed key shorter than its window start".into());
+                }
+                let (k, start) = k.split_at(k.len() - 8);
+                let start = be(start)?;
+                (k, (start, start.saturating_add(size.millis() as i64)))
+            }
+            WindowKind::Session { .. } => {
+                if k.len() < 16 {
+                    return Err("session-windowed key shorter than its window end and start".into());
+                }
+                let (k, bounds) = k.split_at(k.len() - 16);
+                let (end, start) = bounds.split_at(8);
+                (k, (be(start)?, be(end)?))
+            }
+        };
+        meta.window = Some(window);
         key_bytes = Some(k);
     }
     let keys: Vec<&crate::catalog::Column> = source.key_columns().collect();
