@@ -144,7 +144,7 @@ pub struct Plugins {
 }
 
 impl Plugins {
-    /// The built-in connectors: FileStreamSource, FileStreamSink, Datagen.
+    /// The built-in connectors: FileStreamSource, FileStreamSink, Datagen, JDBC source and sink.
     pub fn builtin() -> Plugins {
         let mut p = Plugins::default();
         p.add(Plugin::Source(Arc::new(
@@ -155,6 +155,12 @@ impl Plugins {
         )));
         p.add(Plugin::Source(Arc::new(
             crate::connectors::datagen::Datagen,
+        )));
+        p.add(Plugin::Source(Arc::new(
+            crate::connectors::jdbc_source::JdbcSource,
+        )));
+        p.add(Plugin::Sink(Arc::new(
+            crate::connectors::jdbc_sink::JdbcSink,
         )));
         p
     }

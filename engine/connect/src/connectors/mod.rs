@@ -4,3 +4,6 @@
 
 pub mod datagen;
 pub mod file;
+pub mod jdbc;
+pub mod jdbc_sink;
+pub mod jdbc_source;
