@@ -65,6 +65,7 @@ def test_root_and_plugins(sluice):
         "io.confluent.kafka.connect.datagen.DatagenConnector": "source",
         "io.confluent.connect.jdbc.JdbcSourceConnector": "source",
         "io.confluent.connect.jdbc.JdbcSinkConnector": "sink",
+        "io.debezium.connector.postgresql.PostgresConnector": "source",
     }
     everything = api(sluice, "GET", "/connector-plugins?connectorsOnly=false", expect=200).json()
     assert {"class": "org.apache.kafka.connect.transforms.RegexRouter", "type": "transformation"}.items() <= \

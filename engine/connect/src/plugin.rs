@@ -144,7 +144,7 @@ pub struct Plugins {
 }
 
 impl Plugins {
-    /// The built-in connectors: FileStreamSource, FileStreamSink, Datagen, JDBC source and sink.
+    /// The built-in connectors: FileStreamSource, FileStreamSink, Datagen, JDBC source and sink, Debezium's PostgreSQL CDC source.
     pub fn builtin() -> Plugins {
         let mut p = Plugins::default();
         p.add(Plugin::Source(Arc::new(
@@ -161,6 +161,9 @@ impl Plugins {
         )));
         p.add(Plugin::Sink(Arc::new(
             crate::connectors::jdbc_sink::JdbcSink,
+        )));
+        p.add(Plugin::Source(Arc::new(
+            crate::connectors::pg_cdc::PostgresCdc,
         )));
         p
     }

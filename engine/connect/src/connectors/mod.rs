@@ -7,3 +7,4 @@ pub mod file;
 pub mod jdbc;
 pub mod jdbc_sink;
 pub mod jdbc_source;
+pub mod pg_cdc;
