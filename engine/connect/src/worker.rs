@@ -1346,6 +1346,38 @@ impl TaskContext {
         Ok(())
     }
 
+    /// A record the task reported as errant: handled as a failed record of stage TASK_PUT,
+    /// with the record as it is in the topic.
+    fn report_errant(
+        &self,
+        policy: &ErrorPolicy,
+        class: &str,
+        positions: &BTreeMap<(String, i32), (Arc<Topic>, i64)>,
+        rec: SinkRecord,
+        e: ConnectError,
+    ) -> Result<()> {
+        let topic = rec.record.topic.clone();
+        let raw = positions
+            .get(&(topic.clone(), rec.kafka_partition))
+            .and_then(|(t, _)| t.partition(rec.kafka_partition))
+            .map(|part| read_headed(&part, rec.kafka_offset, 1))
+            .transpose()?
+            .and_then(|rs| rs.into_iter().find(|r| r.offset == rec.kafka_offset));
+        match raw {
+            Some(raw) => self.sink_failure(
+                policy,
+                Stage::TaskPut,
+                class,
+                e,
+                &topic,
+                rec.kafka_partition,
+                &raw,
+            ),
+            None if policy.tolerate_all => Ok(()),
+            None => Err(e),
+        }
+    }
+
     async fn sink_loop(
         &self,
         connector: Arc<dyn SinkConnector>,
@@ -1494,6 +1526,9 @@ impl TaskContext {
                 }
             }
             task.flush().await?;
+            for (rec, e) in task.take_errant() {
+                self.report_errant(&policy, connector.class(), &positions, rec, e)?;
+            }
             // Flushed, then committed: a crash between the two redelivers this batch.
             self.worker.groups.commit(&group, &moved)?;
         }
