@@ -66,6 +66,7 @@ def test_root_and_plugins(sluice):
         "io.confluent.connect.jdbc.JdbcSourceConnector": "source",
         "io.confluent.connect.jdbc.JdbcSinkConnector": "sink",
         "io.debezium.connector.postgresql.PostgresConnector": "source",
+        "io.confluent.connect.http.HttpSinkConnector": "sink",
     }
     everything = api(sluice, "GET", "/connector-plugins?connectorsOnly=false", expect=200).json()
     assert {"class": "org.apache.kafka.connect.transforms.RegexRouter", "type": "transformation"}.items() <= \

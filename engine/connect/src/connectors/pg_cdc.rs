@@ -648,10 +648,12 @@ impl CdcTask {
             .is_empty();
         if !exists {
             let what = match autocreate {
-                "disabled" => return Err(ConnectError::Task(format!(
+                "disabled" => {
+                    return Err(ConnectError::Task(format!(
                     "Publication '{}' does not exist and publication.autocreate.mode is disabled",
                     self.publication
-                ))),
+                )))
+                }
                 "all_tables" => "ALL TABLES".to_string(),
                 _ => {
                     if self.tables.is_empty() {
