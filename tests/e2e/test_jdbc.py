@@ -201,6 +201,40 @@ def test_source_custom_query_and_sqlite_bulk(sluice, postgres, tmp_path):
     lr.close()
 
 
+def test_source_through_the_avro_converter(sluice, postgres):
+    from confluent_kafka import DeserializingConsumer
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer
+
+    db = postgres.create_database(unique("db"))
+    postgres.query("CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL, score real, "
+                   "active boolean); INSERT INTO users VALUES (1, 'ann', 1.5, true), (2, 'bob', NULL, NULL)", db)
+    api(sluice, "PUT", "/connectors/users-avro/config", {
+        "connector.class": SOURCE, "connection.url": postgres.url(db), "connection.user": "sluice",
+        "table.whitelist": "users", "mode": "incrementing", "incrementing.column.name": "id",
+        "topic.prefix": "avro-", "poll.interval.ms": "100",
+        "value.converter": "io.confluent.connect.avro.AvroConverter",
+        "value.converter.schema.registry.url": sluice.url("registry")}, expect=201)
+    registry = SchemaRegistryClient({"url": sluice.url("registry")})
+    c = DeserializingConsumer({"bootstrap.servers": sluice.bootstrap, "group.id": unique("g"),
+                               "auto.offset.reset": "earliest",
+                               "value.deserializer": AvroDeserializer(registry)})
+    c.subscribe(["avro-users"])
+    got = []
+    deadline = time.monotonic() + 30
+    while len(got) < 2 and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is not None and m.error() is None:
+            got.append(m.value())
+    c.close()
+    assert got == [{"id": 1, "name": "ann", "score": 1.5, "active": True},
+                   {"id": 2, "name": "bob", "score": None, "active": None}]
+    schema = json.loads(registry.get_latest_version("avro-users-value").schema.schema_str)
+    assert schema["type"] == "record" and schema["name"] == "users"
+    assert [f["name"] for f in schema["fields"]] == ["id", "name", "score", "active"]
+    assert schema["fields"][0]["type"] == "long" and schema["fields"][2]["type"] == ["null", "float"]
+
+
 def envelope(fields, payload):
     return json.dumps({"schema": {"type": "struct", "optional": False, "fields": fields},
                        "payload": payload}).encode()
@@ -361,3 +395,23 @@ def test_bad_input_and_a_database_that_goes_away(sluice, postgres):
     r.until("the rows", lambda v: len(v) >= 2)
     assert [v["payload"]["id"] for v in r.values] == [1, 2]
     r.close()
+
+    # The sink too: it retries max.retries times, fails, and a restart writes the records.
+    db2 = postgres.create_database(unique("db"))
+    api(sluice, "PUT", "/connectors/gone-sink/config", {
+        "connector.class": SINK, "topics": "gone-in", "connection.url": postgres.url(db2),
+        "connection.user": "sluice", "auto.create": "true", "max.retries": "1",
+        "retry.backoff.ms": "100"}, expect=201)
+    wait_until("running", lambda: task_state(sluice, "gone-sink") == "RUNNING")
+    postgres.query('DROP DATABASE "%s" WITH (FORCE)' % db2)
+    p = KafkaProducer(bootstrap_servers=sluice.bootstrap)
+    p.send("gone-in", envelope(VALUE_FIELDS, {"id": 1, "name": "x", "qty": 1}))
+    p.flush()
+    wait_until("failed", lambda: task_state(sluice, "gone-sink") == "FAILED")
+    assert "PostgreSQL" in status(sluice, "gone-sink")["tasks"][0]["trace"]
+    postgres.query('CREATE DATABASE "%s"' % db2)
+    api(sluice, "POST", "/connectors/gone-sink/tasks/0/restart", expect=204)
+    wait_until("the row", lambda: postgres.query("SELECT to_regclass('\"gone-in\"') IS NOT NULL", db2) == [["t"]]
+               and postgres.query('SELECT id, name FROM "gone-in"', db2) == [["1", "x"]])
+    assert task_state(sluice, "gone-sink") == "RUNNING"
+    p.close()

@@ -893,9 +893,11 @@ impl CdcTask {
         let c = self.client()?;
         c.query(
             &format!(
-                "SELECT pg_replication_slot_advance({}, {}::pg_lsn)",
-                literal(&self.slot),
-                literal(&lsn_text(lsn))
+                // Never backwards (PostgreSQL refuses that): only when the slot is behind.
+                "SELECT pg_replication_slot_advance(slot_name, {lsn}::pg_lsn) FROM pg_replication_slots \
+                 WHERE slot_name = {slot} AND confirmed_flush_lsn < {lsn}::pg_lsn",
+                slot = literal(&self.slot),
+                lsn = literal(&lsn_text(lsn))
             ),
             &[],
         )
