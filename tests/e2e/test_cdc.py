@@ -174,3 +174,23 @@ def test_restart_continues_from_the_committed_lsn(sluice, postgres):
     wait_until("the slot advanced", lambda: int(postgres.query(
         "SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::int8 FROM pg_replication_slots WHERE slot_name = '%s'"
         % slot, db)[0][0]) >= off["lsn_commit"], timeout=10)
+
+
+def test_bad_config_is_refused_per_field(sluice, postgres):
+    r = api(sluice, "PUT", "/connector-plugins/PostgresConnector/config/validate", {
+        "connector.class": CLASS, "name": "x", "database.hostname": "127.0.0.1",
+        "database.port": "99999", "database.user": "sluice", "database.dbname": "d",
+        "topic.prefix": "p", "slot.name": "Bad-Slot", "plugin.name": "decoderbufs",
+        "snapshot.mode": "sometimes", "table.include.list": "public.(unclosed"}, expect=200).json()
+    errs = {c["value"]["name"]: c["value"]["errors"] for c in r["configs"]}
+    assert errs["database.port"] == ["Invalid value 99999 for configuration database.port: Value must be between 1 and 65535"]
+    assert any("replication slot name" in e for e in errs["slot.name"])
+    assert any("String must be one of" in e for e in errs["plugin.name"])
+    assert any("String must be one of" in e for e in errs["snapshot.mode"])
+    assert errs["table.include.list"] and r["error_count"] == 5
+    # A server that is not there fails the task with its trace.
+    api(sluice, "PUT", "/connectors/nowhere/config", {**config(postgres, "postgres", "s_nowhere"),
+                                                     "database.port": "1"}, expect=201)
+    st = wait_until("failed", lambda: (lambda s: s["tasks"] and s["tasks"][0]["state"] == "FAILED" and s)(
+        api(sluice, "GET", "/connectors/nowhere/status").json()))
+    assert "Could not connect to PostgreSQL" in st["tasks"][0]["trace"]
