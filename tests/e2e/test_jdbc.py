@@ -199,6 +199,16 @@ def test_source_custom_query_and_sqlite_bulk(sluice, postgres, tmp_path):
     assert {f["field"]: f["type"] for f in lr.values[0]["schema"]["fields"]} == \
         {"id": "int64", "name": "string", "score": "float64"}
     lr.close()
+    # A custom query on SQLite: computed columns have no declared type, so strings.
+    api(sluice, "PUT", "/connectors/lite-q/config", {
+        "connector.class": SOURCE, "connection.url": "jdbc:sqlite:%s" % lite,
+        "query": "SELECT id, upper(name) AS loud, id * 2 AS twice FROM people", "mode": "incrementing",
+        "incrementing.column.name": "id", "topic.prefix": "lite-query", "poll.interval.ms": "100"}, expect=201)
+    lq = Reader(sluice, "lite-query")
+    lq.until("two rows", lambda v: len(v) >= 2)
+    assert [v["payload"] for v in lq.values] == [{"id": 1, "loud": "ANN", "twice": "2"},
+                                                 {"id": 2, "loud": "BOB", "twice": "4"}]
+    lq.close()
 
 
 def test_source_through_the_avro_converter(sluice, postgres):

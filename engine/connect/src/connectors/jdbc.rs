@@ -251,7 +251,10 @@ impl ColType {
             ColType::I64
         } else if d.contains("CHAR") || d.contains("CLOB") || d.contains("TEXT") {
             ColType::Text
-        } else if d.contains("BLOB") || d.is_empty() {
+        } else if d.is_empty() {
+            // No declared type (or a computed query column): values as strings.
+            ColType::Text
+        } else if d.contains("BLOB") {
             ColType::Bytes
         } else if d.contains("REAL") || d.contains("FLOA") || d.contains("DOUB") {
             ColType::F64

@@ -608,19 +608,34 @@ impl JdbcSourceTask {
     }
 }
 
-/// A SQLite value as the column's Connect type wants it.
+/// A SQLite value as the column's Connect type wants it (SQLite stores any value in any
+/// column: a value of another storage class is converted, so records match their schema).
 fn sqlite_value(t: ColType, v: rusqlite::types::ValueRef<'_>) -> Data {
     use rusqlite::types::ValueRef as V;
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     match (t, v) {
         (_, V::Null) => Data::Null,
         (ColType::Bool, V::Integer(i)) => Data::Bool(i != 0),
-        (ColType::F64 | ColType::F32, V::Integer(i)) => Data::Float(i as f64),
-        (_, V::Integer(i)) => Data::Int(i),
-        (ColType::I64, V::Real(f)) => Data::Int(f as i64),
-        (_, V::Real(f)) => Data::Float(f),
-        (ColType::Bytes, V::Text(s)) => Data::Bytes(s.to_vec()),
-        (_, V::Text(s)) => Data::Str(String::from_utf8_lossy(s).into_owned()),
-        (_, V::Blob(b)) => Data::Bytes(b.to_vec()),
+        (ColType::Bool, V::Real(f)) => Data::Bool(f != 0.0),
+        (ColType::Bool, V::Text(s)) => Data::Bool(matches!(s, b"1" | b"true" | b"TRUE" | b"t")),
+        (ColType::I16 | ColType::I32 | ColType::I64, V::Integer(i)) => Data::Int(i),
+        (ColType::I16 | ColType::I32 | ColType::I64, V::Real(f)) => Data::Int(f as i64),
+        (ColType::I16 | ColType::I32 | ColType::I64, V::Text(s)) => {
+            text(s).trim().parse().map(Data::Int).unwrap_or(Data::Null)
+        }
+        (ColType::F32 | ColType::F64, V::Integer(i)) => Data::Float(i as f64),
+        (ColType::F32 | ColType::F64, V::Real(f)) => Data::Float(f),
+        (ColType::F32 | ColType::F64, V::Text(s)) => text(s)
+            .trim()
+            .parse()
+            .map(Data::Float)
+            .unwrap_or(Data::Null),
+        (ColType::Bytes, V::Blob(b) | V::Text(b)) => Data::Bytes(b.to_vec()),
+        (ColType::Bytes, V::Integer(i)) => Data::Bytes(i.to_string().into_bytes()),
+        (ColType::Bytes, V::Real(f)) => Data::Bytes(f.to_string().into_bytes()),
+        (_, V::Integer(i)) => Data::Str(i.to_string()),
+        (_, V::Real(f)) => Data::Str(f.to_string()),
+        (_, V::Text(s) | V::Blob(s)) => Data::Str(text(s)),
     }
 }
 
