@@ -818,3 +818,102 @@ async fn tz_columns(db: &Db, config: &Config) -> Result<Vec<(String, String)>> {
         .map_err(pg_err)?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoOffsets;
+    impl OffsetReader for NoOffsets {
+        fn offset(&self, _partition: &Json) -> Option<Json> {
+            Some(
+                json!({"timestamp": 1714608000000i64, "timestamp_nanos": 123000, "incrementing": 7}),
+            )
+        }
+    }
+
+    fn cols() -> Vec<Column> {
+        vec![
+            Column {
+                name: "id".into(),
+                ty: ColType::I32,
+                optional: false,
+            },
+            Column {
+                name: "doc".into(),
+                ty: ColType::TextCast,
+                optional: true,
+            },
+            Column {
+                name: "updated".into(),
+                ty: ColType::Timestamp,
+                optional: false,
+            },
+        ]
+    }
+
+    fn task(mode: &str) -> (JdbcSourceTask, Config) {
+        let t = JdbcSourceTask {
+            mode: mode.into(),
+            prefix: "pg-".into(),
+            batch_max_rows: 50,
+            ..Default::default()
+        };
+        let mut c = Config::new();
+        c.insert("incrementing.column.name".into(), "id".into());
+        c.insert("timestamp.column.name".into(), "updated".into());
+        (t, c)
+    }
+
+    #[test]
+    fn queries_per_mode_and_confluents_offsets() {
+        let (t, c) = task("timestamp+incrementing");
+        let q = t
+            .build_querier(&c, cols(), Some("items"), "shop", &NoOffsets)
+            .unwrap();
+        assert_eq!(
+            q.partition,
+            json!({"protocol": "1", "table": "shop.public.items"})
+        );
+        assert_eq!(q.topic, "pg-items");
+        assert_eq!(q.inc_offset, 7);
+        assert_eq!(q.ts_offset_us, Some(1_714_608_000_000_123));
+        let (sql, params) = t.statement(&q, false);
+        assert_eq!(
+            sql,
+            "SELECT \"id\", \"doc\"::text AS \"doc\", \"updated\", \"updated\" AS sluice_ts FROM \"items\" \
+             WHERE \"updated\" < LOCALTIMESTAMP - $1::int8 * INTERVAL '1 millisecond' AND \
+             ((\"updated\" = $2::timestamp AND \"id\" > $3::int8) OR \"updated\" > $2::timestamp) \
+             ORDER BY \"updated\", \"id\" ASC LIMIT 50"
+        );
+        assert_eq!(
+            params,
+            vec![
+                Param::I64(0),
+                Param::TimestampUs(1_714_608_000_000_123),
+                Param::I64(7)
+            ]
+        );
+        let (t, c) = task("incrementing");
+        let q = t
+            .build_querier(&c, cols(), Some("s.items"), "shop", &NoOffsets)
+            .unwrap();
+        assert_eq!(
+            q.partition,
+            json!({"protocol": "1", "table": "shop.s.items"})
+        );
+        let (sql, _) = t.statement(&q, true);
+        assert!(sql.ends_with("FROM \"s\".\"items\" WHERE \"id\" > ? ORDER BY \"id\" ASC LIMIT 50"));
+        let (t, c) = task("bulk");
+        let q = t
+            .build_querier(&c, cols(), None, "shop", &NoOffsets)
+            .unwrap();
+        assert_eq!(q.partition, json!({"query": "query"}));
+        assert_eq!(q.topic, "pg-");
+        let (t, mut c) = task("incrementing");
+        c.insert("incrementing.column.name".into(), "doc".into());
+        assert!(t
+            .build_querier(&c, cols(), Some("items"), "shop", &NoOffsets)
+            .is_err());
+    }
+}
