@@ -252,30 +252,44 @@ struct Col {
     kind: Kind,
 }
 
+/// The columns records of one topic and schema write: computed once per schema.
+#[derive(Debug)]
+struct Layout {
+    table: String,
+    pk: Vec<Col>,
+    cols: Vec<Col>,
+    /// record_key with a struct key: pk values are its fields (else the key itself).
+    key_struct: bool,
+}
+
 /// One record as a row to write or delete.
 #[derive(Debug, Clone)]
 struct RowOp {
-    table: String,
     op: Op,
-    pk: Vec<Col>,
-    cols: Vec<Col>,
+    layout: Arc<Layout>,
     pk_values: Vec<Param>,
     values: Vec<Param>,
 }
 
 impl RowOp {
-    fn shape(&self) -> (String, Op, Vec<String>) {
-        (
-            self.table.clone(),
-            self.op,
-            self.pk
-                .iter()
-                .chain(&self.cols)
-                .map(|c| c.name.clone())
-                .collect(),
-        )
+    /// Whether two rows can share a statement.
+    fn same_shape(&self, other: &RowOp) -> bool {
+        self.op == other.op
+            && (Arc::ptr_eq(&self.layout, &other.layout)
+                || (self.layout.table == other.layout.table
+                    && names(&self.layout) == names(&other.layout)))
     }
 }
+
+fn names(l: &Layout) -> Vec<&str> {
+    l.pk.iter()
+        .chain(&l.cols)
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
+/// The layouts computed so far: (topic, tombstone, key schema, value schema) → layout.
+type LayoutCache = Vec<(String, bool, Option<Json>, Option<Json>, Arc<Layout>)>;
 
 #[derive(Default)]
 struct JdbcSinkTask {
@@ -295,6 +309,7 @@ struct JdbcSinkTask {
     /// Known tables and their columns.
     tables: HashMap<String, HashSet<String>>,
     statements: HashMap<String, tokio_postgres::Statement>,
+    layouts: LayoutCache,
 }
 
 /// The fields of a struct schema.
@@ -323,10 +338,9 @@ impl JdbcSinkTask {
         })
     }
 
-    /// A record as a row operation (None: a tombstone to skip).
-    fn row(&self, rec: &SinkRecord) -> Result<RowOp> {
+    /// A record as a row operation.
+    fn row(&mut self, rec: &SinkRecord) -> Result<RowOp> {
         let r = &rec.record;
-        let table = self.table_format.replace("${topic}", &r.topic);
         let tombstone = r.value.is_null();
         if tombstone && !self.delete_enabled {
             return Err(ConnectError::Data(format!(
@@ -334,27 +348,106 @@ impl JdbcSinkTask {
                 self.pk_mode, r.topic, rec.kafka_partition, rec.kafka_offset
             )));
         }
-        let value_fields = if tombstone {
-            Vec::new()
-        } else {
-            let schema = r
-                .value_schema
+        let is_struct = matches!(r.value, Data::Struct(_))
+            && r.value_schema
                 .as_ref()
-                .filter(|s| schema_type(s) == "struct");
-            match (schema, &r.value) {
-                (Some(s), Data::Struct(_)) => fields(s),
-                _ => {
-                    return Err(ConnectError::Data(format!(
-                        "Sink connector requires records with a non-null Struct value and non-null Struct schema, but found record at (topic='{}',partition={},offset={}) with a {} value and {} value schema",
-                        r.topic, rec.kafka_partition, rec.kafka_offset,
-                        if matches!(r.value, Data::Struct(_)) { "Struct" } else { "non-Struct" },
-                        if r.value_schema.is_some() { "a" } else { "no" }
-                    )))
+                .is_some_and(|s| schema_type(s) == "struct");
+        if !tombstone && !is_struct {
+            return Err(ConnectError::Data(format!(
+                "Sink connector requires records with a non-null Struct value and non-null Struct schema, but found record at (topic='{}',partition={},offset={}) with a {} value and {} value schema",
+                r.topic, rec.kafka_partition, rec.kafka_offset,
+                if matches!(r.value, Data::Struct(_)) { "Struct" } else { "non-Struct" },
+                if r.value_schema.is_some() { "a" } else { "no" }
+            )));
+        }
+        let cached = self.layouts.iter().find(|(t, d, k, v, _)| {
+            *d == tombstone && *t == r.topic && *k == r.key_schema && *v == r.value_schema
+        });
+        let layout = match cached {
+            Some((.., l)) => Arc::clone(l),
+            None => {
+                let l = Arc::new(self.layout(r, tombstone)?);
+                if self.layouts.len() >= 64 {
+                    self.layouts.clear();
                 }
+                self.layouts.push((
+                    r.topic.clone(),
+                    tombstone,
+                    r.key_schema.clone(),
+                    r.value_schema.clone(),
+                    Arc::clone(&l),
+                ));
+                l
             }
         };
+        let null = Data::Null;
+        let mut pk_values = Vec::with_capacity(layout.pk.len());
+        match self.pk_mode.as_str() {
+            "kafka" => {
+                pk_values = vec![
+                    Param::Text(r.topic.clone()),
+                    Param::I64(rec.kafka_partition as i64),
+                    Param::I64(rec.kafka_offset),
+                ];
+            }
+            "record_key" => {
+                if r.key.is_null() {
+                    return Err(ConnectError::Data(format!(
+                        "PK mode for table '{}' is RECORD_KEY, but the record key is null",
+                        layout.table
+                    )));
+                }
+                for c in &layout.pk {
+                    let v = if layout.key_struct {
+                        r.key.field(&c.name).unwrap_or(&null)
+                    } else {
+                        &r.key
+                    };
+                    pk_values.push(param(c.kind, &c.name, v)?);
+                }
+            }
+            "record_value" => {
+                for c in &layout.pk {
+                    pk_values.push(param(
+                        c.kind,
+                        &c.name,
+                        r.value.field(&c.name).unwrap_or(&null),
+                    )?);
+                }
+            }
+            _ => {}
+        }
+        let mut values = Vec::with_capacity(layout.cols.len());
+        for c in &layout.cols {
+            values.push(param(
+                c.kind,
+                &c.name,
+                r.value.field(&c.name).unwrap_or(&null),
+            )?);
+        }
+        let op = match (tombstone, self.mode.as_str()) {
+            (true, _) => Op::Delete,
+            (false, "upsert") => Op::Upsert,
+            (false, "update") => Op::Update,
+            _ => Op::Insert,
+        };
+        Ok(RowOp {
+            op,
+            layout,
+            pk_values,
+            values,
+        })
+    }
+
+    /// The table and columns of records with this topic and these schemas.
+    fn layout(&self, r: &crate::data::Record, tombstone: bool) -> Result<Layout> {
+        let table = self.table_format.replace("${topic}", &r.topic);
+        let value_fields = match (&r.value_schema, tombstone) {
+            (Some(s), false) => fields(s),
+            _ => Vec::new(),
+        };
         let mut pk = Vec::new();
-        let mut pk_values = Vec::new();
+        let mut key_struct = false;
         match self.pk_mode.as_str() {
             "kafka" => {
                 let names = if self.pk_fields.len() == 3 {
@@ -374,11 +467,6 @@ impl JdbcSinkTask {
                 for (n, s) in names.iter().zip(&schemas) {
                     pk.push(Self::col(n, s)?);
                 }
-                pk_values = vec![
-                    Param::Text(r.topic.clone()),
-                    Param::I64(rec.kafka_partition as i64),
-                    Param::I64(rec.kafka_offset),
-                ];
             }
             "record_key" => {
                 let Some(ks) = &r.key_schema else {
@@ -386,31 +474,23 @@ impl JdbcSinkTask {
                         "PK mode for table '{table}' is RECORD_KEY, but record key schema is missing"
                     )));
                 };
-                if r.key.is_null() {
-                    return Err(ConnectError::Data(format!(
-                        "PK mode for table '{table}' is RECORD_KEY, but the record key is null"
-                    )));
-                }
                 if schema_type(ks) == "struct" {
+                    key_struct = true;
                     let kf = fields(ks);
-                    let wanted: Vec<&(String, Json)> = if self.pk_fields.is_empty() {
-                        kf.iter().collect()
+                    if self.pk_fields.is_empty() {
+                        for (n, s) in &kf {
+                            pk.push(Self::col(n, s)?);
+                        }
                     } else {
-                        let mut w = Vec::new();
                         for n in &self.pk_fields {
-                            w.push(kf.iter().find(|(f, _)| f == n).ok_or_else(|| {
+                            let (_, s) = kf.iter().find(|(f, _)| f == n).ok_or_else(|| {
                                 ConnectError::Data(format!(
                                     "PK mode for table '{table}' is RECORD_KEY with configured PK fields {:?}, but record key schema does not contain field: {n}",
                                     self.pk_fields
                                 ))
-                            })?);
+                            })?;
+                            pk.push(Self::col(n, s)?);
                         }
-                        w
-                    };
-                    for (n, s) in wanted {
-                        let c = Self::col(n, s)?;
-                        pk_values.push(param(c.kind, n, r.key.field(n).unwrap_or(&Data::Null))?);
-                        pk.push(c);
                     }
                 } else {
                     let n = self
@@ -418,9 +498,7 @@ impl JdbcSinkTask {
                         .first()
                         .cloned()
                         .unwrap_or_else(|| "__connect_key".into());
-                    let c = Self::col(&n, ks)?;
-                    pk_values.push(param(c.kind, &n, &r.key)?);
-                    pk.push(c);
+                    pk.push(Self::col(&n, ks)?);
                 }
             }
             "record_value" => {
@@ -436,47 +514,25 @@ impl JdbcSinkTask {
                             self.pk_fields
                         ))
                     })?;
-                    let c = Self::col(&n, s)?;
-                    pk_values.push(param(c.kind, &n, r.value.field(&n).unwrap_or(&Data::Null))?);
-                    pk.push(c);
+                    pk.push(Self::col(&n, s)?);
                 }
             }
             _ => {}
         }
-        if tombstone {
-            return Ok(RowOp {
-                table,
-                op: Op::Delete,
-                pk,
-                cols: Vec::new(),
-                pk_values,
-                values: Vec::new(),
-            });
-        }
         let mut cols = Vec::new();
-        let mut values = Vec::new();
         for (n, s) in &value_fields {
             if pk.iter().any(|p| &p.name == n)
                 || (!self.whitelist.is_empty() && !self.whitelist.contains(n))
             {
                 continue;
             }
-            let c = Self::col(n, s)?;
-            values.push(param(c.kind, n, r.value.field(n).unwrap_or(&Data::Null))?);
-            cols.push(c);
+            cols.push(Self::col(n, s)?);
         }
-        let op = match self.mode.as_str() {
-            "upsert" => Op::Upsert,
-            "update" => Op::Update,
-            _ => Op::Insert,
-        };
-        Ok(RowOp {
+        Ok(Layout {
             table,
-            op,
             pk,
             cols,
-            pk_values,
-            values,
+            key_struct,
         })
     }
 
@@ -550,21 +606,21 @@ impl JdbcSinkTask {
 
     /// Makes the table of a row exist with its columns (auto.create / auto.evolve).
     async fn ensure_table(&mut self, db: &Db, row: &RowOp) -> Result<()> {
-        let all: Vec<&Col> = row.pk.iter().chain(&row.cols).collect();
-        if let Some(known) = self.tables.get(&row.table) {
+        let all: Vec<&Col> = row.layout.pk.iter().chain(&row.layout.cols).collect();
+        if let Some(known) = self.tables.get(row.layout.table.as_str()) {
             if all.iter().all(|c| known.contains(&c.name)) {
                 return Ok(());
             }
         }
         let sqlite = matches!(db, Db::Sqlite(_));
-        let existing = Self::table_columns(db, &row.table).await?;
+        let existing = Self::table_columns(db, &row.layout.table).await?;
         let existing = match existing {
             Some(cols) => cols,
             None if row.op == Op::Delete => return Ok(()),
             None if !self.auto_create => {
                 return Err(ConnectError::Task(format!(
                     "Table \"{}\" is missing and auto-creation is disabled",
-                    row.table
+                    row.layout.table
                 )))
             }
             None => {
@@ -572,7 +628,7 @@ impl JdbcSinkTask {
                     .iter()
                     .map(|c| {
                         let nullable = c.schema["optional"].as_bool() == Some(true)
-                            && !row.pk.iter().any(|p| p.name == c.name);
+                            && !row.layout.pk.iter().any(|p| p.name == c.name);
                         format!(
                             "{} {} {}",
                             quote(&c.name),
@@ -581,10 +637,11 @@ impl JdbcSinkTask {
                         )
                     })
                     .collect();
-                if !row.pk.is_empty() {
+                if !row.layout.pk.is_empty() {
                     defs.push(format!(
                         "PRIMARY KEY({})",
-                        row.pk
+                        row.layout
+                            .pk
                             .iter()
                             .map(|c| quote(&c.name))
                             .collect::<Vec<_>>()
@@ -595,7 +652,7 @@ impl JdbcSinkTask {
                     db,
                     format!(
                         "CREATE TABLE {} (\n{})",
-                        quote_table(&row.table),
+                        quote_table(&row.layout.table),
                         defs.join(",\n")
                     ),
                 )
@@ -609,7 +666,7 @@ impl JdbcSinkTask {
             if !self.auto_evolve {
                 return Err(ConnectError::Task(format!(
                     "Table \"{}\" is missing fields ({}) and auto-evolution is disabled",
-                    row.table,
+                    row.layout.table,
                     missing
                         .iter()
                         .map(|c| c.name.as_str())
@@ -622,14 +679,14 @@ impl JdbcSinkTask {
                 {
                     return Err(ConnectError::Task(format!(
                         "Cannot ALTER TABLE \"{}\" to add missing field {}, as the field is not optional and does not have a default value",
-                        row.table, c.name
+                        row.layout.table, c.name
                     )));
                 }
                 Self::execute_ddl(
                     db,
                     format!(
                         "ALTER TABLE {} ADD COLUMN {} {} NULL",
-                        quote_table(&row.table),
+                        quote_table(&row.layout.table),
                         quote(&c.name),
                         ddl_type(sqlite, &c.schema, c.kind)
                     ),
@@ -638,15 +695,15 @@ impl JdbcSinkTask {
                 now.insert(c.name.clone());
             }
         }
-        self.tables.insert(row.table.clone(), now);
+        self.tables.insert(row.layout.table.clone(), now);
         Ok(())
     }
 
     /// The statements of a run of rows of one shape: (sql, params) in order.
     fn statements(&self, sqlite: bool, rows: &[RowOp]) -> Vec<(String, Vec<Param>)> {
         let first = &rows[0];
-        let table = quote_table(&first.table);
-        let all: Vec<&Col> = first.pk.iter().chain(&first.cols).collect();
+        let table = quote_table(&first.layout.table);
+        let all: Vec<&Col> = first.layout.pk.iter().chain(&first.layout.cols).collect();
         let mut out = Vec::new();
         match first.op {
             Op::Delete | Op::Update => {
@@ -657,24 +714,29 @@ impl JdbcSinkTask {
                         placeholder(sqlite, k, n)
                     };
                     let (sql, params) = if r.op == Op::Delete {
-                        let cond: Vec<String> =
-                            r.pk.iter()
-                                .map(|c| format!("{} = {}", quote(&c.name), next(c.kind)))
-                                .collect();
+                        let cond: Vec<String> = r
+                            .layout
+                            .pk
+                            .iter()
+                            .map(|c| format!("{} = {}", quote(&c.name), next(c.kind)))
+                            .collect();
                         (
                             format!("DELETE FROM {table} WHERE {}", cond.join(" AND ")),
                             r.pk_values.clone(),
                         )
                     } else {
                         let set: Vec<String> = r
+                            .layout
                             .cols
                             .iter()
                             .map(|c| format!("{} = {}", quote(&c.name), next(c.kind)))
                             .collect();
-                        let cond: Vec<String> =
-                            r.pk.iter()
-                                .map(|c| format!("{} = {}", quote(&c.name), next(c.kind)))
-                                .collect();
+                        let cond: Vec<String> = r
+                            .layout
+                            .pk
+                            .iter()
+                            .map(|c| format!("{} = {}", quote(&c.name), next(c.kind)))
+                            .collect();
                         if set.is_empty() {
                             continue;
                         }
@@ -710,9 +772,10 @@ impl JdbcSinkTask {
                 let limit = if sqlite { 32_000 } else { 65_000 };
                 let chunk = (limit / ncols).min(self.batch_size.max(1)).max(1);
                 let names: Vec<String> = all.iter().map(|c| quote(&c.name)).collect();
-                let conflict = if first.op == Op::Upsert && !first.pk.is_empty() {
-                    let pk: Vec<String> = first.pk.iter().map(|c| quote(&c.name)).collect();
+                let conflict = if first.op == Op::Upsert && !first.layout.pk.is_empty() {
+                    let pk: Vec<String> = first.layout.pk.iter().map(|c| quote(&c.name)).collect();
                     let set: Vec<String> = first
+                        .layout
                         .cols
                         .iter()
                         .map(|c| format!("{q} = EXCLUDED.{q}", q = quote(&c.name)))
@@ -761,14 +824,16 @@ impl JdbcSinkTask {
     /// Writes the rows in one transaction.
     async fn write(&mut self, rows: &[RowOp]) -> Result<()> {
         let db = self.db().await?;
-        for r in rows {
-            self.ensure_table(&db, r).await?;
+        for (i, r) in rows.iter().enumerate() {
+            if i == 0 || !rows[i - 1].same_shape(r) {
+                self.ensure_table(&db, r).await?;
+            }
         }
         let sqlite = matches!(db, Db::Sqlite(_));
         let mut stmts = Vec::new();
         let mut start = 0;
         for i in 1..=rows.len() {
-            if i == rows.len() || rows[i].shape() != rows[start].shape() {
+            if i == rows.len() || !rows[i].same_shape(&rows[start]) {
                 stmts.extend(self.statements(sqlite, &rows[start..i]));
                 start = i;
             }
@@ -846,10 +911,10 @@ impl SinkTask for JdbcSinkTask {
 
     fn put(&mut self, records: Vec<SinkRecord>) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            let rows = records
-                .iter()
-                .map(|r| self.row(r))
-                .collect::<Result<Vec<_>>>()?;
+            let mut rows = Vec::with_capacity(records.len());
+            for r in &records {
+                rows.push(self.row(r)?);
+            }
             if rows.is_empty() {
                 return Ok(());
             }
@@ -936,7 +1001,7 @@ mod tests {
     #[test]
     fn upserts_keep_the_last_row_of_a_key() {
         let t = task("record_value", "upsert");
-        let t = JdbcSinkTask {
+        let mut t = JdbcSinkTask {
             pk_fields: vec!["id".into()],
             ..t
         };
@@ -963,7 +1028,7 @@ mod tests {
 
     #[test]
     fn tombstones_delete_by_key() {
-        let t = task("record_key", "upsert");
+        let mut t = task("record_key", "upsert");
         let row = t.row(&rec(Data::Int(5), Data::Null, None)).unwrap();
         assert_eq!(row.op, Op::Delete);
         let stmts = t.statements(true, &[row]);
@@ -972,7 +1037,7 @@ mod tests {
             "DELETE FROM \"orders\" WHERE \"__connect_key\" = ?"
         );
         assert_eq!(stmts[0].1, vec![Param::I64(5)]);
-        let no_delete = JdbcSinkTask {
+        let mut no_delete = JdbcSinkTask {
             delete_enabled: false,
             ..task("record_key", "upsert")
         };
