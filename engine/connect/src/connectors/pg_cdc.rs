@@ -557,6 +557,24 @@ struct CdcTask {
     advanced_to: i64,
     include: Vec<regex::Regex>,
     snapshot_mode: String,
+    /// The initial snapshot's transaction snapshot (xmin, xmax, in-progress xids): the
+    /// slot is created before it, so transactions it already saw are skipped when streaming
+    /// (they form a prefix of the stream; the filter is dropped at the first one it did not
+    /// see). Kept in the snapshot records' offsets for a restart before streaming.
+    seen_by_snapshot: Option<TxSnapshot>,
+}
+
+/// A transaction snapshot: xmin, xmax and the xids in progress (64-bit, as txid_* give them).
+type TxSnapshot = (i64, i64, Vec<i64>);
+
+/// Whether a 32-bit xid was committed before a snapshot `(xmin, xmax, xip)` (64-bit xids).
+fn visible_to(snapshot: &TxSnapshot, xid: u32) -> bool {
+    let (xmin, xmax, xip) = snapshot;
+    let mut x = (xmax & !0xffff_ffff) | xid as i64;
+    if x > *xmax {
+        x -= 1 << 32;
+    }
+    x < *xmin || (x < *xmax && !xip.contains(&x))
 }
 
 impl CdcTask {
@@ -817,17 +835,23 @@ impl CdcTask {
     }
 
     /// Reads every included table in one REPEATABLE READ transaction: `r` events.
-    async fn snapshot(&self) -> Result<Vec<SourceRecord>> {
+    async fn snapshot(&mut self) -> Result<Vec<SourceRecord>> {
         let c = self.client()?;
         c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await
             .map_err(pg_err)?;
-        let result: Result<Vec<SourceRecord>> = async {
+        let result: Result<(Vec<SourceRecord>, TxSnapshot)> = async {
+            // The transaction's snapshot is taken by its first statement: this one.
             let head = c
-                .query("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8", &[])
+                .query(
+                    "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8, txid_snapshot_xmin(s), \
+                     txid_snapshot_xmax(s), ARRAY(SELECT txid_snapshot_xip(s)) FROM txid_current_snapshot() s",
+                    &[],
+                )
                 .await
                 .map_err(pg_err)?;
             let lsn: i64 = head[0].get(0);
+            let seen: TxSnapshot = (head[0].get(1), head[0].get(2), head[0].get(3));
             let now = sluice_log::now_ms();
             let mut names: Vec<&String> = self.tables.keys().collect();
             names.sort();
@@ -853,12 +877,13 @@ impl CdcTask {
                         t.columns.iter().map(|c| c.name.as_str()).zip(cells.iter()).collect();
                     let after = Self::row(t, &by_name)?;
                     let source = self.source(t, now, "true", None, Some(lsn));
-                    let offset = json!({"snapshot": true, "last_snapshot_record": false, "lsn": lsn, "ts_usec": now * 1000});
+                    let offset = json!({"snapshot": true, "last_snapshot_record": false, "lsn": lsn,
+                        "ts_usec": now * 1000, "snapshot_xmin": seen.0, "snapshot_xmax": seen.1, "snapshot_xip": seen.2});
                     self.event(t, "r", Data::Null, after, source, offset, &mut out);
                 }
             }
             if out.is_empty() {
-                return Ok(out);
+                return Ok((out, seen));
             }
             let n = out.len();
             for (i, r) in out.iter_mut().enumerate() {
@@ -870,11 +895,13 @@ impl CdcTask {
                 }
             }
             out[n - 1].source_offset["last_snapshot_record"] = json!(true);
-            Ok(out)
+            Ok((out, seen))
         }
         .await;
         let _ = c.batch_execute("COMMIT").await;
-        result
+        let (out, seen) = result?;
+        self.seen_by_snapshot = Some(seen);
+        Ok(out)
     }
 
     /// Moves the slot up to the transaction the runtime has committed.
@@ -985,6 +1012,13 @@ impl CdcTask {
                     let changes = std::mem::take(&mut tx);
                     if end_lsn <= self.emitted_upto {
                         continue; // emitted already, not yet committed by the runtime
+                    }
+                    if let Some(seen) = &self.seen_by_snapshot {
+                        if visible_to(seen, xid) {
+                            self.emitted_upto = end_lsn;
+                            continue; // in the snapshot already
+                        }
+                        self.seen_by_snapshot = None;
                     }
                     for (lsn, ch) in changes {
                         self.change(ch, lsn, end_lsn, xid, commit_ts_us, &mut out)?;
@@ -1130,6 +1164,17 @@ impl SourceTask for CdcTask {
             if !snapshot_done && self.snapshot_mode == "initial" {
                 let records = self.snapshot().await?;
                 self.pending.extend(records);
+            } else if let Some(o) = committed.filter(|o| o["snapshot"].as_bool() == Some(true)) {
+                // Snapshot done, nothing streamed yet: what it saw is still to be skipped.
+                if let (Some(xmin), Some(xmax)) =
+                    (o["snapshot_xmin"].as_i64(), o["snapshot_xmax"].as_i64())
+                {
+                    let xip = o["snapshot_xip"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(Json::as_i64).collect())
+                        .unwrap_or_default();
+                    self.seen_by_snapshot = Some((xmin, xmax, xip));
+                }
             }
             Ok(())
         })
@@ -1221,5 +1266,12 @@ mod tests {
             Data::Bytes(vec![1, 255])
         );
         assert_eq!(lsn_text(0x16_B374_D848), "16/B374D848");
+        // xmin 100, xmax 105, 102 in progress: 99 and 101 were seen, 102 and 105 not.
+        let snap = (100, 105, vec![102]);
+        assert!(visible_to(&snap, 99) && visible_to(&snap, 101));
+        assert!(!visible_to(&snap, 102) && !visible_to(&snap, 105));
+        let wrapped = ((1 << 32) + 5, (1 << 32) + 10, vec![]);
+        assert!(visible_to(&wrapped, 6) && !visible_to(&wrapped, 10));
+        assert!(visible_to(&wrapped, u32::MAX)); // the previous epoch
     }
 }
