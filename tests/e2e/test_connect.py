@@ -63,6 +63,10 @@ def test_root_and_plugins(sluice):
         "org.apache.kafka.connect.file.FileStreamSourceConnector": "source",
         "org.apache.kafka.connect.file.FileStreamSinkConnector": "sink",
         "io.confluent.kafka.connect.datagen.DatagenConnector": "source",
+        "io.confluent.connect.jdbc.JdbcSourceConnector": "source",
+        "io.confluent.connect.jdbc.JdbcSinkConnector": "sink",
+        "io.debezium.connector.postgresql.PostgresConnector": "source",
+        "io.confluent.connect.http.HttpSinkConnector": "sink",
     }
     everything = api(sluice, "GET", "/connector-plugins?connectorsOnly=false", expect=200).json()
     assert {"class": "org.apache.kafka.connect.transforms.RegexRouter", "type": "transformation"}.items() <= \

@@ -76,7 +76,9 @@ pub struct JsonConverter {
 
 impl Converter for JsonConverter {
     fn encode(&self, _topic: &str, schema: Option<&Json>, value: &Data) -> Result<Option<Vec<u8>>> {
-        if value.is_null() && !self.schemas_enable {
+        // Connect's JsonConverter: a null value without a schema (a tombstone) is null bytes,
+        // envelope or not.
+        if value.is_null() && (schema.is_none() || !self.schemas_enable) {
             return Ok(None);
         }
         #[derive(serde::Serialize)]

@@ -92,6 +92,12 @@ pub trait SinkTask: Send {
     /// Makes everything put so far durable in the target, and says the target's position if
     /// the task can cut back to it; the worker commits the consumer offsets after it returns.
     fn flush(&mut self) -> BoxFuture<'_, Result<Option<String>>>;
+    /// The records the task gave up on since the last call, with why (Connect's
+    /// `ErrantRecordReporter`): after a successful put the worker handles each as a failed
+    /// record (`errors.tolerance`, the DLQ) before the offsets are committed.
+    fn take_errant(&mut self) -> Vec<(SinkRecord, ConnectError)> {
+        Vec::new()
+    }
     fn stop(&mut self) {}
 }
 
@@ -153,7 +159,7 @@ pub struct Plugins {
 }
 
 impl Plugins {
-    /// The built-in connectors: FileStreamSource, FileStreamSink, Datagen.
+    /// The built-in connectors: FileStreamSource, FileStreamSink, Datagen, JDBC source and sink, Debezium's PostgreSQL CDC source, the HTTP sink.
     pub fn builtin() -> Plugins {
         let mut p = Plugins::default();
         p.add(Plugin::Source(Arc::new(
@@ -164,6 +170,18 @@ impl Plugins {
         )));
         p.add(Plugin::Source(Arc::new(
             crate::connectors::datagen::Datagen,
+        )));
+        p.add(Plugin::Source(Arc::new(
+            crate::connectors::jdbc_source::JdbcSource,
+        )));
+        p.add(Plugin::Sink(Arc::new(
+            crate::connectors::jdbc_sink::JdbcSink,
+        )));
+        p.add(Plugin::Source(Arc::new(
+            crate::connectors::pg_cdc::PostgresCdc,
+        )));
+        p.add(Plugin::Sink(Arc::new(
+            crate::connectors::http_sink::HttpSink,
         )));
         p
     }

@@ -1517,6 +1517,38 @@ impl TaskContext {
         recovered
     }
 
+    /// A record the task reported as errant: handled as a failed record of stage TASK_PUT,
+    /// with the record as it is in the topic.
+    fn report_errant(
+        &self,
+        policy: &ErrorPolicy,
+        class: &str,
+        positions: &BTreeMap<(String, i32), (Arc<Topic>, i64)>,
+        rec: SinkRecord,
+        e: ConnectError,
+    ) -> Result<()> {
+        let topic = rec.record.topic.clone();
+        let raw = positions
+            .get(&(topic.clone(), rec.kafka_partition))
+            .and_then(|(t, _)| t.partition(rec.kafka_partition))
+            .map(|part| read_headed(&part, rec.kafka_offset, 1))
+            .transpose()?
+            .and_then(|rs| rs.into_iter().find(|r| r.offset == rec.kafka_offset));
+        match raw {
+            Some(raw) => self.sink_failure(
+                policy,
+                Stage::TaskPut,
+                class,
+                e,
+                &topic,
+                rec.kafka_partition,
+                &raw,
+            ),
+            None if policy.tolerate_all => Ok(()),
+            None => Err(e),
+        }
+    }
+
     async fn sink_loop(
         &self,
         connector: Arc<dyn SinkConnector>,
@@ -1653,6 +1685,9 @@ impl TaskContext {
                 }
             }
             let position = task.flush().await?;
+            for (rec, e) in task.take_errant() {
+                self.report_errant(&policy, connector.class(), &positions, rec, e)?;
+            }
             // Flushed, then committed with the target's position in one write: after a crash
             // between the two the task cuts what it wrote past that position and the batch is
             // delivered again (exactly once for tasks that report a position, at least once

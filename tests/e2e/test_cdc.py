@@ -1,0 +1,222 @@
+"""Debezium's PostgreSQL connector (`io.debezium.connector.postgresql.PostgresConnector`)
+against a real PostgreSQL server with wal_level=logical (the `postgres` fixture): the initial
+snapshot's rows as op "r" first, then inserts, updates and deletes (with tombstones) as
+Debezium-shaped events in commit order, the publication created for the included tables, and
+a kill -9 with changes going on meanwhile: the restart continues from the committed LSN, no
+change lost or doubled."""
+import base64
+import json
+import threading
+import time
+
+import requests
+from conftest import unique
+from kafka import KafkaConsumer
+
+CLASS = "io.debezium.connector.postgresql.PostgresConnector"
+
+
+def api(s, method, path, body=None, expect=None):
+    r = requests.request(method, s.url("connect") + path, json=body, timeout=30)
+    if expect is not None:
+        assert r.status_code == expect, (method, path, r.status_code, r.text)
+    return r
+
+
+def wait_until(what, f, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = f()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.2)
+
+
+class Reader:
+    """Every record of a topic from the start: (key JSON, value JSON or None)."""
+
+    def __init__(self, s, topic):
+        self.c = KafkaConsumer(topic, bootstrap_servers=s.bootstrap, auto_offset_reset="earliest",
+                               enable_auto_commit=False)
+        self.records = []
+
+    def read(self):
+        while True:
+            got = self.c.poll(timeout_ms=300)
+            if not got:
+                return self.records
+            for records in got.values():
+                for m in records:
+                    self.records.append((json.loads(m.key) if m.key else None,
+                                         json.loads(m.value) if m.value is not None else None))
+
+    def until(self, what, pred, timeout=30.0):
+        return wait_until(what, lambda: pred(self.read()), timeout)
+
+    def close(self):
+        self.c.close()
+
+
+def config(postgres, db, slot, prefix="shop"):
+    return {"connector.class": CLASS, "database.hostname": "127.0.0.1",
+            "database.port": str(postgres.port), "database.user": "sluice", "database.dbname": db,
+            "topic.prefix": prefix, "plugin.name": "pgoutput", "slot.name": slot,
+            "publication.name": slot + "_pub", "table.include.list": "public.customers",
+            "poll.interval.ms": "100"}
+
+
+def test_snapshot_then_changes_in_debeziums_shape(sluice, postgres):
+    db = postgres.create_database(unique("db"))
+    slot = unique("slot").replace("-", "_").lower()
+    postgres.query("CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, "
+                   "balance numeric(10,2), seen timestamp, tags jsonb); "
+                   "CREATE TABLE other (id int PRIMARY KEY)", db)
+    postgres.query("INSERT INTO customers VALUES (1, 'ann', 10.50, '2024-01-02 03:04:05.678', '{\"a\": 1}'), "
+                   "(2, 'bob', NULL, NULL, NULL)", db)
+    api(sluice, "PUT", "/connectors/cdc/config", config(postgres, db, slot), expect=201)
+    r = Reader(sluice, "shop.public.customers")
+    r.until("the snapshot", lambda v: len(v) >= 2)
+    (k1, v1), (k2, v2) = r.records[:2]
+    assert k1["schema"]["name"] == "shop.public.customers.Key"
+    assert k1["payload"] == {"id": 1} and k2["payload"] == {"id": 2}
+    env = v1["schema"]
+    assert env["name"] == "shop.public.customers.Envelope"
+    assert [f["field"] for f in env["fields"]] == ["before", "after", "source", "op", "ts_ms"]
+    after_schema = env["fields"][1]
+    assert after_schema["name"] == "shop.public.customers.Value"
+    types = {f["field"]: (f["type"], f.get("name")) for f in after_schema["fields"]}
+    assert types == {"id": ("int32", None), "name": ("string", None),
+                     "balance": ("bytes", "org.apache.kafka.connect.data.Decimal"),
+                     "seen": ("int64", "io.debezium.time.MicroTimestamp"),
+                     "tags": ("string", "io.debezium.data.Json")}
+    assert env["fields"][2]["name"] == "io.debezium.connector.postgresql.Source"
+    p = v1["payload"]
+    assert p["op"] == "r" and p["before"] is None
+    assert p["after"]["name"] == "ann" and p["after"]["seen"] == 1704164645678000
+    assert int.from_bytes(base64.b64decode(p["after"]["balance"]), "big", signed=True) == 1050
+    assert json.loads(p["after"]["tags"]) == {"a": 1}
+    assert p["source"]["connector"] == "postgresql" and p["source"]["name"] == "shop"
+    assert p["source"]["db"] == db and p["source"]["schema"] == "public"
+    assert p["source"]["table"] == "customers" and p["source"]["snapshot"] == "first"
+    assert v2["payload"]["source"]["snapshot"] == "last"
+    assert v2["payload"]["after"] == {"id": 2, "name": "bob", "balance": None, "seen": None, "tags": None}
+    # The publication is for the included tables only.
+    assert postgres.query("SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = '%s_pub'"
+                          % slot, db) == [["public", "customers"]]
+
+    postgres.query("INSERT INTO customers (id, name) VALUES (3, 'cy')", db)
+    postgres.query("UPDATE customers SET name = 'ann2' WHERE id = 1", db)
+    postgres.query("INSERT INTO other VALUES (1)", db)
+    postgres.query("BEGIN; DELETE FROM customers WHERE id = 2; UPDATE customers SET balance = 1 WHERE id = 3; COMMIT", db)
+    r.until("the changes", lambda v: len(v) >= 7)
+    time.sleep(1.0)
+    recs = r.read()
+    r.close()
+    assert len(recs) == 7
+    ops = [(k["payload"]["id"], v["payload"]["op"] if v else None) for k, v in recs]
+    assert ops == [(1, "r"), (2, "r"), (3, "c"), (1, "u"), (2, "d"), (2, None), (3, "u")]
+    ins, upd, dele, _, upd3 = [v["payload"] if v else None for _, v in recs[2:]]
+    assert ins["before"] is None and ins["after"]["name"] == "cy"
+    assert ins["source"]["snapshot"] == "false" and ins["source"]["txId"] > 0 and ins["source"]["lsn"] > 0
+    assert upd["before"] is None and upd["after"]["name"] == "ann2"  # REPLICA IDENTITY DEFAULT
+    assert dele["after"] is None and dele["before"]["id"] == 2
+    assert dele["source"]["txId"] == upd3["source"]["txId"]  # one transaction
+    assert upd3["source"]["lsn"] > dele["source"]["lsn"]
+    st = api(sluice, "GET", "/connectors/cdc/status", expect=200).json()
+    assert st["tasks"][0]["state"] == "RUNNING"
+    off = api(sluice, "GET", "/connectors/cdc/offsets", expect=200).json()["offsets"]
+    assert off[0]["partition"] == {"server": "shop"}
+    assert set(off[0]["offset"]) == {"lsn", "lsn_commit", "txId", "ts_usec"}
+
+
+def test_restart_continues_from_the_committed_lsn(sluice, postgres):
+    db = postgres.create_database(unique("db"))
+    slot = unique("slot").replace("-", "_").lower()
+    postgres.query("CREATE TABLE customers (id serial PRIMARY KEY, name text)", db)
+    postgres.query("INSERT INTO customers (name) SELECT 'snap' FROM generate_series(1, 20)", db)
+    api(sluice, "PUT", "/connectors/cdc2/config", {**config(postgres, db, slot, "srv"),
+                                                   "max.batch.size": "7"}, expect=201)
+    r = Reader(sluice, "srv.public.customers")
+    r.until("the snapshot", lambda v: len(v) >= 20)
+    r.close()
+    stop = threading.Event()
+
+    def writer():
+        while not stop.is_set():
+            postgres.query("INSERT INTO customers (name) SELECT 'live' FROM generate_series(1, 3)", db)
+            time.sleep(0.05)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    time.sleep(1.5)
+    sluice.kill9()
+    time.sleep(0.5)
+    sluice.start()
+    time.sleep(1.5)
+    stop.set()
+    t.join()
+    total = int(postgres.query("SELECT count(*) FROM customers", db)[0][0])
+    r = Reader(sluice, "srv.public.customers")
+    r.until("every row", lambda v: len(v) >= total, timeout=60)
+    time.sleep(1.5)
+    recs = r.read()
+    r.close()
+    ids = [k["payload"]["id"] for k, _ in recs]
+    ops = [v["payload"]["op"] for _, v in recs]
+    assert ids == list(range(1, total + 1))  # none lost, none doubled, in order
+    assert ops == ["r"] * 20 + ["c"] * (total - 20)
+    # The slot was moved up to what the runtime committed (the last transaction's end).
+    off = api(sluice, "GET", "/connectors/cdc2/offsets", expect=200).json()["offsets"][0]["offset"]
+    last = recs[-1][1]["payload"]["source"]["lsn"]
+    assert off["lsn"] == last and off["lsn_commit"] > last
+    wait_until("the slot advanced", lambda: int(postgres.query(
+        "SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::int8 FROM pg_replication_slots WHERE slot_name = '%s'"
+        % slot, db)[0][0]) >= off["lsn_commit"], timeout=10)
+
+
+def test_bad_config_is_refused_per_field(sluice, postgres):
+    r = api(sluice, "PUT", "/connector-plugins/PostgresConnector/config/validate", {
+        "connector.class": CLASS, "name": "x", "database.hostname": "127.0.0.1",
+        "database.port": "99999", "database.user": "sluice", "database.dbname": "d",
+        "topic.prefix": "p", "slot.name": "Bad-Slot", "plugin.name": "decoderbufs",
+        "snapshot.mode": "sometimes", "table.include.list": "public.(unclosed"}, expect=200).json()
+    errs = {c["value"]["name"]: c["value"]["errors"] for c in r["configs"]}
+    assert errs["database.port"] == ["Invalid value 99999 for configuration database.port: Value must be between 1 and 65535"]
+    assert any("replication slot name" in e for e in errs["slot.name"])
+    assert any("String must be one of" in e for e in errs["plugin.name"])
+    assert any("String must be one of" in e for e in errs["snapshot.mode"])
+    assert errs["table.include.list"] and r["error_count"] == 5
+    # A server that is not there fails the task with its trace.
+    api(sluice, "PUT", "/connectors/nowhere/config", {**config(postgres, "postgres", "s_nowhere"),
+                                                     "database.port": "1"}, expect=201)
+    st = wait_until("failed", lambda: (lambda s: s["tasks"] and s["tasks"][0]["state"] == "FAILED" and s)(
+        api(sluice, "GET", "/connectors/nowhere/status").json()))
+    assert "Could not connect to PostgreSQL" in st["tasks"][0]["trace"]
+
+
+def test_changes_the_snapshot_already_saw_are_not_sent_again(sluice, postgres):
+    """The slot comes before the snapshot, so transactions committed in between are in both:
+    the stream skips those the snapshot saw (here the slot and publication exist before the
+    connector starts, with rows inserted after the slot was made)."""
+    db = postgres.create_database(unique("db"))
+    slot = unique("slot").replace("-", "_").lower()
+    postgres.query("CREATE TABLE customers (id int PRIMARY KEY, name text); "
+                   "INSERT INTO customers VALUES (1, 'a'), (2, 'b')", db)
+    postgres.query("CREATE PUBLICATION %s_pub FOR TABLE customers" % slot, db)
+    postgres.query("SELECT pg_create_logical_replication_slot('%s', 'pgoutput')" % slot, db)
+    postgres.query("INSERT INTO customers VALUES (3, 'c')", db)
+    postgres.query("UPDATE customers SET name = 'a2' WHERE id = 1", db)
+    api(sluice, "PUT", "/connectors/cdc3/config", config(postgres, db, slot, "seen"), expect=201)
+    r = Reader(sluice, "seen.public.customers")
+    r.until("the snapshot", lambda v: len(v) >= 3)
+    postgres.query("INSERT INTO customers VALUES (4, 'd')", db)
+    r.until("the insert", lambda v: len(v) >= 4)
+    time.sleep(1.5)
+    recs = r.read()
+    r.close()
+    got = [(k["payload"]["id"], v["payload"]["op"], v["payload"]["after"]["name"]) for k, v in recs]
+    # (A snapshot reads in the table's order, which the update changed.)
+    assert sorted(got[:3]) == [(1, "r", "a2"), (2, "r", "b"), (3, "r", "c")]
+    assert got[3:] == [(4, "c", "d")]
