@@ -1216,6 +1216,8 @@ pub fn is_aggregate(name: &str) -> bool {
             | "EARLIEST_BY_OFFSET"
             | "LATEST_BY_OFFSET"
             | "COUNT_DISTINCT"
+            | "TOPK"
+            | "TOPKDISTINCT"
     )
 }
 
@@ -1405,6 +1407,44 @@ pub fn type_of(expr: &Expr, schema: &[Column], windowed: bool) -> Result<SqlType
                 "AVG" | "SQRT" => SqlType::Double,
                 "COLLECT_LIST" | "COLLECT_SET" => {
                     SqlType::Array(Box::new(arg(0)?.unwrap_or(SqlType::String)))
+                }
+                "TOPK" | "TOPKDISTINCT" => {
+                    let k = match args.get(1) {
+                        Some(Expr::Literal(crate::ast::Literal::Integer(k))) if args.len() == 2 => {
+                            *k
+                        }
+                        _ => {
+                            return Err(SqlError::statement(format!(
+                                "Function '{}' takes a column and an INT literal: {name}(col, k)",
+                                name.0
+                            )))
+                        }
+                    };
+                    if k < 1 {
+                        return Err(SqlError::statement(format!(
+                            "{}: k must be a positive integer, got {k}",
+                            name.0
+                        )));
+                    }
+                    let ty = arg(0)?.unwrap_or(SqlType::String);
+                    if !matches!(
+                        ty,
+                        SqlType::Int
+                            | SqlType::Bigint
+                            | SqlType::Double
+                            | SqlType::String
+                            | SqlType::Decimal { .. }
+                            | SqlType::Timestamp
+                            | SqlType::Date
+                            | SqlType::Time
+                    ) {
+                        return Err(SqlError::statement(format!(
+                            "Function '{}' does not accept parameters ({}).",
+                            name.0,
+                            crate::value::type_name(&ty)
+                        )));
+                    }
+                    SqlType::Array(Box::new(ty))
                 }
                 "CEIL" | "FLOOR" => match arg(0)? {
                     Some(SqlType::Decimal { precision, scale }) => SqlType::Decimal {

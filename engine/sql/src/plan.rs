@@ -491,6 +491,8 @@ impl Rewrite<'_> {
                             | "EARLIEST_BY_OFFSET"
                             | "LATEST_BY_OFFSET"
                             | "COUNT_DISTINCT"
+                            | "TOPK"
+                            | "TOPKDISTINCT"
                     )
                 {
                     return Err(SqlError::statement(format!(

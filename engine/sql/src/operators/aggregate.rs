@@ -1,6 +1,6 @@
 //! The grouped (optionally windowed) aggregation: per group key and window, the accumulators
 //! of COUNT, SUM, AVG, MIN, MAX, COLLECT_LIST, COLLECT_SET, EARLIEST_BY_OFFSET,
-//! LATEST_BY_OFFSET and COUNT_DISTINCT, updated per input row; every update emits the
+//! LATEST_BY_OFFSET, COUNT_DISTINCT, TOPK and TOPKDISTINCT, updated per input row; every update emits the
 //! group's new row (as ksqlDB does with `cache.max.bytes.buffering=0`; with EMIT FINAL, a
 //! window's last row once it closes), stamped with the
 //! largest input ROWTIME of the group. Rows with a NULL grouping key are skipped, records
@@ -41,6 +41,8 @@ enum Acc {
     List(Vec<Value>),
     Distinct(Vec<Value>),
     ByOffset(Value),
+    /// TOPK / TOPKDISTINCT: the largest values, largest first, at most k.
+    Top(Vec<Value>),
 }
 
 impl Acc {
@@ -54,6 +56,7 @@ impl Acc {
             Acc::List(l) => json!({ "list": vs(l) }),
             Acc::Distinct(l) => json!({ "distinct": vs(l) }),
             Acc::ByOffset(v) => json!({ "byoffset": state::value_to_json(v) }),
+            Acc::Top(l) => json!({ "top": vs(l) }),
         }
     }
 
@@ -72,6 +75,7 @@ impl Acc {
             "list" => Acc::List(state::values_from_json(x)?),
             "distinct" => Acc::Distinct(state::values_from_json(x)?),
             "byoffset" => Acc::ByOffset(state::value_from_json(x)?),
+            "top" => Acc::Top(state::values_from_json(x)?),
             _ => return None,
         })
     }
@@ -92,6 +96,7 @@ fn init(call: &AggCall) -> Acc {
         "MIN" | "MAX" => Acc::MinMax(Value::Null),
         "COLLECT_LIST" | "COLLECT_SET" => Acc::List(Vec::new()),
         "COUNT_DISTINCT" => Acc::Distinct(Vec::new()),
+        "TOPK" | "TOPKDISTINCT" => Acc::Top(Vec::new()),
         _ => Acc::ByOffset(Value::Null),
     }
 }
@@ -138,6 +143,18 @@ fn update(call: &AggCall, acc: &mut Acc, arg: Value) {
         (name, Acc::ByOffset(v)) if !null && (name == "LATEST_BY_OFFSET" || v.is_null()) => {
             *v = arg
         }
+        (name, Acc::Top(l)) if !null => {
+            if name == "TOPKDISTINCT" && l.contains(&arg) {
+                return;
+            }
+            // Largest first; equal values keep their arrival order.
+            let at = l
+                .iter()
+                .position(|v| v.sql_cmp(&arg) == Some(std::cmp::Ordering::Less))
+                .unwrap_or(l.len());
+            l.insert(at, arg);
+            l.truncate(top_k(call));
+        }
         _ => {}
     }
 }
@@ -183,7 +200,7 @@ fn merge(call: &AggCall, acc: &mut Acc, other: &Acc) {
             *sum += s2;
             *n += n2;
         }
-        (acc, Acc::List(l) | Acc::Distinct(l)) => {
+        (acc, Acc::List(l) | Acc::Distinct(l) | Acc::Top(l)) => {
             for v in l {
                 update(call, acc, v.clone());
             }
@@ -204,8 +221,16 @@ fn result(acc: &Acc) -> Value {
                 Value::Double(s / *n as f64)
             }
         }
-        Acc::List(l) => Value::Array(l.clone()),
+        Acc::List(l) | Acc::Top(l) => Value::Array(l.clone()),
         Acc::Distinct(l) => Value::Bigint(l.len() as i64),
+    }
+}
+
+/// TOPK's k: its second argument, an integer literal the planner checked.
+fn top_k(call: &AggCall) -> usize {
+    match call.args.get(1) {
+        Some(Expr::Literal(crate::ast::Literal::Integer(k))) => (*k).max(0) as usize,
+        _ => 0,
     }
 }
 
@@ -957,6 +982,40 @@ mod tests {
                 "SELECT V, COUNT(*) FROM T WINDOW SESSION (1 MINUTE) GROUP BY V;"
             ),
             "Windowing not supported for table aggregations."
+        );
+    }
+
+    #[test]
+    fn topk_keeps_the_largest_values_largest_first() {
+        let mut p = pipeline(
+            "SELECT ID, TOPK(V, 3) AS T, TOPKDISTINCT(V, 2) AS D FROM TEST GROUP BY ID EMIT CHANGES;",
+        );
+        let arr = |vs: &[i64]| Value::Array(vs.iter().map(|v| Value::Bigint(*v)).collect());
+        let mut last = Vec::new();
+        for v in [5, 1, 9, 9, 3, 7] {
+            let rec = InRecord {
+                offset: 0,
+                headers: Vec::new(),
+                timestamp: 1,
+                key: Some(1i64.to_be_bytes().to_vec().into()),
+                value: Some(format!(r#"{{"V":{v}}}"#).into_bytes().into()),
+            };
+            last = p.process(0, &rec).unwrap();
+        }
+        assert_eq!(last[0].values[1], arr(&[9, 9, 7]));
+        assert_eq!(last[0].values[2], arr(&[9, 7]));
+        assert!(
+            plan_error("SELECT ID, TOPK(V) FROM TEST GROUP BY ID EMIT CHANGES;")
+                .contains("takes a column and an INT literal")
+        );
+        assert!(
+            plan_error("SELECT ID, TOPK(V, 0) FROM TEST GROUP BY ID EMIT CHANGES;")
+                .contains("k must be a positive integer")
+        );
+        let table = "CREATE TABLE TT (ID BIGINT PRIMARY KEY, V BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');";
+        assert_eq!(
+            plan_error_over(table, "SELECT V, TOPK(ID, 2) FROM TT GROUP BY V EMIT CHANGES;"),
+            "The aggregation functions TOPK cannot be applied to a table source, only to a stream source."
         );
     }
 }
