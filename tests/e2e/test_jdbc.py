@@ -425,3 +425,66 @@ def test_bad_input_and_a_database_that_goes_away(sluice, postgres):
                and postgres.query('SELECT id, name FROM "gone-in"', db2) == [["1", "x"]])
     assert task_state(sluice, "gone-sink") == "RUNNING"
     p.close()
+
+
+def test_datagen_orders_through_a_sql_filter_into_postgres(sluice, postgres):
+    """The talk's whole pipeline on one laptop: Datagen's orders (Avro through the registry)
+    → a ksqlDB filter as a persistent query (CREATE STREAM ... AS SELECT ... WHERE, Avro out)
+    → the JDBC sink (auto.create) into PostgreSQL: the table holds exactly the orders the
+    filter keeps, read independently from the orders topic with confluent-kafka."""
+    from confluent_kafka import DeserializingConsumer
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer
+    from confluent_kafka.serialization import StringDeserializer
+
+    n = 60
+    avro = {"value.converter": "io.confluent.connect.avro.AvroConverter",
+            "value.converter.schema.registry.url": sluice.url("registry")}
+    api(sluice, "POST", "/connectors", {"name": "orders-gen", "config": dict(avro, **{
+        "connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector",
+        "kafka.topic": "orders", "quickstart": "orders", "max.interval": "1",
+        "iterations": str(n), "key.converter": "org.apache.kafka.connect.storage.StringConverter"})},
+        expect=201)
+    registry = SchemaRegistryClient({"url": sluice.url("registry")})
+    c = DeserializingConsumer({"bootstrap.servers": sluice.bootstrap, "group.id": unique("g"),
+                               "auto.offset.reset": "earliest",
+                               "key.deserializer": StringDeserializer("utf_8"),
+                               "value.deserializer": AvroDeserializer(registry)})
+    c.subscribe(["orders"])
+    orders = []
+    deadline = time.monotonic() + 60
+    while len(orders) < n and time.monotonic() < deadline:
+        m = c.poll(1.0)
+        if m is not None and m.error() is None:
+            orders.append(m.value())
+    c.close()
+    assert len(orders) == n, "datagen produced %d of %d orders" % (len(orders), n)
+    want = sorted((o["orderid"], o["itemid"], o["address"]["city"])
+                  for o in orders if o["orderunits"] > 5)
+    assert 0 < len(want) < n, "the filter should keep some orders and drop others"
+
+    def ksql(sql):
+        r = requests.post(sluice.url("sql") + "/ksql", timeout=30, json={
+            "ksql": sql, "streamsProperties": {"ksql.streams.auto.offset.reset": "earliest"}})
+        assert r.status_code == 200, r.text
+        return r.json()
+    # Columns inferred from the registry, as ksqlDB does for AVRO.
+    ksql("CREATE STREAM orders WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='AVRO');")
+    ksql("CREATE STREAM big_orders WITH (KAFKA_TOPIC='big_orders', VALUE_FORMAT='AVRO') AS "
+         "SELECT orderid, itemid, orderunits, address->city AS city FROM orders "
+         "WHERE orderunits > 5 EMIT CHANGES;")
+
+    db = postgres.create_database(unique("db"))
+    api(sluice, "POST", "/connectors", {"name": "big-orders-pg", "config": dict(avro, **{
+        "connector.class": SINK, "topics": "big_orders", "connection.url": postgres.url(db),
+        "connection.user": "sluice", "insert.mode": "insert", "auto.create": "true",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter"})}, expect=201)
+
+    def rows():
+        try:
+            return sorted((int(r[0]), r[1], r[2]) for r in postgres.query(
+                'SELECT "ORDERID", "ITEMID", "CITY" FROM big_orders', db))
+        except Exception:
+            return []
+    got = wait_until("the filtered orders in PostgreSQL", lambda: (lambda r: r if len(r) >= len(want) else None)(rows()), timeout=60)
+    assert got == want
