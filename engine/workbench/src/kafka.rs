@@ -138,7 +138,7 @@ impl ClusterMeta {
             .ok_or_else(|| WorkbenchError::NotFound(format!("no topic named {name:?}")))
     }
 
-    /// Every partition of the user topics (those not starting with `__`).
+    /// Every partition of the user topics (not [`is_internal`]).
     pub fn user_partitions(&self) -> Vec<Tp> {
         self.topics
             .values()
@@ -149,11 +149,15 @@ impl ClusterMeta {
 }
 
 /// Internal topics: Kafka's own start with `__` (`__consumer_offsets`), the platform's with
-/// `_` (the schema registry's `_schemas`, `_confluent-*`), as Kafka GUIs treat them: hidden
-/// from the topic list unless asked for, and not counted as user topics.
+/// `_` (the schema registry's `_schemas`, `_confluent-*`), and Kafka Connect's storage topics
+/// by their standard names (`connect-configs`, `connect-offsets`, `connect-status`), as Kafka
+/// GUIs treat them: hidden from the topic list unless asked for, not counted as user topics.
 pub fn is_internal(topic: &str) -> bool {
-    topic.starts_with('_')
+    topic.starts_with('_') || CONNECT_STORAGE_TOPICS.contains(&topic)
 }
+
+/// The names Kafka Connect's distributed workers (and Sluice's runtime) keep their state in.
+const CONNECT_STORAGE_TOPICS: [&str; 3] = ["connect-configs", "connect-offsets", "connect-status"];
 
 /// A group as the cluster describes it, owned.
 #[derive(Debug, Clone)]
@@ -518,10 +522,19 @@ mod tests {
             "__consumer_offsets",
             "_schemas",
             "_confluent-ksql-default__command_topic",
+            "connect-offsets",
+            "connect-configs",
+            "connect-status",
         ] {
             assert!(is_internal(t), "{t}");
         }
-        for t in ["orders", "connect-offsets", "a_b", "schemas_"] {
+        for t in [
+            "orders",
+            "connect-offsets-2",
+            "my-connect-status",
+            "a_b",
+            "schemas_",
+        ] {
             assert!(!is_internal(t), "{t}");
         }
     }
