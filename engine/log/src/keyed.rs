@@ -92,15 +92,8 @@ pub fn append_timed(
 /// A record header: name and optional value.
 pub type Header = (String, Option<Bytes>);
 
-/// One record with its timestamp and headers, as the connector runtime reads and writes topics.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeadedRecord {
-    pub offset: i64,
-    pub timestamp: i64,
-    pub key: Option<Bytes>,
-    pub value: Option<Bytes>,
-    pub headers: Vec<Header>,
-}
+/// A record with its headers: the same as [`TimedRecord`].
+pub type HeadedRecord = TimedRecord;
 
 /// A record to append: key, value, timestamp, headers.
 pub type OutRecord = (Option<Bytes>, Option<Bytes>, i64, Vec<Header>);
@@ -149,11 +142,14 @@ fn append_records(
     Ok(info.base_offset)
 }
 
-/// The data records of `chunk` (whole batches read from a partition) at offsets ≥ `from`,
-/// control records left out; Err when the batches do not decode.
+
 fn decode_chunk(chunk: &Bytes, from: i64) -> std::result::Result<Vec<TimedRecord>, String> {
-    Ok(decode_headed(chunk, from)?
+    let mut buf = chunk.clone();
+    let sets = RecordBatchDecoder::decode_all(&mut buf).map_err(|e| e.to_string())?;
+    Ok(sets
         .into_iter()
+        .flat_map(|s| s.records)
+        .filter(|r| !r.control && r.offset >= from)
         .map(|r| TimedRecord {
             offset: r.offset,
             timestamp: r.timestamp,
@@ -168,56 +164,13 @@ fn decode_chunk(chunk: &Bytes, from: i64) -> std::result::Result<Vec<TimedRecord
         .collect())
 }
 
-fn decode_headed(chunk: &Bytes, from: i64) -> std::result::Result<Vec<HeadedRecord>, String> {
-    let mut buf = chunk.clone();
-    let sets = RecordBatchDecoder::decode_all(&mut buf).map_err(|e| e.to_string())?;
-    Ok(sets
-        .into_iter()
-        .flat_map(|s| s.records)
-        .filter(|r| !r.control && r.offset >= from)
-        .map(|r| HeadedRecord {
-            offset: r.offset,
-            timestamp: r.timestamp,
-            key: r.key,
-            value: r.value,
-            headers: r
-                .headers
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        })
-        .collect())
-}
-
-/// Like [`read_timed`], with each record's headers. A chunk that does not decode yields one
-/// empty record at its last offset, so a reader moves past it.
+/// [`read_timed`] under the name the connector runtime uses (records carry their headers).
 pub fn read_headed(
     partition: &SharedPartition,
     from: i64,
     max_bytes: usize,
 ) -> Result<Vec<HeadedRecord>> {
-    let chunk = partition.lock().read(from, max_bytes)?;
-    if chunk.is_empty() {
-        return Ok(Vec::new());
-    }
-    match decode_headed(&chunk, from) {
-        Ok(records) => Ok(records),
-        Err(e) => {
-            let headers = crate::batch::split_batches(&chunk)?;
-            tracing::warn!(offset = from, error = %e, "skipping undecodable batches");
-            Ok(headers
-                .last()
-                .map(|(_, h)| HeadedRecord {
-                    offset: h.last_offset(),
-                    timestamp: -1,
-                    key: None,
-                    value: None,
-                    headers: Vec::new(),
-                })
-                .into_iter()
-                .collect())
-        }
-    }
+    read_timed(partition, from, max_bytes)
 }
 
 /// The data records at offsets ≥ `from`, reading about `max_bytes` (whole batches; at least
