@@ -142,7 +142,6 @@ fn append_records(
     Ok(info.base_offset)
 }
 
-
 fn decode_chunk(chunk: &Bytes, from: i64) -> std::result::Result<Vec<TimedRecord>, String> {
     let mut buf = chunk.clone();
     let sets = RecordBatchDecoder::decode_all(&mut buf).map_err(|e| e.to_string())?;
