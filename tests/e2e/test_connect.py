@@ -8,6 +8,7 @@ import json
 import threading
 import time
 
+from connect_api import api, wait_until
 import requests
 from confluent_kafka import DeserializingConsumer
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -16,24 +17,6 @@ from confluent_kafka.serialization import StringDeserializer
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 STRING = "org.apache.kafka.connect.storage.StringConverter"
-
-
-def api(s, method, path, body=None, expect=None):
-    r = requests.request(method, s.url("connect") + path, json=body, timeout=30)
-    if expect is not None:
-        assert r.status_code == expect, (method, path, r.status_code, r.text)
-    return r
-
-
-def wait_until(what, f, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = f()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
 
 
 def read_lines(path):

@@ -8,30 +8,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from connect_api import api, wait_until
 import pytest
 import requests
 from kafka import KafkaConsumer, KafkaProducer
 
 CLASS = "io.confluent.connect.http.HttpSinkConnector"
 STRING = "org.apache.kafka.connect.storage.StringConverter"
-
-
-def api(s, method, path, body=None, expect=None):
-    r = requests.request(method, s.url("connect") + path, json=body, timeout=30)
-    if expect is not None:
-        assert r.status_code == expect, (method, path, r.status_code, r.text)
-    return r
-
-
-def wait_until(what, f, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = f()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
 
 
 class Server:

@@ -12,30 +12,13 @@ import sqlite3
 import threading
 import time
 
+from connect_api import api, wait_until
 import requests
 from conftest import unique
 from kafka import KafkaConsumer, KafkaProducer
 
 SOURCE = "io.confluent.connect.jdbc.JdbcSourceConnector"
 SINK = "io.confluent.connect.jdbc.JdbcSinkConnector"
-
-
-def api(s, method, path, body=None, expect=None):
-    r = requests.request(method, s.url("connect") + path, json=body, timeout=30)
-    if expect is not None:
-        assert r.status_code == expect, (method, path, r.status_code, r.text)
-    return r
-
-
-def wait_until(what, f, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = f()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.2)
 
 
 class Reader:
