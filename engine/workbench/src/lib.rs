@@ -22,6 +22,7 @@ pub mod registry;
 pub mod schemas;
 pub mod topics;
 pub mod ui;
+pub mod upstream;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

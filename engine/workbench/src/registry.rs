@@ -1,21 +1,20 @@
 //! A cluster's schema registry, reached over Confluent's REST API (the embedded registry and a
 //! remote Confluent Schema Registry alike): the verbatim pass-through behind
 //! `/clusters/{c}/registry/{path}`, and the typed calls the workbench's schema features make.
-//! Owns the HTTP client, its timeouts and the mapping of registry answers to
+//! Owns its timeouts (the HTTP forwarding is `upstream`) and the mapping of registry answers to
 //! [`WorkbenchError`]s. Never parses schemas or data: that is `schemas` and `codec`.
 
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::error::{Result, WorkbenchError};
+pub use crate::upstream::RawAnswer;
+use crate::upstream::Upstream;
 
-/// How long connecting to a registry may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one registry call may take, answer included.
 const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// Largest registry answer read (schemas are small; a subject list of a big registry is not).
@@ -32,32 +31,7 @@ struct ConfluentError {
 
 /// The registry of one cluster.
 pub struct RegistryClient {
-    /// The registry's base URL, without a trailing slash.
-    base: String,
-    http: reqwest::Client,
-}
-
-/// One answer of the registry, as it gave it.
-pub struct RawAnswer {
-    pub status: StatusCode,
-    pub content_type: Option<HeaderValue>,
-    pub body: Bytes,
-}
-
-impl IntoResponse for RawAnswer {
-    fn into_response(self) -> Response {
-        let mut resp = (self.status, self.body).into_response();
-        match self.content_type {
-            Some(ct) => {
-                resp.headers_mut()
-                    .insert(axum::http::header::CONTENT_TYPE, ct);
-            }
-            None => {
-                resp.headers_mut().remove(axum::http::header::CONTENT_TYPE);
-            }
-        }
-        resp
-    }
+    upstream: Upstream,
 }
 
 impl RegistryClient {
@@ -65,29 +39,18 @@ impl RegistryClient {
     /// plain HTTP; `user:password@` in the URL becomes basic authentication). Nothing
     /// connects yet.
     pub fn new(url: &str) -> Result<RegistryClient> {
-        let base = service_base_url("schema registry", url)?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(CALL_TIMEOUT)
-            .build()
-            .map_err(|e| WorkbenchError::Internal(format!("HTTP client: {e}")))?;
-        Ok(RegistryClient { base, http })
+        let upstream = Upstream::new(
+            "schema registry",
+            "the schema registry",
+            url,
+            Some(CALL_TIMEOUT),
+            WorkbenchError::RegistryUnavailable,
+        )?;
+        Ok(RegistryClient { upstream })
     }
 
     pub fn base_url(&self) -> &str {
-        &self.base
-    }
-
-    fn url(&self, path_and_query: &str) -> String {
-        format!("{}/{}", self.base, path_and_query.trim_start_matches('/'))
-    }
-
-    fn unreachable(&self, e: &reqwest::Error) -> WorkbenchError {
-        let why = error_chain(e);
-        WorkbenchError::RegistryUnavailable(format!(
-            "the schema registry at {} could not be reached: {why}",
-            self.base
-        ))
+        self.upstream.base_url()
     }
 
     /// Sends a request as given and returns the registry's answer as given.
@@ -98,38 +61,9 @@ impl RegistryClient {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<RawAnswer> {
-        let mut req = self.http.request(method, self.url(path_and_query));
-        for name in [axum::http::header::CONTENT_TYPE, axum::http::header::ACCEPT] {
-            if let Some(v) = headers.get(&name) {
-                req = req.header(name, v.clone());
-            }
-        }
-        if !body.is_empty() {
-            req = req.body(body);
-        }
-        let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
-        let status = resp.status();
-        let content_type = resp.headers().get(reqwest::header::CONTENT_TYPE).cloned();
-        let body = self.read_body(resp).await?;
-        Ok(RawAnswer {
-            status,
-            content_type,
-            body,
-        })
-    }
-
-    async fn read_body(&self, mut resp: reqwest::Response) -> Result<Bytes> {
-        let mut out = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.unreachable(&e))? {
-            if out.len() + chunk.len() > MAX_ANSWER {
-                return Err(WorkbenchError::RegistryUnavailable(format!(
-                    "the schema registry at {} answered more than {MAX_ANSWER} bytes",
-                    self.base
-                )));
-            }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(Bytes::from(out))
+        self.upstream
+            .forward_buffered(method, path_and_query, headers, body, MAX_ANSWER)
+            .await
     }
 
     /// A GET whose 2xx answer is JSON of type `T`; any other answer becomes an error.
@@ -161,7 +95,7 @@ impl RegistryClient {
         serde_json::from_slice(&answer.body).map_err(|e| {
             WorkbenchError::RegistryUnavailable(format!(
                 "the schema registry at {} answered GET /{} with unexpected JSON: {e}",
-                self.base,
+                self.base_url(),
                 path.trim_start_matches('/')
             ))
         })
@@ -204,37 +138,6 @@ pub fn segment(s: &str) -> String {
     out
 }
 
-/// The base URL of a REST service (a registry, ksqlDB, Connect) as a user typed it:
-/// `http[s]://host:port[/prefix]`, or `host:port` for plain HTTP; no trailing slash.
-/// `what` names the service in the error.
-pub(crate) fn service_base_url(what: &str, url: &str) -> Result<String> {
-    let mut base = url.trim().trim_end_matches('/').to_string();
-    if !base.contains("://") {
-        // `host:port` alone means plain HTTP.
-        base.insert_str(0, "http://");
-    }
-    let parsed = reqwest::Url::parse(&base)
-        .map_err(|e| WorkbenchError::BadRequest(format!("{what} URL {base:?}: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(WorkbenchError::BadRequest(format!(
-            "{what} URL {base:?}: expected http:// or https://"
-        )));
-    }
-    Ok(base)
-}
-
-/// An error and its sources, `outer: inner: ...` (what a client needs to see why a call failed).
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut why = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        why.push_str(": ");
-        why.push_str(&s.to_string());
-        source = s.source();
-    }
-    why
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,13 +149,9 @@ mod tests {
     }
 
     #[test]
-    fn urls_join_without_double_slashes() {
+    fn base_urls_are_normalized() {
         let c = RegistryClient::new("http://127.0.0.1:8081/").unwrap();
-        assert_eq!(
-            c.url("/subjects?deleted=true"),
-            "http://127.0.0.1:8081/subjects?deleted=true"
-        );
-        assert_eq!(c.url("subjects"), "http://127.0.0.1:8081/subjects");
+        assert_eq!(c.base_url(), "http://127.0.0.1:8081");
         assert!(RegistryClient::new("not a url").is_err());
         assert!(RegistryClient::new("ftp://host/").is_err());
         let bare = RegistryClient::new("localhost:8081").unwrap();
