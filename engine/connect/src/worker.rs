@@ -1000,54 +1000,71 @@ impl Worker {
         Ok(e.config.clone())
     }
 
-    /// PATCH offsets with `{"offsets":[{"partition":..,"offset":..}]}` (null offset: reset).
+    /// PATCH offsets with `{"offsets":[{"partition":..,"offset":..}]}` (null offset: reset),
+    /// with Connect's checks: at least one entry; a sink's partition is `kafka_topic` and
+    /// `kafka_partition`, its offset `kafka_offset` (numbers, or numeric strings as Connect
+    /// reads them); a source's partition is an object, its offset an object or null.
     pub fn alter_offsets(&self, name: &str, body: &Json) -> Result<Json> {
         let config = self.require_stopped(name)?;
-        let entries = body["offsets"].as_array().ok_or_else(|| {
-            ConnectError::BadRequest(
-                "Partitions / offsets need to be provided for an alter offsets request".into(),
-            )
-        })?;
+        let entries = body["offsets"]
+            .as_array()
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| {
+                ConnectError::BadRequest(
+                    "Partitions / offsets need to be provided for an alter offsets request".into(),
+                )
+            })?;
         match self.kind_of(&config) {
             Some(ConnectorType::Sink) => {
                 let group = group_of(name);
                 let mut commits = Vec::new();
                 let mut deletes = Vec::new();
                 for e in entries {
-                    let (Some(t), Some(p)) = (
-                        e["partition"]["kafka_topic"].as_str(),
-                        e["partition"]["kafka_partition"].as_i64(),
-                    ) else {
-                        return Err(ConnectError::BadRequest("Kafka partitions must have a 'kafka_topic' and a 'kafka_partition' key".into()));
-                    };
-                    match e["offset"]["kafka_offset"].as_i64() {
-                        Some(o) if o >= 0 => commits.push((t.to_string(), p as i32, o)),
-                        Some(_) => {
-                            return Err(ConnectError::BadRequest(
-                                "Kafka offsets must be non-negative".into(),
-                            ))
-                        }
-                        None if e["offset"].is_null() => deletes.push((t.to_string(), p as i32)),
-                        None => {
-                            return Err(ConnectError::BadRequest(
-                                "Kafka offsets must have a 'kafka_offset' key".into(),
-                            ))
-                        }
+                    let (t, p) = sink_partition(&e["partition"])?;
+                    // All or nothing: a commit to a partition that does not exist would fail
+                    // after the others were written.
+                    if !self
+                        .store
+                        .topic(&t)
+                        .is_some_and(|x| (0..x.partition_count()).contains(&p))
+                    {
+                        return Err(ConnectError::BadRequest(format!(
+                            "The topic partition {t}-{p} does not exist: offsets can only be altered for existing partitions"
+                        )));
+                    }
+                    match sink_offset(&e["offset"])? {
+                        Some(o) => commits.push((t, p, o)),
+                        None => deletes.push((t, p)),
                     }
                 }
                 self.groups.commit(&group, &commits, "")?;
                 self.groups.delete(&group, &deletes)?;
             }
             _ => {
-                let offsets: Vec<(Json, Option<Json>)> = entries
-                    .iter()
-                    .map(|e| {
-                        (
-                            e["partition"].clone(),
-                            Some(e["offset"].clone()).filter(|o| !o.is_null()),
-                        )
-                    })
-                    .collect();
+                let mut offsets: Vec<(Json, Option<Json>)> = Vec::new();
+                for e in entries {
+                    let partition = &e["partition"];
+                    if partition.is_null() {
+                        return Err(ConnectError::BadRequest(
+                            "Source partitions may not be null".into(),
+                        ));
+                    }
+                    if !partition.is_object() {
+                        return Err(ConnectError::BadRequest(format!(
+                            "Source partitions must be JSON objects, not {partition}"
+                        )));
+                    }
+                    let offset = &e["offset"];
+                    if !offset.is_null() && !offset.is_object() {
+                        return Err(ConnectError::BadRequest(format!(
+                            "Source offsets must be JSON objects or null, not {offset}"
+                        )));
+                    }
+                    offsets.push((
+                        partition.clone(),
+                        Some(offset.clone()).filter(|o| !o.is_null()),
+                    ));
+                }
                 // An older write intent must not win over offsets set by hand.
                 self.clear_intents(name, None)?;
                 self.commit_source_offsets(name, &offsets)?;
@@ -1111,6 +1128,67 @@ impl Worker {
             hook();
         }
         Ok(())
+    }
+}
+
+/// A whole number as Connect reads one in a sink offset: a JSON integer or its text
+/// (`Long.parseLong(String.valueOf(v))`).
+fn kafka_number(v: &Json) -> Option<i64> {
+    match v {
+        Json::Number(n) => n.as_i64(),
+        Json::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A sink offset's partition, `{"kafka_topic": t, "kafka_partition": p}`, with Connect's errors.
+fn sink_partition(p: &Json) -> Result<(String, i32)> {
+    let bad = |m: String| Err(ConnectError::BadRequest(m));
+    let Some(map) = p.as_object() else {
+        return bad("The partition for a sink connector offset cannot be null or missing".into());
+    };
+    let (Some(topic), Some(partition)) = (map.get("kafka_topic"), map.get("kafka_partition"))
+    else {
+        return bad("The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'".into());
+    };
+    let topic = match topic {
+        Json::Null => {
+            return bad("Kafka topic names must be valid strings and may not be null".into())
+        }
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if partition.is_null() {
+        return bad("Kafka partitions must be valid numbers and may not be null".into());
+    }
+    match kafka_number(partition).and_then(|p| i32::try_from(p).ok()) {
+        Some(p) => Ok((topic, p)),
+        None => bad(format!("Failed to parse the following Kafka partition value in the provided offsets: '{}'. Partition values for sink connectors need to be integers.", plain(partition))),
+    }
+}
+
+/// A sink offset, `{"kafka_offset": o}` or null (reset), with Connect's errors.
+fn sink_offset(o: &Json) -> Result<Option<i64>> {
+    if o.is_null() {
+        return Ok(None);
+    }
+    let Some(v) = o.as_object().and_then(|m| m.get("kafka_offset")) else {
+        return Err(ConnectError::BadRequest(
+            "The offset for a sink connector should either be null or contain the key 'kafka_offset'".into(),
+        ));
+    };
+    match kafka_number(v) {
+        Some(o) if o >= 0 => Ok(Some(o)),
+        Some(_) => Err(ConnectError::BadRequest("Kafka offsets must be non-negative".into())),
+        None => Err(ConnectError::BadRequest(format!("Failed to parse the following Kafka offset value in the provided offsets: '{}'. Offset values for sink connectors need to be integers.", plain(v)))),
+    }
+}
+
+/// A JSON value as Java's `String.valueOf` prints it in Connect's messages (strings bare).
+fn plain(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 

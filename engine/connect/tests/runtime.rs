@@ -554,3 +554,138 @@ async fn a_sink_cuts_lines_written_after_its_last_commit() {
     );
     worker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_are_altered_with_connects_body_and_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LogStore::open(&dir.path().join("data")).unwrap();
+    let groups = Arc::new(MemoryGroupOffsets::default());
+    let worker = open(&store, &groups);
+    store
+        .create_topic(
+            "events",
+            2,
+            sluice_log::TopicConfig::from_overrides(std::iter::empty::<(&str, &str)>()).unwrap(),
+            false,
+        )
+        .unwrap();
+    let sink = cfg(&[
+        ("connector.class", "FileStreamSink"),
+        ("file", dir.path().join("out.txt").to_str().unwrap()),
+        ("topics", "events"),
+    ]);
+    worker.put_connector("sink", sink, false).await.unwrap();
+    let body = json!({"offsets": [
+        {"partition": {"kafka_topic": "events", "kafka_partition": 1}, "offset": {"kafka_offset": 7}}
+    ]});
+    let err = worker.alter_offsets("sink", &body).unwrap_err();
+    assert!(err.to_string().contains("STOPPED state"), "{err}");
+    worker
+        .set_target("sink", TargetState::Stopped)
+        .await
+        .unwrap();
+    worker.alter_offsets("sink", &body).unwrap();
+    assert_eq!(
+        groups.committed("connect-sink", "events", 1).map(|c| c.0),
+        Some(7)
+    );
+    // Connect reads numbers given as text too.
+    worker
+        .alter_offsets("sink", &json!({"offsets": [
+            {"partition": {"kafka_topic": "events", "kafka_partition": "0"}, "offset": {"kafka_offset": "3"}}
+        ]}))
+        .unwrap();
+    assert_eq!(
+        worker.get_offsets("sink").unwrap()["offsets"],
+        json!([
+            {"partition": {"kafka_topic": "events", "kafka_partition": 0}, "offset": {"kafka_offset": 3}},
+            {"partition": {"kafka_topic": "events", "kafka_partition": 1}, "offset": {"kafka_offset": 7}},
+        ])
+    );
+    // A null offset forgets the partition's.
+    worker
+        .alter_offsets(
+            "sink",
+            &json!({"offsets": [
+                {"partition": {"kafka_topic": "events", "kafka_partition": 1}, "offset": null}
+            ]}),
+        )
+        .unwrap();
+    assert_eq!(groups.committed("connect-sink", "events", 1), None);
+    for (bad, why) in [
+        (
+            json!({"offsets": []}),
+            "Partitions / offsets need to be provided",
+        ),
+        (json!({}), "Partitions / offsets need to be provided"),
+        (
+            json!({"offsets": [{"partition": {"kafka_topic": "events"}, "offset": {"kafka_offset": 1}}]}),
+            "must contain the keys 'kafka_topic' and 'kafka_partition'",
+        ),
+        (
+            json!({"offsets": [{"partition": {"kafka_topic": "events", "kafka_partition": 0}, "offset": {"kafka_offset": "x"}}]}),
+            "Failed to parse the following Kafka offset value in the provided offsets: 'x'",
+        ),
+        (
+            json!({"offsets": [{"partition": {"kafka_topic": "events", "kafka_partition": 0}, "offset": {"position": 1}}]}),
+            "should either be null or contain the key 'kafka_offset'",
+        ),
+        // All or nothing: partition 0 is not moved because partition 2 does not exist.
+        (
+            json!({"offsets": [
+                {"partition": {"kafka_topic": "events", "kafka_partition": 0}, "offset": {"kafka_offset": 1}},
+                {"partition": {"kafka_topic": "events", "kafka_partition": 2}, "offset": {"kafka_offset": 1}},
+            ]}),
+            "The topic partition events-2 does not exist",
+        ),
+    ] {
+        let err = worker.alter_offsets("sink", &bad).unwrap_err();
+        assert!(matches!(err, ConnectError::BadRequest(_)), "{err}");
+        assert!(err.to_string().contains(why), "{err}");
+    }
+    assert_eq!(
+        groups.committed("connect-sink", "events", 0).map(|c| c.0),
+        Some(3)
+    );
+
+    // A source's partitions and offsets are the connector's own objects.
+    let source = cfg(&[
+        ("connector.class", "FileStreamSource"),
+        ("file", dir.path().join("in.txt").to_str().unwrap()),
+        ("topic", "lines"),
+    ]);
+    worker.put_connector("src", source, false).await.unwrap();
+    worker
+        .set_target("src", TargetState::Stopped)
+        .await
+        .unwrap();
+    let file = dir.path().join("in.txt").to_str().unwrap().to_string();
+    worker
+        .alter_offsets(
+            "src",
+            &json!({"offsets": [
+                {"partition": {"filename": file}, "offset": {"position": 12}}
+            ]}),
+        )
+        .unwrap();
+    assert_eq!(
+        worker.get_offsets("src").unwrap()["offsets"],
+        json!([{"partition": {"filename": file}, "offset": {"position": 12}}])
+    );
+    for bad in [
+        json!({"offsets": [{"partition": null, "offset": {"position": 1}}]}),
+        json!({"offsets": [{"partition": "x", "offset": {"position": 1}}]}),
+        json!({"offsets": [{"partition": {"filename": file}, "offset": 5}]}),
+    ] {
+        let err = worker.alter_offsets("src", &bad).unwrap_err();
+        assert!(matches!(err, ConnectError::BadRequest(_)), "{err}");
+    }
+    worker
+        .alter_offsets(
+            "src",
+            &json!({"offsets": [{"partition": {"filename": file}, "offset": null}]}),
+        )
+        .unwrap();
+    assert_eq!(worker.get_offsets("src").unwrap()["offsets"], json!([]));
+    worker.shutdown().await;
+}
