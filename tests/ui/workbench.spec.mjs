@@ -930,11 +930,23 @@ async function main() {
             const t = await text("[data-testid=message-count]");
             return parseInt(t.replace(/,/g, ""), 10) || 0;
         };
-        const openConnector = async () => {
+        const openConnector = async (name = CONNECTOR) => {
             await page.goto(`${sluice.url}/connectors`);
-            await page.click(`[data-testid=connector-row][data-name="${CONNECTOR}"]`);
+            await page.click(`[data-testid=connector-row][data-name="${name}"]`);
             await page.waitForSelector("[data-testid=connector-detail]");
         };
+        // Kafka Connect's REST API itself, to check what the UI did.
+        const connectRest = async (method, p, body) => {
+            const r = await fetch(sluice.connect + p, {
+                method,
+                headers: body === undefined ? {} : { "content-type": "application/json" },
+                body: body === undefined ? undefined : JSON.stringify(body),
+            });
+            const t = await r.text();
+            if (!r.ok) fail(`Connect ${method} ${p}: HTTP ${r.status} ${t}`);
+            return t ? JSON.parse(t) : null;
+        };
+        const detailState = "[data-testid=connector-detail] .page-head [data-testid=connector-state]";
 
         await step("connectors: the empty list, the embedded Connect's URL", async () => {
             await page.goto(`${sluice.url}/`);
@@ -1039,11 +1051,121 @@ async function main() {
             if (!(c > b)) fail(`no records after resume: ${b} then ${c}`);
         });
 
+        await step("connectors: edit its config in the form (a validation error first, then saved)", async () => {
+            await openConnector();
+            await page.click("[data-testid=connector-edit]");
+            await page.waitForSelector("[data-testid=edit-connector-view]");
+            // Prefilled from GET /connectors/{n}/config; the name and class are not editable.
+            await waitText(cfgInput("max.interval"), "200", "the current max.interval");
+            await waitText(cfgInput("kafka.topic"), GEN_TOPIC, "the current kafka.topic");
+            if (!(await page.getAttribute("[data-testid=connector-name]", "readonly") !== null)) fail("the name is editable");
+            await waitText("[data-testid=connector-name]", CONNECTOR, "the name field");
+            if (await page.locator("[data-testid=plugin-list]").count()) fail("the plugin picker is offered when editing");
+            await waitText("[data-testid=edit-plugin] .plugin-class", DATAGEN, "the fixed class");
+            await waitText("[data-testid=validation-summary]", "✓ Connect accepts this config", "the current config");
+            await page.fill(cfgInput("max.interval"), "later");
+            await waitText(cfgErrors("max.interval"), (t) => t.includes("Not a number of type LONG"), "max.interval's error");
+            await waitText("[data-testid=validation-summary]", "1 error", "the error count");
+            if (await page.isEnabled("[data-testid=save-connector]")) fail("Save is enabled with an error");
+            await shot("connector-edit-error");
+            // The JSON tab cannot rename it.
+            await page.click("[data-testid=tab-json]");
+            const json = JSON.parse(await page.inputValue("[data-testid=connector-json]"));
+            if (json.name !== CONNECTOR || json.config["max.interval"] !== "later") fail(`the JSON tab: ${JSON.stringify(json)}`);
+            await page.fill("[data-testid=connector-json]", JSON.stringify({ ...json, name: "renamed" }));
+            await waitText("[data-testid=json-error]", (t) => t.includes(`The name stays ${CONNECTOR}`), "renaming refused");
+            await page.click("[data-testid=tab-form]");
+            await page.fill(cfgInput("max.interval"), "100");
+            await waitText("[data-testid=validation-summary]", "✓ Connect accepts this config", "the fixed config");
+            await shot("connector-edit-form");
+            await page.click("[data-testid=save-connector]");
+            await page.waitForSelector("[data-testid=toast-ok]:has-text('updated')");
+            await page.waitForSelector("[data-testid=connector-detail]");
+            const cfg = await connectRest("GET", `/connectors/${CONNECTOR}/config`);
+            if (cfg["max.interval"] !== "100" || cfg["kafka.topic"] !== GEN_TOPIC || cfg["connector.class"] !== DATAGEN || cfg.name !== CONNECTOR) {
+                fail(`the config after saving: ${JSON.stringify(cfg)}`);
+            }
+            await waitText("[data-testid=config-table]", (t) => t.includes("max.interval\t100"), "the new config in the detail");
+            await waitText(detailState, "RUNNING", "the state after saving");
+            await waitText("[data-testid=task-row][data-task='0'] [data-testid=task-state]", "RUNNING", "task 0 with the new config");
+        });
+
+        await step("connectors: a sink's offset set for a partition (stopped first), then resumed", async () => {
+            const SINK = "orders-file";
+            const out = path.join(tmp, "orders.txt");
+            await connectRest("POST", "/connectors", { name: SINK, config: { "connector.class": "FileStreamSink", file: out, topics: GEN_TOPIC } });
+            const committed = async () => {
+                const o = await connectRest("GET", `/connectors/${SINK}/offsets`);
+                const e = o.offsets.find((x) => x.partition.kafka_topic === GEN_TOPIC && x.partition.kafka_partition === 0);
+                return e ? e.offset.kafka_offset : null;
+            };
+            const deadline = Date.now() + T;
+            while (!((await committed()) > 5) && Date.now() < deadline) await page.waitForTimeout(250);
+            if (!((await committed()) > 5)) fail(`the sink committed ${await committed()}`);
+            await openConnector(SINK);
+            await waitText(detailState, "RUNNING", "the sink's state");
+            await page.waitForSelector("[data-testid=offset-row]");
+            await page.click("[data-testid=offsets-edit]");
+            const field = `[data-testid=offset-input][data-topic="${GEN_TOPIC}"][data-partition="0"]`;
+            await page.waitForSelector(field);
+            // Connect changes offsets of stopped connectors only: the editor says so and offers Stop.
+            await page.waitForSelector("[data-testid=offsets-not-stopped]");
+            await page.fill(field, "5");
+            await waitText("[data-testid=offsets-summary]", "1 partition changes", "the pending change");
+            if (await page.isEnabled("[data-testid=offsets-apply]")) fail("Apply is enabled on a running connector");
+            await shot("connector-offsets-running");
+            await page.click("[data-testid=offsets-stop]");
+            await waitText(detailState, "STOPPED", "the state after Stop");
+            await page.waitForSelector("[data-testid=offsets-not-stopped]", { state: "detached" });
+            await waitText(field, "5", "the field kept through polling");
+            // A partition of a topic that does not exist: Connect's refusal in its own words.
+            await page.fill("[data-testid=offsets-add-topic]", "no-such-topic");
+            await page.fill("[data-testid=offsets-add-partition]", "0");
+            await page.click("[data-testid=offsets-add]");
+            await page.fill('[data-testid=offset-input][data-topic="no-such-topic"]', "1");
+            await waitText("[data-testid=offsets-summary]", "2 partitions change", "two pending changes");
+            await shot("connector-offsets-editor");
+            await page.click("[data-testid=offsets-apply]");
+            await waitText("[data-testid=offsets-error]", (t) => t.length > 0, "Connect's refusal");
+            const refusal = await text("[data-testid=offsets-error]");
+            log(`    Connect refused: ${refusal}`);
+            if ((await committed()) === 5) fail("a refused PATCH changed the offset");
+            await page.fill('[data-testid=offset-input][data-topic="no-such-topic"]', "");
+            await waitText("[data-testid=offsets-summary]", "1 partition changes", "the pending change alone");
+            await page.click("[data-testid=offsets-apply]");
+            await page.waitForSelector("[data-testid=toast-ok]:has-text('altered successfully')");
+            await page.waitForSelector("[data-testid=offsets-editor]", { state: "detached" });
+            if ((await committed()) !== 5) fail(`GET offsets after the PATCH: ${JSON.stringify(await connectRest("GET", `/connectors/${SINK}/offsets`))}`);
+            await waitText("[data-testid=offsets-table]", (t) => t.includes("kafka_offset=5"), "the new offset in the detail");
+            // Resumed, it reads on from offset 5.
+            await page.click("[data-testid=connector-resume]");
+            await waitText(detailState, "RUNNING", "the state after Resume");
+            const resumed = Date.now() + T;
+            while (!((await committed()) > 5) && Date.now() < resumed) await page.waitForTimeout(250);
+            if (!((await committed()) > 5)) fail(`the sink did not go on from offset 5: ${await committed()}`);
+            await connectRest("DELETE", `/connectors/${SINK}`);
+        });
+
         await step("connectors: stop, reset its offsets, delete (with confirmation)", async () => {
             await openConnector();
             if (await page.isEnabled("[data-testid=offsets-reset]")) fail("offset reset is enabled on a running connector");
             await page.click("[data-testid=connector-stop]");
             await waitText("[data-testid=connector-detail] .page-head [data-testid=connector-state]", "STOPPED", "the state after Stop");
+            // A source's offset is its own JSON: Datagen's iteration, set back to 3.
+            await page.click("[data-testid=offsets-edit]");
+            await page.waitForSelector("[data-testid=offset-json]");
+            const current = JSON.parse(await page.inputValue("[data-testid=offset-json]"));
+            if (!(current["current.iteration"] > 3)) fail(`Datagen's offset: ${JSON.stringify(current)}`);
+            await page.fill("[data-testid=offset-json]", "{\"task.generation\": 0");
+            await waitText("[data-testid=offsets-summary]", (t) => t.includes("not JSON"), "a broken offset JSON");
+            if (await page.isEnabled("[data-testid=offsets-apply]")) fail("Apply is enabled with broken JSON");
+            await page.fill("[data-testid=offset-json]", JSON.stringify({ ...current, "current.iteration": 3 }, null, 2));
+            await waitText("[data-testid=offsets-summary]", "1 partition changes", "the source's pending change");
+            await shot("connector-source-offsets-editor");
+            await page.click("[data-testid=offsets-apply]");
+            await page.waitForSelector("[data-testid=offsets-editor]", { state: "detached" });
+            const src = await connectRest("GET", `/connectors/${CONNECTOR}/offsets`);
+            if (src.offsets.length !== 1 || src.offsets[0].offset["current.iteration"] !== 3) fail(`GET offsets of the source: ${JSON.stringify(src)}`);
             await page.waitForSelector("[data-testid=offsets-reset]:not([disabled])");
             await page.click("[data-testid=offsets-reset]");
             await page.click("[data-testid=connector-confirm-submit]");

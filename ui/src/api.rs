@@ -120,6 +120,7 @@ pub enum Method {
     Get,
     Post,
     Put,
+    Patch,
     Delete,
 }
 
@@ -139,6 +140,7 @@ pub async fn call<T: DeserializeOwned>(
         Method::Get => Request::get(path),
         Method::Post => Request::post(path),
         Method::Put => Request::put(path),
+        Method::Patch => Request::patch(path),
         Method::Delete => Request::delete(path),
     };
     let sent = match body {

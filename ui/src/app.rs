@@ -9,7 +9,7 @@ use sluice_api::{paths, ClusterInfo, ClusterSecurity, NewCluster, EMBEDDED_CLUST
 use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::connector_form::NewConnector;
+use crate::connector_form::{EditConnector, NewConnector};
 use crate::connectors::{ConnectorDetail, ConnectorList};
 use crate::groups::{GroupDetail, GroupList};
 use crate::overview::Overview;
@@ -94,6 +94,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/connectors") view=ConnectorList/>
                             <Route path=path!("/connectors/new") view=NewConnector/>
                             <Route path=path!("/connectors/connector/:name") view=ConnectorDetail/>
+                            <Route path=path!("/connectors/connector/:name/edit") view=EditConnector/>
                             <Route path=path!("/sql") view=SqlView/>
                             <Route path=path!("/pipelines") view=|| view! { <Coming which=ComingView::Pipelines/> }/>
                             <Route path=path!("/settings") view=Settings/>

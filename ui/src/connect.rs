@@ -1,11 +1,13 @@
 //! Kafka Connect's REST API as the Connectors view uses it, through the workbench's
 //! `/clusters/{c}/connect/*` pass-through (so the embedded runtime and a remote Kafka Connect
 //! answer alike): Connect's JSON shapes, read leniently (a real Connect and Sluice's differ in
-//! optional fields), the calls, and the pure helpers the views share (the form's field order
-//! and groups, state → pill class, a class's simple name). No views here.
+//! optional fields), the calls (every route through [`Connect::send`]), and the pure helpers
+//! the views share (the form's field order and groups, state → pill class, a class's simple
+//! name, an offsets edit → Connect's PATCH body). No views here.
 
 use std::collections::BTreeMap;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -145,24 +147,226 @@ impl ConfigInfos {
     }
 }
 
-/// A Connect REST call on the cluster's Connect (`rest` with names already encoded).
-pub async fn call<T: serde::de::DeserializeOwned>(
-    method: Method,
-    cluster: &str,
-    rest: &str,
-    body: Option<Value>,
-) -> Result<T, RegError> {
-    api::call(
-        method,
-        &sluice_api::paths::connect(&api::enc(cluster), rest),
-        body,
-    )
-    .await
+/// The cluster's Kafka Connect: every Connect route the views call goes through
+/// [`Connect::send`] (or a typed route below), names encoded once here.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Connect {
+    cluster: String,
+}
+
+impl Connect {
+    pub fn of(cluster: &str) -> Connect {
+        Connect {
+            cluster: cluster.to_string(),
+        }
+    }
+
+    /// A Connect REST call (`rest` as in Connect's API, names already encoded).
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        rest: &str,
+        body: Option<Value>,
+    ) -> Result<T, RegError> {
+        api::call(
+            method,
+            &sluice_api::paths::connect(&api::enc(&self.cluster), rest),
+            body,
+        )
+        .await
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, rest: &str) -> Result<T, RegError> {
+        self.send(Method::Get, rest, None).await
+    }
+
+    /// One connector's routes.
+    pub fn connector(&self, name: &str) -> ConnectorRoutes {
+        ConnectorRoutes {
+            connect: self.clone(),
+            name: name.to_string(),
+        }
+    }
+
+    /// `GET /connector-plugins/{p}/config`: a plugin's config definition.
+    pub async fn plugin_config(&self, class: &str) -> Result<Vec<KeyDef>, RegError> {
+        self.get(&format!("connector-plugins/{}/config", api::enc(class)))
+            .await
+    }
+
+    /// `PUT /connector-plugins/{p}/config/validate`.
+    pub async fn validate(
+        &self,
+        class: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<ConfigInfos, RegError> {
+        let body = serde_json::to_value(config).unwrap_or(Value::Null);
+        self.send(
+            Method::Put,
+            &format!("connector-plugins/{}/config/validate", api::enc(class)),
+            Some(body),
+        )
+        .await
+    }
+}
+
+/// The routes of one connector, `connectors/{name}/...`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectorRoutes {
+    connect: Connect,
+    name: String,
+}
+
+impl ConnectorRoutes {
+    /// A call on `connectors/{name}{rest}` (`rest` empty or starting with `/`).
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        rest: &str,
+        body: Option<Value>,
+    ) -> Result<T, RegError> {
+        self.connect
+            .send(method, &connector_path(&self.name, rest), body)
+            .await
+    }
+
+    pub async fn status(&self) -> Result<Status, RegError> {
+        self.send(Method::Get, "/status", None).await
+    }
+
+    pub async fn config(&self) -> Result<BTreeMap<String, String>, RegError> {
+        self.send(Method::Get, "/config", None).await
+    }
+
+    /// `GET /connectors/{n}/topics` → the topic names.
+    pub async fn topics(&self) -> Result<Vec<String>, RegError> {
+        let t: BTreeMap<String, Value> = self.send(Method::Get, "/topics", None).await?;
+        Ok(topic_list(&t, &self.name))
+    }
+
+    pub async fn offsets(&self) -> Result<Offsets, RegError> {
+        self.send(Method::Get, "/offsets", None).await
+    }
 }
 
 /// The path of one connector (`connectors/{name}{rest}`), the name encoded.
 pub fn connector_path(name: &str, rest: &str) -> String {
     format!("connectors/{}{rest}", api::enc(name))
+}
+
+/// `GET /connectors/{n}/topics`'s answer → the topic names.
+fn topic_list(t: &BTreeMap<String, Value>, name: &str) -> Vec<String> {
+    t.get(name)
+        .and_then(|v| v.get("topics"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One committed offset of `GET /connectors/{n}/offsets`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct OffsetEntry {
+    #[serde(default)]
+    pub partition: Value,
+    #[serde(default)]
+    pub offset: Value,
+}
+
+/// `GET /connectors/{n}/offsets`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Offsets {
+    #[serde(default)]
+    pub offsets: Vec<OffsetEntry>,
+}
+
+/// One offset being edited: the partition, the committed offset, and what the field holds
+/// (a sink's `kafka_offset` as a number, a source's offset as JSON text).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OffsetDraft {
+    pub partition: Value,
+    pub committed: Value,
+    pub text: String,
+}
+
+impl OffsetDraft {
+    /// The field's text of a committed offset: a sink's `kafka_offset`, a source's JSON.
+    pub fn of(sink: bool, e: &OffsetEntry) -> OffsetDraft {
+        let text = if sink {
+            match e.offset.get("kafka_offset") {
+                Some(Value::Number(n)) => n.to_string(),
+                Some(Value::String(s)) => s.clone(),
+                _ => String::new(),
+            }
+        } else if e.offset.is_null() {
+            String::new()
+        } else {
+            serde_json::to_string_pretty(&e.offset).unwrap_or_default()
+        };
+        OffsetDraft {
+            partition: e.partition.clone(),
+            committed: e.offset.clone(),
+            text,
+        }
+    }
+
+    /// The offset the field asks for (`null` when empty: forget the partition's offset), or
+    /// why it cannot be one.
+    pub fn wanted(&self, sink: bool) -> Result<Value, String> {
+        let text = self.text.trim();
+        if text.is_empty() {
+            return Ok(Value::Null);
+        }
+        if sink {
+            match text.parse::<i64>() {
+                Ok(o) if o >= 0 => Ok(serde_json::json!({ "kafka_offset": o })),
+                _ => Err(format!(
+                    "{text:?} is not an offset (a whole number, 0 or more)"
+                )),
+            }
+        } else {
+            match serde_json::from_str::<Value>(text) {
+                Ok(v @ (Value::Object(_) | Value::Null)) => Ok(v),
+                Ok(_) => Err("a source offset is a JSON object (or null)".into()),
+                Err(e) => Err(format!("not JSON: {e}")),
+            }
+        }
+    }
+}
+
+/// Connect's PATCH offsets body (`{"offsets":[{"partition":..,"offset":..}]}`) for the drafts
+/// that change their partition's offset; `Ok(None)` when none does, `Err` naming the first
+/// field that is not an offset.
+pub fn offsets_patch(sink: bool, drafts: &[OffsetDraft]) -> Result<Option<Value>, String> {
+    let mut out = Vec::new();
+    for d in drafts {
+        let wanted = d
+            .wanted(sink)
+            .map_err(|e| format!("{}: {e}", flat(&d.partition)))?;
+        if wanted != d.committed {
+            out.push(serde_json::json!({ "partition": d.partition, "offset": wanted }));
+        }
+    }
+    Ok((!out.is_empty()).then(|| serde_json::json!({ "offsets": out })))
+}
+
+/// A JSON map on one line, `k=v, k=v` (an offset's partition or position).
+pub fn flat(v: &Value) -> String {
+    match v {
+        Value::Object(o) => o
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Null => "—".into(),
+        other => other.to_string(),
+    }
 }
 
 /// The last segment of a class name: `io.x.DatagenConnector` → `DatagenConnector`.
@@ -365,5 +569,52 @@ mod tests {
             plugin_group("org.apache.kafka.connect.file.FileStreamSinkConnector"),
             "FileStreamSink"
         );
+    }
+
+    #[test]
+    fn an_offsets_patch_holds_the_changed_partitions_in_connects_shape() {
+        let sink = |p: i64, o: i64, text: &str| OffsetDraft {
+            partition: serde_json::json!({"kafka_topic": "t", "kafka_partition": p}),
+            committed: serde_json::json!({"kafka_offset": o}),
+            text: text.into(),
+        };
+        let e = OffsetEntry {
+            partition: serde_json::json!({"kafka_topic": "t", "kafka_partition": 0}),
+            offset: serde_json::json!({"kafka_offset": 4}),
+        };
+        assert_eq!(OffsetDraft::of(true, &e), sink(0, 4, "4"));
+        assert_eq!(offsets_patch(true, &[sink(0, 4, "4")]), Ok(None));
+        assert_eq!(
+            offsets_patch(true, &[sink(0, 4, "4"), sink(1, 9, " 2 "), sink(2, 3, "")]),
+            Ok(Some(serde_json::json!({"offsets": [
+                {"partition": {"kafka_topic": "t", "kafka_partition": 1}, "offset": {"kafka_offset": 2}},
+                {"partition": {"kafka_topic": "t", "kafka_partition": 2}, "offset": null},
+            ]})))
+        );
+        let err = offsets_patch(true, &[sink(1, 9, "-1")]).unwrap_err();
+        assert!(
+            err.starts_with("kafka_topic=t, kafka_partition=1: "),
+            "{err}"
+        );
+        assert!(offsets_patch(true, &[sink(1, 9, "x")]).is_err());
+
+        let src = OffsetEntry {
+            partition: serde_json::json!({"filename": "/in.txt"}),
+            offset: serde_json::json!({"position": 12}),
+        };
+        let mut d = OffsetDraft::of(false, &src);
+        assert_eq!(d.wanted(false), Ok(serde_json::json!({"position": 12})));
+        assert_eq!(offsets_patch(false, std::slice::from_ref(&d)), Ok(None));
+        d.text = r#"{"position": 0}"#.into();
+        assert_eq!(
+            offsets_patch(false, std::slice::from_ref(&d)),
+            Ok(Some(serde_json::json!({"offsets": [
+                {"partition": {"filename": "/in.txt"}, "offset": {"position": 0}}
+            ]})))
+        );
+        d.text = "[1]".into();
+        assert!(offsets_patch(false, &[d.clone()]).is_err());
+        d.text = "{".into();
+        assert!(offsets_patch(false, &[d]).is_err());
     }
 }

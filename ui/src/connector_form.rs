@@ -1,38 +1,65 @@
-//! Creating a connector: a plugin picker, then a form generated from the plugin's config
-//! definition (`GET /connector-plugins/{p}/config`, plus the worker's common keys from the
-//! validation answer), grouped by the definition's groups with required keys first and
-//! defaults shown; every change is validated by Connect (`PUT .../config/validate`,
-//! debounced, only the newest answer counts) and each key's errors are shown next to it.
-//! A JSON tab holds the same config as Connect's create body, to paste, upload or download.
+//! Creating a connector, or editing an existing one's config: a plugin picker (for a new
+//! one), then a form generated from the plugin's config definition (`GET
+//! /connector-plugins/{p}/config`, plus the worker's common keys from the validation answer),
+//! grouped by the definition's groups with required keys first and defaults shown, and keys
+//! no definition lists in a group of their own; every change is validated by Connect (`PUT
+//! .../config/validate`, debounced, only the newest answer counts) and each key's errors are
+//! shown next to it. A JSON tab holds the same config as Connect's create body, to paste,
+//! upload or download. Editing starts from `GET /connectors/{n}/config` and saves with `PUT
+//! .../config` (Connect restarts the tasks); the name and class stay as they are.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::NavigateOptions;
 use serde_json::Value;
 
-use crate::api::{self, Method};
+use crate::api::Method;
 use crate::app::{cluster, event_input};
-use crate::connect::{self, form_groups, plugin_group, simple_class, ConfigInfos, KeyDef, Plugin};
+use crate::connect::{
+    self, form_groups, plugin_group, simple_class, ConfigInfos, Connect, KeyDef, Plugin, OWN_KEYS,
+};
 use crate::connectors::{connect_url, connector_href};
 use crate::util::{download, toasts};
+
+/// The group of config keys no definition lists.
+const OTHER_GROUP: &str = "Other keys";
 
 /// How long typing must pause before Connect validates.
 const DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(350);
 
 #[component]
 pub fn NewConnector() -> impl IntoView {
+    view! { <ConnectorEditor editing=None/> }
+}
+
+/// `/connectors/connector/{name}/edit`: the form on an existing connector's config.
+#[component]
+pub fn EditConnector() -> impl IntoView {
+    let params = use_params_map();
+    let name = params.with_untracked(|p| p.get("name").unwrap_or_default());
+    view! { <ConnectorEditor editing=Some(name)/> }
+}
+
+/// The form and JSON editor of a connector config: a new connector's (`editing` None) or an
+/// existing one's (its name).
+#[component]
+fn ConnectorEditor(editing: Option<String>) -> impl IntoView {
+    let is_edit = editing.is_some();
+    let editing = StoredValue::new(editing.unwrap_or_default());
     let cluster = cluster();
     let url = connect_url();
     let query = use_query_map();
     let navigate = use_navigate();
     let plugins = RwSignal::new(None::<Result<Vec<Plugin>, String>>);
-    let plugin = RwSignal::new(
+    let plugin = RwSignal::new(if is_edit {
+        String::new()
+    } else {
         query
             .with_untracked(|q| q.get("plugin"))
-            .unwrap_or_default(),
-    );
+            .unwrap_or_default()
+    });
     // The plugin's own keys and the full key set (the worker's common keys too).
     let plugin_defs = RwSignal::new(Vec::<KeyDef>::new());
     let all_defs = RwSignal::new(Vec::<KeyDef>::new());
@@ -47,6 +74,34 @@ pub fn NewConnector() -> impl IntoView {
     let json_text = RwSignal::new(String::new());
     let json_error = RwSignal::new(None::<String>);
     let creating = RwSignal::new(false);
+    // Keys of the config no definition has (a converter's or a transform's): their own group.
+    let extra_keys = RwSignal::new(Vec::<String>::new());
+    // An existing connector's config: loading (None), loaded, or why not.
+    let loaded = RwSignal::new(None::<Result<(), String>>);
+
+    if is_edit {
+        Effect::new(move |_| {
+            cluster.track();
+            if !matches!(url.get(), Some(Some(_))) {
+                return;
+            }
+            let c = cluster.get_untracked();
+            let n = editing.get_value();
+            leptos::task::spawn_local(async move {
+                match Connect::of(&c).connector(&n).config().await {
+                    Ok(mut cfg) => {
+                        cfg.remove("name");
+                        let class = cfg.remove("connector.class").unwrap_or_default();
+                        name.set(n);
+                        values.set(cfg);
+                        plugin.set(class);
+                        loaded.set(Some(Ok(())));
+                    }
+                    Err(e) => loaded.set(Some(Err(e.message))),
+                }
+            });
+        });
+    }
 
     Effect::new(move |_| {
         cluster.track();
@@ -55,8 +110,9 @@ pub fn NewConnector() -> impl IntoView {
         }
         let c = cluster.get_untracked();
         leptos::task::spawn_local(async move {
-            let res =
-                connect::call::<Vec<Plugin>>(Method::Get, &c, "connector-plugins", None).await;
+            let res = Connect::of(&c)
+                .get::<Vec<Plugin>>("connector-plugins")
+                .await;
             plugins.set(Some(
                 res.map(|mut v| {
                     v.retain(|p| p.kind == "source" || p.kind == "sink");
@@ -79,14 +135,14 @@ pub fn NewConnector() -> impl IntoView {
         cluster.track();
         plugin_defs.set(Vec::new());
         all_defs.set(Vec::new());
+        extra_keys.set(Vec::new());
         validation.set(None);
         if p.is_empty() {
             return;
         }
         let c = cluster.get_untracked();
         leptos::task::spawn_local(async move {
-            let path = format!("connector-plugins/{}/config", api::enc(&p));
-            match connect::call::<Vec<KeyDef>>(Method::Get, &c, &path, None).await {
+            match Connect::of(&c).plugin_config(&p).await {
                 Ok(defs) => {
                     if plugin.get_untracked() == p {
                         plugin_defs.set(defs);
@@ -113,11 +169,9 @@ pub fn NewConnector() -> impl IntoView {
         if !n.trim().is_empty() {
             cfg.insert("name".into(), n.trim().to_string());
         }
-        let body = serde_json::to_value(&cfg).unwrap_or(Value::Null);
         let c = cluster.get_untracked();
         leptos::task::spawn_local(async move {
-            let path = format!("connector-plugins/{}/config/validate", api::enc(&p));
-            let res = connect::call::<ConfigInfos>(Method::Put, &c, &path, Some(body)).await;
+            let res = Connect::of(&c).validate(&p, &cfg).await;
             if generation.try_get_value() != Some(me) {
                 return;
             }
@@ -153,6 +207,27 @@ pub fn NewConnector() -> impl IntoView {
         );
     });
 
+    Effect::new(move |_| {
+        // Only once both definitions are in: a worker key is not "other" while they load.
+        if plugin_defs.with(Vec::is_empty) || all_defs.with(Vec::is_empty) {
+            return;
+        }
+        let known: BTreeSet<String> = plugin_defs
+            .with(|p| all_defs.with(|a| p.iter().chain(a).map(|k| k.name.clone()).collect()));
+        let extra = extra_keys.get_untracked();
+        let new: Vec<String> = values.with(|v| {
+            v.keys()
+                .filter(|k| {
+                    !known.contains(*k) && !OWN_KEYS.contains(&k.as_str()) && !extra.contains(k)
+                })
+                .cloned()
+                .collect()
+        });
+        if !new.is_empty() {
+            extra_keys.update(|e| e.extend(new));
+        }
+    });
+
     // The JSON tab shows the form's config; edits there flow back when they parse.
     let sync_json = move || {
         let body = connect::create_body(name.get_untracked().trim(), &config_now());
@@ -164,6 +239,27 @@ pub fn NewConnector() -> impl IntoView {
         match connect::parse_connector_json(&text) {
             Ok((n, mut cfg)) => {
                 json_error.set(None);
+                if is_edit {
+                    // An existing connector keeps its name and class.
+                    let current = editing.get_value();
+                    if !n.is_empty() && n != current {
+                        json_error.set(Some(format!(
+                            "The name stays {current}: Connect cannot rename a connector"
+                        )));
+                        return;
+                    }
+                    let class = plugin.get_untracked();
+                    if let Some(c) = cfg.remove("connector.class") {
+                        if c != class && c != simple_class(&class) && c != plugin_group(&class) {
+                            json_error.set(Some(format!(
+                                "The class stays {class}: create a new connector for another plugin"
+                            )));
+                            return;
+                        }
+                    }
+                    values.set(cfg);
+                    return;
+                }
                 if let Some(class) = cfg.remove("connector.class") {
                     let known = plugins.with_untracked(|p| {
                         p.as_ref().and_then(|r| r.as_ref().ok()).and_then(|ps| {
@@ -217,6 +313,7 @@ pub fn NewConnector() -> impl IntoView {
     let error_count = move || validation.with(|v| v.as_ref().map(|v| v.error_count));
     let cannot_create = move || {
         creating.get()
+            || (is_edit && !matches!(loaded.get(), Some(Ok(()))))
             || plugin.get().is_empty()
             || name.get().trim().is_empty()
             || error_count() != Some(0)
@@ -228,16 +325,34 @@ pub fn NewConnector() -> impl IntoView {
             toasts().error("Name the connector first");
             return;
         }
-        let body = connect::create_body(&n, &config_now());
         let c = cluster.get_untracked();
         let navigate = navigate.clone();
         creating.set(true);
         leptos::task::spawn_local(async move {
-            let res = connect::call::<Value>(Method::Post, &c, "connectors", Some(body)).await;
+            let connect = Connect::of(&c);
+            let res = if is_edit {
+                // Connect's PUT config takes the whole config, name included.
+                let mut cfg = config_now();
+                cfg.insert("name".into(), n.clone());
+                let body = serde_json::to_value(&cfg).unwrap_or(Value::Null);
+                connect
+                    .connector(&n)
+                    .send::<Value>(Method::Put, "/config", Some(body))
+                    .await
+            } else {
+                let body = connect::create_body(&n, &config_now());
+                connect
+                    .send::<Value>(Method::Post, "connectors", Some(body))
+                    .await
+            };
             creating.set(false);
             match res {
                 Ok(_) => {
-                    toasts().ok(format!("Connector {n} created"));
+                    toasts().ok(if is_edit {
+                        format!("Connector {n} updated: its tasks restart with the new config")
+                    } else {
+                        format!("Connector {n} created")
+                    });
                     navigate(&connector_href(&n), NavigateOptions::default());
                 }
                 Err(e) => toasts().error(e.message),
@@ -247,7 +362,23 @@ pub fn NewConnector() -> impl IntoView {
 
     let groups = Memo::new(move |_| {
         let p = plugin.get();
-        plugin_defs.with(|pd| all_defs.with(|ad| form_groups(&p, pd, ad)))
+        let mut groups = plugin_defs.with(|pd| all_defs.with(|ad| form_groups(&p, pd, ad)));
+        let extra = extra_keys.get();
+        if !extra.is_empty() {
+            let keys = extra
+                .into_iter()
+                .map(|k| KeyDef {
+                    name: k,
+                    kind: "STRING".into(),
+                    documentation: Some(
+                        "Set in this config; the plugin's definition does not list it.".into(),
+                    ),
+                    ..KeyDef::default()
+                })
+                .collect();
+            groups.push((OTHER_GROUP.to_string(), keys));
+        }
+        groups
     });
     let errors = Memo::new(move |_| {
         validation.with(|v| v.as_ref().map(ConfigInfos::errors).unwrap_or_default())
@@ -399,11 +530,17 @@ pub fn NewConnector() -> impl IntoView {
     };
 
     view! {
-        <div class="page connector-new" data-testid="new-connector-view">
+        <div class="page connector-new" data-testid=if is_edit { "edit-connector-view" } else { "new-connector-view" }>
             <div class="page-head">
                 <div>
-                    <div class="crumbs"><a href="/connectors">"Connectors"</a>" / "</div>
-                    <h1>"New connector"</h1>
+                    <div class="crumbs">
+                        <a href="/connectors">"Connectors"</a>" / "
+                        {is_edit.then(|| {
+                            let n = editing.get_value();
+                            view! { <a class="mono" href=connector_href(&n)>{n.clone()}</a>" / " }
+                        })}
+                    </div>
+                    <h1>{if is_edit { "Edit config" } else { "New connector" }}</h1>
                 </div>
                 <div class="row-gap">
                     <span class="muted small" data-testid="validation-summary">
@@ -422,10 +559,18 @@ pub fn NewConnector() -> impl IntoView {
                             }
                         }}
                     </span>
-                    <button class="btn btn-primary" data-testid="create-connector"
+                    {is_edit.then(|| view! {
+                        <a class="btn" data-testid="cancel-edit" href=connector_href(&editing.get_value())>"Cancel"</a>
+                    })}
+                    <button class="btn btn-primary" data-testid=if is_edit { "save-connector" } else { "create-connector" }
                         disabled=cannot_create
                         on:click=move |_| create()>
-                        {move || if creating.get() { "Creating…" } else { "Create connector" }}
+                        {move || match (is_edit, creating.get()) {
+                            (false, false) => "Create connector",
+                            (false, true) => "Creating…",
+                            (true, false) => "Save config",
+                            (true, true) => "Saving…",
+                        }}
                     </button>
                 </div>
             </div>
@@ -433,13 +578,49 @@ pub fn NewConnector() -> impl IntoView {
                 Some(None) => view! { <div class="banner banner-error">"This cluster has no Kafka Connect URL."</div> }.into_any(),
                 _ => ().into_any(),
             }}
+            {move || loaded.get().and_then(Result::err).map(|e| view! {
+                <div class="banner banner-error" data-testid="edit-load-error">{format!("The connector's config: {e}")}</div>
+            })}
             <div class="connector-layout">
-                <section class="card plugin-card">
-                    <h2>"Plugin"</h2>
-                    {plugin_list}
-                </section>
+                {if is_edit {
+                    view! {
+                        <section class="card plugin-card" data-testid="edit-plugin">
+                            <h2>"Plugin"</h2>
+                            {move || {
+                                let class = plugin.get();
+                                let kind = plugins.with(|p| {
+                                    p.as_ref()
+                                        .and_then(|r| r.as_ref().ok())
+                                        .and_then(|ps| ps.iter().find(|p| p.class == class))
+                                        .map(|p| p.kind.clone())
+                                });
+                                (!class.is_empty()).then(|| view! {
+                                    <div class="plugin active plugin-fixed">
+                                        <span class="plugin-name">{plugin_group(&class)}</span>
+                                        {kind.map(|k| view! { <span class=format!("kind-badge kind-{k}")>{k.clone()}</span> })}
+                                        <span class="plugin-class mono">{class.clone()}</span>
+                                    </div>
+                                })
+                            }}
+                            <p class="muted small edit-note">
+                                "The name and class of an existing connector stay as they are. Saving replaces its whole config "
+                                <code>"PUT /connectors/{name}/config"</code>
+                                " and Kafka Connect restarts its tasks with it; keys left empty take their defaults."
+                            </p>
+                        </section>
+                    }.into_any()
+                } else {
+                    view! {
+                        <section class="card plugin-card">
+                            <h2>"Plugin"</h2>
+                            {plugin_list}
+                        </section>
+                    }.into_any()
+                }}
                 <section class="card connector-main">
-                    {move || if plugin.get().is_empty() {
+                    {move || if is_edit && loaded.get().is_none() {
+                        view! { <div class="muted pad">"Loading the connector's config…"</div> }.into_any()
+                    } else if plugin.get().is_empty() && !is_edit {
                         view! { <div class="muted pad" data-testid="pick-plugin">"Pick a connector plugin to configure it, or paste a connector JSON in the JSON tab."</div> }.into_any()
                     } else {
                         ().into_any()
@@ -447,6 +628,8 @@ pub fn NewConnector() -> impl IntoView {
                     <label class="field cf-name">
                         <span>"Name" <span class="cf-req">"*"</span></span>
                         <input type="text" class="mono" data-testid="connector-name" placeholder="orders-source"
+                            readonly=is_edit
+                            title=if is_edit { "Connect cannot rename a connector" } else { "" }
                             prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                         {move || errors.with(|e| e.get("name").cloned()).map(|errs| view! {
                             <div class="cf-errors" data-testid="cfg-errors" data-key="name">{errs.join("; ")}</div>
@@ -464,7 +647,7 @@ pub fn NewConnector() -> impl IntoView {
                             }
                             let own = plugin_group(&plugin.get());
                             gs.into_iter().map(|(g, keys)| {
-                                let open = g == own || g == "Common" || keys.iter().any(|k| k.required);
+                                let open = g == own || g == "Common" || g == OTHER_GROUP || keys.iter().any(|k| k.required);
                                 let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
                                 let group_errors = move || errors.with(|e| names.iter().filter(|n| e.contains_key(*n)).count());
                                 view! {

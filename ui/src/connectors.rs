@@ -1,8 +1,10 @@
 //! The Connectors view: the list (state, task states, type, class, topics; polled) and a
 //! connector's detail (status with task traces, pause/resume/stop/restart, task restart,
-//! delete, its topics linked to the topic browser, config, committed offsets with reset).
-//! Everything goes through Kafka Connect's REST API on the cluster's Connect URL (`connect`);
-//! creating one is `connector_form`.
+//! delete, its topics linked to the topic browser, config, committed offsets with reset and
+//! editing: a sink's offset per topic partition, a source's offset JSON per partition, sent
+//! as Connect's `PATCH /offsets` while the connector is STOPPED). Everything goes through
+//! Kafka Connect's REST API on the cluster's Connect URL (`connect`); creating a connector
+//! and editing its config is `connector_form`.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +15,10 @@ use serde_json::Value;
 
 use crate::api::{self, Method};
 use crate::app::{close_on_escape, cluster, Clusters};
-use crate::connect::{self, connector_path, simple_class, state_class, Expanded, Status};
+use crate::connect::{
+    self, flat, offsets_patch, simple_class, state_class, Connect, Expanded, OffsetDraft, Offsets,
+    Status,
+};
 use crate::topics::topic_href;
 use crate::util::{blur_on_escape, download, list_keys, toasts, Empty};
 
@@ -84,13 +89,10 @@ pub fn ConnectorList() -> impl IntoView {
         }
         let c = cluster.get_untracked();
         leptos::task::spawn_local(async move {
-            let res = connect::call::<BTreeMap<String, Expanded>>(
-                Method::Get,
-                &c,
-                "connectors?expand=status&expand=info",
-                None,
-            )
-            .await;
+            let connect = Connect::of(&c);
+            let res = connect
+                .get::<BTreeMap<String, Expanded>>("connectors?expand=status&expand=info")
+                .await;
             match res {
                 Ok(v) => {
                     let names: Vec<String> = v.keys().cloned().collect();
@@ -98,18 +100,9 @@ pub fn ConnectorList() -> impl IntoView {
                     error.set(None);
                     // Each connector's topics (Connect answers them one connector at a time).
                     for n in names {
-                        let c = c.clone();
+                        let routes = connect.connector(&n);
                         leptos::task::spawn_local(async move {
-                            let path = connector_path(&n, "/topics");
-                            if let Ok(t) = connect::call::<BTreeMap<String, Value>>(
-                                Method::Get,
-                                &c,
-                                &path,
-                                None,
-                            )
-                            .await
-                            {
-                                let ts = topic_list(&t, &n);
+                            if let Ok(ts) = routes.topics().await {
                                 topics.update(|m| {
                                     m.insert(n, ts);
                                 });
@@ -278,50 +271,6 @@ pub fn ConnectorList() -> impl IntoView {
     }
 }
 
-/// `GET /connectors/{n}/topics` → the topic names.
-fn topic_list(t: &BTreeMap<String, Value>, name: &str) -> Vec<String> {
-    t.get(name)
-        .and_then(|v| v.get("topics"))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// One committed offset of `GET /connectors/{n}/offsets`.
-#[derive(Clone, Debug, serde::Deserialize, PartialEq)]
-struct OffsetEntry {
-    #[serde(default)]
-    partition: Value,
-    #[serde(default)]
-    offset: Value,
-}
-
-#[derive(Clone, Debug, serde::Deserialize, PartialEq)]
-struct Offsets {
-    #[serde(default)]
-    offsets: Vec<OffsetEntry>,
-}
-
-/// A JSON map on one line, `k=v, k=v` (an offset's partition or position).
-fn flat(v: &Value) -> String {
-    match v {
-        Value::Object(o) => o
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => format!("{k}={s}"),
-                other => format!("{k}={other}"),
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-        Value::Null => "—".into(),
-        other => other.to_string(),
-    }
-}
-
 /// What the confirmation dialog is about.
 #[derive(Clone, Copy, PartialEq)]
 enum Confirm {
@@ -341,6 +290,12 @@ pub fn ConnectorDetail() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let confirm = RwSignal::new(None::<Confirm>);
+    // The offsets being edited (None: not editing), and Connect's refusal of the last apply.
+    let drafts = RwSignal::new(None::<Vec<OffsetDraft>>);
+    let offsets_error = RwSignal::new(None::<String>);
+    let applying = RwSignal::new(false);
+    let new_topic = RwSignal::new(String::new());
+    let new_partition = RwSignal::new(String::new());
     let navigate = use_navigate();
     close_on_escape(move || confirm.set(None));
 
@@ -350,9 +305,7 @@ pub fn ConnectorDetail() -> impl IntoView {
         };
         let c = cluster.get_untracked();
         leptos::task::spawn_local(async move {
-            let res =
-                connect::call::<Offsets>(Method::Get, &c, &connector_path(&n, "/offsets"), None)
-                    .await;
+            let res = Connect::of(&c).connector(&n).offsets().await;
             offsets.set(Some(res.map_err(|e| e.message)));
         });
     };
@@ -362,9 +315,8 @@ pub fn ConnectorDetail() -> impl IntoView {
         };
         let c = cluster.get_untracked();
         leptos::task::spawn_local(async move {
-            match connect::call::<Status>(Method::Get, &c, &connector_path(&n, "/status"), None)
-                .await
-            {
+            let routes = Connect::of(&c).connector(&n);
+            match routes.status().await {
                 Ok(s) => {
                     status.set(Some(s));
                     error.set(None);
@@ -374,27 +326,12 @@ pub fn ConnectorDetail() -> impl IntoView {
                     return;
                 }
             }
-            if let Ok(cfg) = connect::call::<BTreeMap<String, String>>(
-                Method::Get,
-                &c,
-                &connector_path(&n, "/config"),
-                None,
-            )
-            .await
-            {
+            if let Ok(cfg) = routes.config().await {
                 if config.get_untracked().as_ref() != Some(&cfg) {
                     config.set(Some(cfg));
                 }
             }
-            if let Ok(t) = connect::call::<BTreeMap<String, Value>>(
-                Method::Get,
-                &c,
-                &connector_path(&n, "/topics"),
-                None,
-            )
-            .await
-            {
-                let ts = topic_list(&t, &n);
+            if let Ok(ts) = routes.topics().await {
                 if topics.get_untracked() != ts {
                     topics.set(ts);
                 }
@@ -407,6 +344,8 @@ pub fn ConnectorDetail() -> impl IntoView {
         status.set(None);
         config.set(None);
         offsets.set(None);
+        drafts.set(None);
+        offsets_error.set(None);
         reload();
         load_offsets();
     });
@@ -422,6 +361,92 @@ pub fn ConnectorDetail() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
+    let is_sink = move || {
+        status
+            .with(|s| s.as_ref().and_then(|s| s.kind.clone()))
+            .as_deref()
+            == Some("sink")
+    };
+    // Editing offsets starts from the committed ones; polling does not touch the fields.
+    let edit_offsets = move || {
+        let sink = is_sink();
+        let current = offsets.with_untracked(|o| match o {
+            Some(Ok(o)) => o.offsets.iter().map(|e| OffsetDraft::of(sink, e)).collect(),
+            _ => Vec::new(),
+        });
+        offsets_error.set(None);
+        drafts.set(Some(current));
+    };
+    let add_partition = move || {
+        let topic = new_topic.get_untracked().trim().to_string();
+        let Ok(partition) = new_partition.get_untracked().trim().parse::<i32>() else {
+            offsets_error.set(Some("A partition is a whole number (0, 1, …)".into()));
+            return;
+        };
+        if topic.is_empty() {
+            offsets_error.set(Some("Name the topic of the partition to add".into()));
+            return;
+        }
+        let p = serde_json::json!({ "kafka_topic": topic, "kafka_partition": partition });
+        drafts.update(|d| {
+            if let Some(d) = d {
+                if !d.iter().any(|x| x.partition == p) {
+                    d.push(OffsetDraft {
+                        partition: p,
+                        committed: Value::Null,
+                        text: String::new(),
+                    });
+                }
+            }
+        });
+        offsets_error.set(None);
+        new_topic.set(String::new());
+        new_partition.set(String::new());
+    };
+    let editing = Memo::new(move |_| drafts.with(Option::is_some));
+    // The rows of the editor change when partitions are added, not as fields are typed in.
+    let draft_rows = Memo::new(move |_| {
+        drafts.with(|d| {
+            d.iter()
+                .flatten()
+                .map(|x| (x.partition.clone(), x.committed.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let patch = Memo::new(move |_| {
+        let sink = is_sink();
+        drafts.with(|d| d.as_ref().map(|d| offsets_patch(sink, d)))
+    });
+    let apply_offsets = move || {
+        let Some(Ok(Some(body))) = patch.get_untracked() else {
+            return;
+        };
+        let n = name.get_untracked();
+        let c = cluster.get_untracked();
+        applying.set(true);
+        leptos::task::spawn_local(async move {
+            let res = Connect::of(&c)
+                .connector(&n)
+                .send::<Value>(Method::Patch, "/offsets", Some(body))
+                .await;
+            applying.set(false);
+            match res {
+                Ok(v) => {
+                    toasts().ok(v
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| "Offsets changed".into()));
+                    offsets_error.set(None);
+                    drafts.set(None);
+                }
+                // Connect's own words (not stopped, a bad partition, ...), next to the fields.
+                Err(e) => offsets_error.set(Some(e.message)),
+            }
+            load_offsets();
+        });
+    };
+
     // An action: a Connect call, a toast, then the status again (and the offsets, which
     // may change with the state).
     let act = move |method: Method, rest: &'static str, done: &'static str| {
@@ -429,7 +454,10 @@ pub fn ConnectorDetail() -> impl IntoView {
         let c = cluster.get_untracked();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let res = connect::call::<Value>(method, &c, &connector_path(&n, rest), None).await;
+            let res = Connect::of(&c)
+                .connector(&n)
+                .send::<Value>(method, rest, None)
+                .await;
             busy.set(false);
             match res {
                 Ok(_) => toasts().ok(format!("{n}: {done}")),
@@ -443,8 +471,12 @@ pub fn ConnectorDetail() -> impl IntoView {
         let n = name.get_untracked();
         let c = cluster.get_untracked();
         leptos::task::spawn_local(async move {
-            let rest = connector_path(&n, &format!("/tasks/{id}/restart"));
-            match connect::call::<Value>(Method::Post, &c, &rest, None).await {
+            let rest = format!("/tasks/{id}/restart");
+            let res = Connect::of(&c)
+                .connector(&n)
+                .send::<Value>(Method::Post, &rest, None)
+                .await;
+            match res {
                 Ok(_) => toasts().ok(format!("Task {id} of {n} restarted")),
                 Err(e) => toasts().error(e.message),
             }
@@ -457,27 +489,17 @@ pub fn ConnectorDetail() -> impl IntoView {
         let navigate = navigate.clone();
         confirm.set(None);
         leptos::task::spawn_local(async move {
+            let routes = Connect::of(&c).connector(&n);
             match what {
-                Confirm::Delete => {
-                    match connect::call::<Value>(Method::Delete, &c, &connector_path(&n, ""), None)
-                        .await
-                    {
-                        Ok(_) => {
-                            toasts().ok(format!("Connector {n} deleted"));
-                            navigate("/connectors", NavigateOptions::default());
-                        }
-                        Err(e) => toasts().error(e.message),
+                Confirm::Delete => match routes.send::<Value>(Method::Delete, "", None).await {
+                    Ok(_) => {
+                        toasts().ok(format!("Connector {n} deleted"));
+                        navigate("/connectors", NavigateOptions::default());
                     }
-                }
+                    Err(e) => toasts().error(e.message),
+                },
                 Confirm::ResetOffsets => {
-                    match connect::call::<Value>(
-                        Method::Delete,
-                        &c,
-                        &connector_path(&n, "/offsets"),
-                        None,
-                    )
-                    .await
-                    {
+                    match routes.send::<Value>(Method::Delete, "/offsets", None).await {
                         Ok(v) => toasts().ok(v
                             .get("message")
                             .and_then(Value::as_str)
@@ -524,6 +546,8 @@ pub fn ConnectorDetail() -> impl IntoView {
                     <button class="btn" data-testid="connector-restart" disabled=move || busy.get()
                         title="Restart the connector and all its tasks"
                         on:click=move |_| act(Method::Post, "/restart?includeTasks=true&onlyFailed=false", "restarted with its tasks")>"Restart"</button>
+                    <a class="btn" data-testid="connector-edit" href=move || format!("{}/edit", connector_href(&name.get()))
+                        title="Change the connector's config (its tasks restart with it)">"Edit config"</a>
                     <button class="btn btn-ghost btn-danger-text" data-testid="connector-delete" on:click=move |_| confirm.set(Some(Confirm::Delete))>"Delete"</button>
                 </div>
             </div>
@@ -618,18 +642,136 @@ pub fn ConnectorDetail() -> impl IntoView {
                     <div class="muted small pad">"No tasks."</div>
                 })}
             </section>
-            <section class="card">
+            <section class="card" data-testid="offsets-card">
                 <div class="card-head">
                     <h2>"Committed offsets"</h2>
-                    <div class="row-gap">
-                        <button class="btn btn-small" data-testid="offsets-refresh" on:click=move |_| load_offsets()>"Refresh"</button>
-                        <button class="btn btn-small btn-danger-text" data-testid="offsets-reset"
-                            disabled=move || state() != "STOPPED"
-                            title=move || if state() == "STOPPED" { "Forget the committed offsets: the connector starts over when resumed" } else { "Stop the connector first: Connect resets offsets of stopped connectors only" }
-                            on:click=move |_| confirm.set(Some(Confirm::ResetOffsets))>"Reset offsets"</button>
-                    </div>
+                    {move || if !editing.get() {
+                        view! {
+                            <div class="row-gap">
+                                <button class="btn btn-small" data-testid="offsets-refresh" on:click=move |_| load_offsets()>"Refresh"</button>
+                                <button class="btn btn-small" data-testid="offsets-edit"
+                                    disabled=move || !matches!(offsets.get(), Some(Ok(_)))
+                                    title="Set the offsets the connector resumes from"
+                                    on:click=move |_| edit_offsets()>"Edit offsets"</button>
+                                <button class="btn btn-small btn-danger-text" data-testid="offsets-reset"
+                                    disabled=move || state() != "STOPPED"
+                                    title=move || if state() == "STOPPED" { "Forget the committed offsets: the connector starts over when resumed" } else { "Stop the connector first: Connect resets offsets of stopped connectors only" }
+                                    on:click=move |_| confirm.set(Some(Confirm::ResetOffsets))>"Reset offsets"</button>
+                            </div>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <div class="row-gap">
+                                <span class="muted small" data-testid="offsets-summary">{move || match patch.get() {
+                                    Some(Ok(Some(b))) => {
+                                        let n = b["offsets"].as_array().map_or(0, Vec::len);
+                                        if n == 1 { "1 partition changes".to_string() } else { format!("{n} partitions change") }
+                                    }
+                                    Some(Ok(None)) => "No changes yet".to_string(),
+                                    Some(Err(e)) => e,
+                                    None => String::new(),
+                                }}</span>
+                                <button class="btn btn-small" data-testid="offsets-cancel" on:click=move |_| { drafts.set(None); offsets_error.set(None); }>"Cancel"</button>
+                                <button class="btn btn-small btn-primary" data-testid="offsets-apply"
+                                    disabled=move || applying.get() || state() != "STOPPED" || !matches!(patch.get(), Some(Ok(Some(_))))
+                                    title=move || if state() == "STOPPED" { "Send the changed offsets to Connect (PATCH /offsets)" } else { "Stop the connector first: Connect changes offsets of stopped connectors only" }
+                                    on:click=move |_| apply_offsets()>{move || if applying.get() { "Applying…" } else { "Apply offsets" }}</button>
+                            </div>
+                        }.into_any()
+                    }}
                 </div>
-                {move || match offsets.get() {
+                {move || editing.get().then(|| {
+                    let sink = is_sink();
+                    view! {
+                        <div class="offsets-editor" data-testid="offsets-editor">
+                            {move || (state() != "STOPPED").then(|| view! {
+                                <div class="banner banner-warn row-gap" data-testid="offsets-not-stopped">
+                                    <span>{move || format!("Kafka Connect changes the offsets of stopped connectors only, and this one is {}. Stop it, apply, then resume it.", state().to_lowercase())}</span>
+                                    <button class="btn btn-small" data-testid="offsets-stop" disabled=move || busy.get()
+                                        on:click=move |_| act(Method::Put, "/stop", "stopped")>"Stop connector"</button>
+                                </div>
+                            })}
+                            <p class="muted small">{if sink {
+                                "The offset of each topic partition is the next record the connector reads. An empty field forgets the partition's committed offset (the consumer's reset policy applies)."
+                            } else {
+                                "Each source partition's offset is the connector's own JSON, as it committed it. An empty field forgets it (the connector starts that partition over)."
+                            }}</p>
+                            <table class="table offsets-edit-table">
+                                <thead><tr>
+                                    {if sink {
+                                        view! { <th>"Topic"</th><th>"Partition"</th> }.into_any()
+                                    } else {
+                                        view! { <th>"Partition"</th> }.into_any()
+                                    }}
+                                    <th>"Committed"</th>
+                                    <th>{if sink { "New offset" } else { "New offset (JSON)" }}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {move || draft_rows.get().into_iter().enumerate().map(|(i, (partition, committed))| {
+                                        let topic = partition.get("kafka_topic").and_then(Value::as_str).unwrap_or_default().to_string();
+                                        let part = partition.get("kafka_partition").map(|p| p.to_string()).unwrap_or_default();
+                                        let text = move || drafts.with(|d| d.as_ref().and_then(|d| d.get(i)).map(|x| x.text.clone()).unwrap_or_default());
+                                        let set = move |v: String| drafts.update(|ds| {
+                                            if let Some(x) = ds.as_mut().and_then(|ds| ds.get_mut(i)) {
+                                                x.text = v;
+                                            }
+                                        });
+                                        let invalid = move || drafts.with(|d| d.as_ref().and_then(|d| d.get(i)).is_some_and(|x| x.wanted(sink).is_err()));
+                                        let field = if sink {
+                                            view! {
+                                                <input type="number" min="0" step="1" class="mono offset-input" class:invalid=invalid
+                                                    data-testid="offset-input" data-topic=topic.clone() data-partition=part.clone()
+                                                    placeholder="reset" prop:value=text
+                                                    on:input=move |ev| set(event_target_value(&ev))/>
+                                            }.into_any()
+                                        } else {
+                                            let rows = drafts
+                                                .with_untracked(|d| d.as_ref().and_then(|d| d.get(i)).map(|x| x.text.lines().count()))
+                                                .unwrap_or(1)
+                                                .clamp(1, 8)
+                                                .to_string();
+                                            view! {
+                                                <textarea class="mono offset-json" class:invalid=invalid rows=rows spellcheck="false"
+                                                    data-testid="offset-json" placeholder="null"
+                                                    prop:value=text
+                                                    on:input=move |ev| set(event_target_value(&ev))></textarea>
+                                            }.into_any()
+                                        };
+                                        view! {
+                                            <tr data-testid="offset-edit-row">
+                                                {if sink {
+                                                    view! { <td class="mono small">{topic.clone()}</td><td class="mono small">{part.clone()}</td> }.into_any()
+                                                } else {
+                                                    view! { <td class="mono small">{flat(&partition)}</td> }.into_any()
+                                                }}
+                                                <td class="mono small muted">{match committed.get("kafka_offset") {
+                                                    Some(o) if sink => o.to_string(),
+                                                    _ => flat(&committed),
+                                                }}</td>
+                                                <td class="offset-field">{field}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            {move || (!sink && draft_rows.with(Vec::is_empty)).then(|| view! {
+                                <div class="muted small pad">"No committed offsets to edit yet: a source partition's offset is the connector's own, listed once it has committed one."</div>
+                            })}
+                            {sink.then(|| view! {
+                                <div class="row-gap offsets-add">
+                                    <span class="muted small">"Another partition:"</span>
+                                    <input type="text" class="mono" placeholder="topic" data-testid="offsets-add-topic"
+                                        prop:value=move || new_topic.get() on:input=move |ev| new_topic.set(event_target_value(&ev))/>
+                                    <input type="number" min="0" class="mono narrow" placeholder="partition" data-testid="offsets-add-partition"
+                                        prop:value=move || new_partition.get() on:input=move |ev| new_partition.set(event_target_value(&ev))/>
+                                    <button class="btn btn-small" data-testid="offsets-add" on:click=move |_| add_partition()>"Add"</button>
+                                </div>
+                            })}
+                            {move || offsets_error.get().map(|e| view! { <div class="banner banner-error" data-testid="offsets-error">{e}</div> })}
+                        </div>
+                    }
+                })}
+                {move || (!editing.get()).then(|| match offsets.get() {
                     None => view! { <div class="muted small pad">"Loading…"</div> }.into_any(),
                     Some(Err(e)) => view! { <div class="muted small pad">{e}</div> }.into_any(),
                     Some(Ok(o)) if o.offsets.is_empty() => view! { <div class="muted small pad" data-testid="no-offsets">"No committed offsets."</div> }.into_any(),
@@ -646,7 +788,7 @@ pub fn ConnectorDetail() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                }}
+                })}
             </section>
             <section class="card">
                 <div class="card-head">
