@@ -1573,6 +1573,8 @@ impl TaskContext {
         task.start(&self.task_config, recovered.as_deref()).await?;
         self.set("RUNNING", None);
         let mut refreshed = Instant::now();
+        // One batch buffer for the task's life: its capacity is kept from put to put.
+        let mut batch: Vec<SinkRecord> = Vec::new();
         loop {
             if *stop.borrow() {
                 break;
@@ -1581,7 +1583,7 @@ impl TaskContext {
                 refreshed = Instant::now();
                 self.refresh_positions(&mut positions, &group);
             }
-            let mut batch: Vec<SinkRecord> = Vec::new();
+            batch.clear();
             let mut moved: Vec<(String, i32, i64)> = Vec::new();
             for ((topic, p), (t, pos)) in positions.iter_mut() {
                 let Some(part) = t.partition(*p) else {

@@ -419,6 +419,8 @@ struct JdbcSinkTask {
     tables: HashMap<String, HashSet<String>>,
     statements: HashMap<String, tokio_postgres::Statement>,
     layouts: LayoutCache,
+    /// The rows of the last put: the buffer is reused.
+    rows: Vec<RowOp>,
 }
 
 /// The fields of a struct schema.
@@ -1050,32 +1052,15 @@ impl SinkTask for JdbcSinkTask {
 
     fn put<'a>(&'a mut self, records: &'a [SinkRecord]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut rows = Vec::with_capacity(records.len());
+            // The row buffer of the last put, its capacity kept.
+            let mut rows = std::mem::take(&mut self.rows);
+            rows.clear();
             for r in records {
                 rows.push(self.row(r)?);
             }
-            if rows.is_empty() {
-                return Ok(());
-            }
-            let mut attempt = 0;
-            loop {
-                match self.write(&rows).await {
-                    Ok(()) => return Ok(()),
-                    Err(e @ ConnectError::Data(_)) => return Err(e),
-                    Err(e) if attempt >= self.max_retries => {
-                        return Err(ConnectError::Task(format!(
-                            "Exception chain: {e} (after {attempt} retries)"
-                        )))
-                    }
-                    Err(e) => {
-                        attempt += 1;
-                        tracing::warn!(error = %e, attempt, "JDBC sink write failed; retrying");
-                        // The schema cache may be what is stale.
-                        self.tables.clear();
-                        tokio::time::sleep(self.backoff).await;
-                    }
-                }
-            }
+            let written = self.write_retrying(&rows).await;
+            self.rows = rows;
+            written
         })
     }
 
@@ -1088,6 +1073,34 @@ impl SinkTask for JdbcSinkTask {
 
     fn stop(&mut self) {
         self.db = None;
+    }
+}
+
+impl JdbcSinkTask {
+    /// Writes the rows, retried `max.retries` times after `retry.backoff.ms`.
+    async fn write_retrying(&mut self, rows: &[RowOp]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut attempt = 0;
+        loop {
+            match self.write(rows).await {
+                Ok(()) => return Ok(()),
+                Err(e @ ConnectError::Data(_)) => return Err(e),
+                Err(e) if attempt >= self.max_retries => {
+                    return Err(ConnectError::Task(format!(
+                        "Exception chain: {e} (after {attempt} retries)"
+                    )))
+                }
+                Err(e) => {
+                    attempt += 1;
+                    tracing::warn!(error = %e, attempt, "JDBC sink write failed; retrying");
+                    // The schema cache may be what is stale.
+                    self.tables.clear();
+                    tokio::time::sleep(self.backoff).await;
+                }
+            }
+        }
     }
 }
 
@@ -1219,10 +1232,16 @@ mod tests {
             text(Kind::Timestamp, Param::I64(1_704_164_645_678)),
             "2024-01-02 03:04:05.678"
         );
-        assert_eq!(text(Kind::Timestamp, Param::I64(-1)), "1969-12-31 23:59:59.999");
+        assert_eq!(
+            text(Kind::Timestamp, Param::I64(-1)),
+            "1969-12-31 23:59:59.999"
+        );
         assert_eq!(text(Kind::Float, Param::F64(0.25)), "0.25");
         assert_eq!(text(Kind::Float, Param::F64(f64::NAN)), "NaN");
-        assert_eq!(text(Kind::Float, Param::F64(f64::NEG_INFINITY)), "-Infinity");
+        assert_eq!(
+            text(Kind::Float, Param::F64(f64::NEG_INFINITY)),
+            "-Infinity"
+        );
         assert_eq!(text(Kind::Bool, Param::Bool(true)), "t");
         assert_eq!(text(Kind::Decimal(2), Param::Text("-0.05".into())), "-0.05");
         let mut t = task("none", "insert");
