@@ -329,6 +329,71 @@ def test_registry_converters_interoperate_with_confluent_serializers(sluice, tmp
     assert registry.get_latest_version("readings_json-value").schema.schema_type == "JSON"
 
 
+def test_avro_converter_talks_to_the_registry_its_url_names(sluice_factory, tmp_path):
+    """schema.registry.url naming another Sluice's registry: the converter registers there over
+    Confluent's REST API (not in its own embedded registry), confluent-kafka's AvroDeserializer
+    reads the records with that registry, and a sink on the first Sluice decodes them by id
+    through it."""
+    here, other = sluice_factory(), sluice_factory()
+    other_url = other.url("registry")
+    api(here, "POST", "/connectors", {"name": "remote-gen", "config": {
+        "connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector",
+        "kafka.topic": "remote_users", "quickstart": "users", "max.interval": "5",
+        "iterations": "6", "key.converter": STRING,
+        "value.converter": "io.confluent.connect.avro.AvroConverter",
+        "value.converter.schema.registry.url": other_url}}, expect=201)
+    wait_until("the subject in the other registry", lambda: "remote_users-value" in
+               requests.get(other_url + "/subjects", timeout=10).json())
+    assert "remote_users-value" not in requests.get(here.url("registry") + "/subjects", timeout=10).json()
+    latest = requests.get(other_url + "/subjects/remote_users-value/versions/latest", timeout=10).json()
+    assert json.loads(latest["schema"])["name"] == "users"
+
+    c = DeserializingConsumer({
+        "bootstrap.servers": here.bootstrap, "group.id": "e2e-remote", "auto.offset.reset": "earliest",
+        "key.deserializer": StringDeserializer("utf_8"),
+        "value.deserializer": AvroDeserializer(SchemaRegistryClient({"url": other_url}))})
+    c.subscribe(["remote_users"])
+    got = []
+    deadline = time.monotonic() + 30
+    while len(got) < 6 and time.monotonic() < deadline:
+        m = c.poll(1.0)
+        if m is not None and m.error() is None:
+            got.append(m.value())
+    c.close()
+    assert len(got) == 6
+    for v in got:
+        assert v["userid"].startswith("User_") and v["regionid"].startswith("Region_")
+        assert isinstance(v["registertime"], int)
+    # Every record carries the other registry's id.
+    raw = KafkaConsumer("remote_users", bootstrap_servers=here.bootstrap, auto_offset_reset="earliest",
+                        consumer_timeout_ms=3000)
+    ids = {int.from_bytes(m.value[1:5], "big") for m in raw}
+    raw.close()
+    assert ids == {latest["id"]}
+
+    out = tmp_path / "users.txt"
+    api(here, "POST", "/connectors", {"name": "remote-out", "config": {
+        "connector.class": "FileStreamSink", "file": str(out), "topics": "remote_users",
+        "key.converter": STRING,
+        "value.converter": "io.confluent.connect.avro.AvroConverter",
+        "value.converter.schema.registry.url": other_url}}, expect=201)
+    wait_until("6 users in the file", lambda: len(read_lines(out)) >= 6)
+    assert [json.loads(x) for x in read_lines(out)] == got
+
+    # auto.register.schemas=false with a schema the registry lacks: the task fails with the
+    # registry's own answer.
+    api(here, "POST", "/connectors", {"name": "remote-strict", "config": {
+        "connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector",
+        "kafka.topic": "remote_pageviews", "quickstart": "pageviews", "max.interval": "5",
+        "iterations": "2", "value.converter": "io.confluent.connect.avro.AvroConverter",
+        "value.converter.schema.registry.url": other_url,
+        "value.converter.auto.register.schemas": "false"}}, expect=201)
+    st = wait_until("the strict task failing", lambda: (lambda t: t if t and t[0]["state"] == "FAILED" else None)(
+        api(here, "GET", "/connectors/remote-strict/status", expect=200).json()["tasks"]))
+    assert "remote_pageviews-value" in st[0]["trace"]
+    assert "remote_pageviews-value" not in requests.get(other_url + "/subjects", timeout=10).json()
+
+
 def test_connectors_from_sql_statements(sluice, tmp_path):
     """ksqlDB's connector statements on the SQL port reach the embedded Connect: CREATE SOURCE
     CONNECTOR starts a file source whose lines land in the topic, SHOW CONNECTORS and

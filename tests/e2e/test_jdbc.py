@@ -228,6 +228,83 @@ def test_source_through_the_avro_converter(sluice, postgres):
     assert schema["fields"][0]["type"] == "long" and schema["fields"][2]["type"] == ["null", "float"]
 
 
+def test_logical_types_through_avro_from_postgres_to_postgres(sluice, postgres):
+    """NUMERIC(p,s), DATE, TIME and TIMESTAMP columns: the source writes Connect's Decimal, Date,
+    Time and Timestamp, which AvroConverter registers as Avro's logical types (confluent-kafka's
+    AvroDeserializer reads decimal.Decimal, date, time and datetime); the sink reads them back
+    and auto.create makes NUMERIC, DATE, TIME and TIMESTAMP columns holding the same values."""
+    import datetime
+    import decimal
+
+    from confluent_kafka import DeserializingConsumer
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer
+
+    db = postgres.create_database(unique("db"))
+    postgres.query("CREATE TABLE ledger (id bigint PRIMARY KEY, amount numeric(10,2) NOT NULL, "
+                   "rate numeric(8,4), due date, at time, booked timestamp); "
+                   "INSERT INTO ledger VALUES "
+                   "(1, 1234.50, 0.0825, DATE '2024-01-02', TIME '03:04:05.678', TIMESTAMP '2024-01-02 03:04:05.678'), "
+                   "(2, -0.05, NULL, DATE '1969-12-31', NULL, TIMESTAMP '1969-12-31 23:59:59.999'), "
+                   "(3, 99999999.99, -1.5, NULL, TIME '23:59:59', NULL)", db)
+    avro = {"value.converter": "io.confluent.connect.avro.AvroConverter",
+            "value.converter.schema.registry.url": sluice.url("registry")}
+    api(sluice, "PUT", "/connectors/ledger-src/config", {
+        "connector.class": SOURCE, "connection.url": postgres.url(db), "connection.user": "sluice",
+        "table.whitelist": "ledger", "mode": "incrementing", "incrementing.column.name": "id",
+        "topic.prefix": "lt-", "poll.interval.ms": "100", **avro}, expect=201)
+    registry = SchemaRegistryClient({"url": sluice.url("registry")})
+    c = DeserializingConsumer({"bootstrap.servers": sluice.bootstrap, "group.id": unique("g"),
+                               "auto.offset.reset": "earliest",
+                               "value.deserializer": AvroDeserializer(registry)})
+    c.subscribe(["lt-ledger"])
+    got = []
+    deadline = time.monotonic() + 30
+    while len(got) < 3 and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is not None and m.error() is None:
+            got.append(m.value())
+    c.close()
+    utc = datetime.timezone.utc
+    assert got == [
+        {"id": 1, "amount": decimal.Decimal("1234.50"), "rate": decimal.Decimal("0.0825"),
+         "due": datetime.date(2024, 1, 2), "at": datetime.time(3, 4, 5, 678000),
+         "booked": datetime.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=utc)},
+        {"id": 2, "amount": decimal.Decimal("-0.05"), "rate": None,
+         "due": datetime.date(1969, 12, 31), "at": None,
+         "booked": datetime.datetime(1969, 12, 31, 23, 59, 59, 999000, tzinfo=utc)},
+        {"id": 3, "amount": decimal.Decimal("99999999.99"), "rate": decimal.Decimal("-1.5000"),
+         "due": None, "at": datetime.time(23, 59, 59), "booked": None}]
+    schema = json.loads(registry.get_latest_version("lt-ledger-value").schema.schema_str)
+    types = {f["name"]: f["type"] for f in schema["fields"]}
+    assert types["amount"]["type"] == "bytes" and types["amount"]["logicalType"] == "decimal"
+    assert types["amount"]["scale"] == 2 and types["amount"]["precision"] == 64
+    assert types["rate"][0] == "null" and types["rate"][1]["scale"] == 4
+    assert types["due"][1]["logicalType"] == "date" and types["due"][1]["type"] == "int"
+    assert types["at"][1]["logicalType"] == "time-millis" and types["at"][1]["type"] == "int"
+    assert types["booked"][1]["logicalType"] == "timestamp-millis" and types["booked"][1]["type"] == "long"
+
+    api(sluice, "PUT", "/connectors/ledger-sink/config", {
+        "connector.class": SINK, "topics": "lt-ledger", "connection.url": postgres.url(db),
+        "connection.user": "sluice", "table.name.format": "ledger_copy", "insert.mode": "insert",
+        "auto.create": "true", **avro}, expect=201)
+    query = "SELECT id, amount, rate, due, at, booked FROM %s ORDER BY id"
+
+    def copied():
+        try:
+            return postgres.query(query % "ledger_copy", db)
+        except Exception:
+            return []
+
+    wait_until("the ledger copied", lambda: len(copied()) == 3)
+    assert copied() == postgres.query(query % "ledger", db)
+    cols = postgres.query("SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+                          "WHERE table_name = 'ledger_copy' ORDER BY ordinal_position", db)
+    assert cols == [["id", "bigint", "NO"], ["amount", "numeric", "NO"], ["rate", "numeric", "YES"],
+                    ["due", "date", "YES"], ["at", "time without time zone", "YES"],
+                    ["booked", "timestamp without time zone", "YES"]]
+
+
 def envelope(fields, payload):
     return json.dumps({"schema": {"type": "struct", "optional": False, "fields": fields},
                        "payload": payload}).encode()

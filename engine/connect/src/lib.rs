@@ -4,7 +4,9 @@
 //! log in Connect's own record formats ([`store`]); Connect's REST API is [`http`]. Connectors
 //! plug in through [`plugin`]; converters, transforms and error handling are Connect's, by
 //! their upstream names and keys. It reaches topics in-process through `sluice-log` and the
-//! schema registry in-process through `sluice-registry`; it never opens a network client.
+//! embedded schema registry in-process through `sluice-registry`; its network clients are the
+//! connectors' own and the registry converters' client of a registry `schema.registry.url`
+//! names ([`registry_client`]).
 
 pub mod config;
 pub mod connectors;
@@ -14,6 +16,7 @@ pub mod error;
 pub mod errors;
 pub mod http;
 pub mod plugin;
+pub mod registry_client;
 pub mod store;
 pub mod transforms;
 pub mod worker;

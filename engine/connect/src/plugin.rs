@@ -87,8 +87,10 @@ pub trait SinkTask: Send {
         config: &'a Config,
         position: Option<&'a str>,
     ) -> BoxFuture<'a, Result<()>>;
-    /// Takes records; they may be buffered until [`SinkTask::flush`].
-    fn put(&mut self, records: Vec<SinkRecord>) -> BoxFuture<'_, Result<()>>;
+    /// Takes records; they may be buffered until [`SinkTask::flush`]. The batch is lent: the
+    /// worker keeps it to put again when the task fails with `Retriable`, so a task clones
+    /// only what it keeps.
+    fn put<'a>(&'a mut self, records: &'a [SinkRecord]) -> BoxFuture<'a, Result<()>>;
     /// Makes everything put so far durable in the target, and says the target's position if
     /// the task can cut back to it; the worker commits the consumer offsets after it returns.
     fn flush(&mut self) -> BoxFuture<'_, Result<Option<String>>>;

@@ -27,6 +27,7 @@ use crate::data::{Record, SinkRecord};
 use crate::error::{ConnectError, Result};
 use crate::errors::{dlq_headers, trace, ErrorPolicy, FailedRecord, Stage};
 use crate::plugin::{ConnectorType, OffsetReader, Plugin, Plugins, SinkConnector, SourceConnector};
+use crate::registry_client::Embedded;
 use crate::store::{BackingStore, TargetState};
 use crate::transforms::{Chain, Coordinates};
 use sluice_log::partitioner::partition_for;
@@ -94,6 +95,9 @@ pub struct WorkerConfig {
     pub worker_id: String,
     /// Partitions of topics the runtime creates (source targets, DLQs).
     pub default_partitions: i32,
+    /// The embedded registry's URL: converters whose `schema.registry.url` names it call the
+    /// registry in-process.
+    pub registry_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,7 +132,7 @@ pub struct Worker {
     store: Arc<LogStore>,
     backing: BackingStore,
     plugins: Plugins,
-    registry: Option<Arc<SchemaRegistry>>,
+    registry: Option<Embedded>,
     groups: Arc<dyn GroupOffsets>,
     cfg: WorkerConfig,
     connectors: Mutex<BTreeMap<String, Entry>>,
@@ -173,7 +177,10 @@ impl Worker {
             store,
             backing,
             plugins,
-            registry,
+            registry: registry.map(|registry| Embedded {
+                registry,
+                url: cfg.registry_url.clone(),
+            }),
             groups,
             cfg,
             connectors: Mutex::new(BTreeMap::new()),
@@ -1644,6 +1651,8 @@ impl TaskContext {
         task.start(&self.task_config, recovered.as_deref()).await?;
         self.set("RUNNING", None);
         let mut refreshed = Instant::now();
+        // One batch buffer for the task's life: its capacity is kept from put to put.
+        let mut batch: Vec<SinkRecord> = Vec::new();
         loop {
             if *stop.borrow() {
                 break;
@@ -1652,7 +1661,7 @@ impl TaskContext {
                 refreshed = Instant::now();
                 self.refresh_positions(&mut positions, &group);
             }
-            let mut batch: Vec<SinkRecord> = Vec::new();
+            batch.clear();
             let mut moved: Vec<(String, i32, i64)> = Vec::new();
             for ((topic, p), (t, pos)) in positions.iter_mut() {
                 let Some(part) = t.partition(*p) else {
@@ -1745,7 +1754,7 @@ impl TaskContext {
             if !batch.is_empty() {
                 let mut failing_since: Option<(Instant, u32)> = None;
                 loop {
-                    match task.put(batch.clone()).await {
+                    match task.put(&batch).await {
                         Ok(()) => break,
                         Err(e @ ConnectError::Retriable(_)) => {
                             let (since, attempt) =

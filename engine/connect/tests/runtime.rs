@@ -33,6 +33,7 @@ fn open(store: &Arc<LogStore>, groups: &Arc<MemoryGroupOffsets>) -> Arc<Worker> 
         WorkerConfig {
             worker_id: "127.0.0.1:8083".into(),
             default_partitions: 1,
+            registry_url: None,
         },
     )
     .unwrap()

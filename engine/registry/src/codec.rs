@@ -620,6 +620,12 @@ fn date_of(j: &Json) -> Option<i64> {
     ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| days_from_civil(y, m, d))
 }
 
+/// Decimal text (`-12.50`) as its unscaled integer at `scale` (Connect's Decimal bytes are
+/// this integer's two's complement).
+pub fn decimal_unscaled(text: &str, scale: usize) -> Result<i128, String> {
+    unscaled(&Json::String(text.to_string()), scale, "decimal")
+}
+
 /// A decimal number (JSON number or numeric string) as its unscaled integer at `scale`.
 fn unscaled(j: &Json, scale: usize, path: &str) -> Result<i128, String> {
     let text = match j {

@@ -302,6 +302,7 @@ impl Sandbox {
         let worker_config = sluice_connect::WorkerConfig {
             worker_id: connect_address.clone(),
             default_partitions: opts.num_partitions.max(1),
+            registry_url: Some(embedded_registry_url.clone()),
         };
         let worker = tokio::task::spawn_blocking(move || {
             let handle = tokio::runtime::Handle::current();

@@ -248,7 +248,7 @@ impl SinkTask for FileSinkTask {
         })
     }
 
-    fn put(&mut self, records: Vec<SinkRecord>) -> BoxFuture<'_, Result<()>> {
+    fn put<'a>(&'a mut self, records: &'a [SinkRecord]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let text: String = records
                 .iter()

@@ -298,7 +298,7 @@ impl SinkTask for HttpSinkTask {
         })
     }
 
-    fn put(&mut self, records: Vec<SinkRecord>) -> BoxFuture<'_, Result<()>> {
+    fn put<'a>(&'a mut self, records: &'a [SinkRecord]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             for batch in records.chunks(self.batch_max) {
                 let Some(why) = self.send_batch(batch).await else {

@@ -11,13 +11,11 @@ use parking_lot::Mutex;
 use serde_json::{json, Value as Json};
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type};
 
+use crate::config::{ConfigDef, ConfigType, Importance, Validator};
 use crate::data::Data;
 use crate::error::{ConnectError, Result};
 
-pub const DECIMAL: &str = "org.apache.kafka.connect.data.Decimal";
-pub const DATE: &str = "org.apache.kafka.connect.data.Date";
-pub const TIME: &str = "org.apache.kafka.connect.data.Time";
-pub const TIMESTAMP: &str = "org.apache.kafka.connect.data.Timestamp";
+pub use crate::data::{decimal_text, unscaled_bytes, DATE, DECIMAL, TIME, TIMESTAMP};
 
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01).
 pub const PG_EPOCH_US: i64 = 946_684_800_000_000;
@@ -127,6 +125,35 @@ pub fn target_of(config: &crate::config::Config) -> std::result::Result<Target, 
             .unwrap_or(""),
         config.get("connection.user").map(String::as_str),
         config.get("connection.password").map(String::as_str),
+    )
+}
+
+/// `connection.url`, `connection.user` and `connection.password`, as both JDBC connectors
+/// define them (the caller puts them in its group).
+pub fn connection_config(def: ConfigDef) -> ConfigDef {
+    def.define(
+        "connection.url",
+        ConfigType::String,
+        None,
+        Validator::NonEmptyString,
+        Importance::High,
+        "JDBC connection URL: jdbc:postgresql://host:port/database or jdbc:sqlite:/path/to/file.",
+    )
+    .define(
+        "connection.user",
+        ConfigType::String,
+        Some(""),
+        Validator::None,
+        Importance::High,
+        "JDBC connection user.",
+    )
+    .define(
+        "connection.password",
+        ConfigType::Password,
+        Some(""),
+        Validator::None,
+        Importance::High,
+        "JDBC connection password.",
     )
 }
 
@@ -375,49 +402,6 @@ pub fn numeric_unscaled(raw: &[u8], scale: u32) -> Result<i128> {
         }
     }
     Ok(if sign == 0x4000 { -acc } else { acc })
-}
-
-/// An unscaled integer as Java's `BigInteger.toByteArray` (minimal big-endian two's complement).
-pub fn unscaled_bytes(v: i128) -> Vec<u8> {
-    let bytes = v.to_be_bytes();
-    let mut start = 0;
-    while start < 15 {
-        let (b, next) = (bytes[start], bytes[start + 1]);
-        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
-            start += 1;
-        } else {
-            break;
-        }
-    }
-    bytes[start..].to_vec()
-}
-
-/// Decimal bytes (unscaled, big-endian two's complement) as text at `scale`.
-pub fn decimal_text(bytes: &[u8], scale: u32) -> Result<String> {
-    if bytes.is_empty() || bytes.len() > 16 {
-        return Err(ConnectError::Data(format!(
-            "a Decimal of {} bytes is not supported",
-            bytes.len()
-        )));
-    }
-    let fill = if bytes[0] & 0x80 != 0 { 0xff } else { 0 };
-    let mut full = [fill; 16];
-    full[16 - bytes.len()..].copy_from_slice(bytes);
-    let v = i128::from_be_bytes(full);
-    let digits = v.unsigned_abs().to_string();
-    let scale = scale as usize;
-    let text = if scale == 0 {
-        digits
-    } else if digits.len() > scale {
-        format!(
-            "{}.{}",
-            &digits[..digits.len() - scale],
-            &digits[digits.len() - scale..]
-        )
-    } else {
-        format!("0.{}{}", "0".repeat(scale - digits.len()), digits)
-    };
-    Ok(if v < 0 { format!("-{text}") } else { text })
 }
 
 /// A bound parameter; the SQL casts each placeholder to the type of its variant, so PostgreSQL

@@ -15,8 +15,8 @@ use std::time::Duration;
 use serde_json::Value as Json;
 
 use super::jdbc::{
-    blocking, connect, decimal_text, pg_err, pg_params, quote, quote_table, sqlite_err, target_of,
-    Db, Param, Target, DATE, DECIMAL, TIME, TIMESTAMP,
+    blocking, connect, connection_config, decimal_text, pg_err, pg_params, quote, quote_table,
+    sqlite_err, target_of, Db, Param, Target, DATE, DECIMAL, TIME, TIMESTAMP,
 };
 use crate::config::{boolean, int, list, Config, ConfigDef, ConfigType, Importance, Validator};
 use crate::data::{schema_type, Data, SinkRecord};
@@ -41,11 +41,7 @@ impl Connector for JdbcSink {
     }
 
     fn config_def(&self) -> ConfigDef {
-        ConfigDef::new()
-            .define("connection.url", ConfigType::String, None, Validator::NonEmptyString, Importance::High,
-                "JDBC connection URL: jdbc:postgresql://host:port/database or jdbc:sqlite:/path/to/file.")
-            .define("connection.user", ConfigType::String, Some(""), Validator::None, Importance::High, "JDBC connection user.")
-            .define("connection.password", ConfigType::Password, Some(""), Validator::None, Importance::High, "JDBC connection password.")
+        connection_config(ConfigDef::new())
             .group("Connection")
             .define("insert.mode", ConfigType::String, Some("insert"), Validator::OneOf(vec!["insert", "upsert", "update"]), Importance::High,
                 "The insertion mode to use. Supported modes are: insert (standard SQL INSERT statements), upsert (use the appropriate upsert semantics for the target database), update (use the appropriate update semantics for the target database).")
@@ -236,6 +232,119 @@ fn ddl_type(sqlite: bool, schema: &Json, kind: Kind) -> String {
     .into()
 }
 
+/// A date (days from the Unix epoch) as PostgreSQL reads it: `2024-01-31`, `0044-03-15 BC`.
+fn date_text(out: &mut String, days: i64) {
+    use std::fmt::Write;
+    let (y, m, d) = crate::transforms::civil(days);
+    if y > 0 {
+        let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+    } else {
+        let _ = write!(out, "{:04}-{m:02}-{d:02} BC", 1 - y);
+    }
+}
+
+/// Milliseconds of a day as PostgreSQL reads a time: `13:45:10.250`.
+fn time_text(out: &mut String, ms: i64) {
+    use std::fmt::Write;
+    let ms = ms.rem_euclid(86_400_000);
+    let _ = write!(
+        out,
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    );
+}
+
+/// One value in COPY's text format (`\N` for NULL; backslash, tab, newline and carriage
+/// return escaped), as PostgreSQL parses it into the column's type.
+fn copy_value(out: &mut String, kind: Kind, p: &Param) {
+    use std::fmt::Write;
+    match (kind, p) {
+        (_, Param::Null) => out.push_str("\\N"),
+        (Kind::Date, Param::I32(days)) => date_text(out, i64::from(*days)),
+        (Kind::Time, Param::I64(ms)) => time_text(out, *ms),
+        (Kind::Timestamp, Param::I64(ms)) => {
+            date_text(out, ms.div_euclid(86_400_000));
+            out.push(' ');
+            time_text(out, *ms);
+        }
+        (_, Param::Bool(b)) => out.push(if *b { 't' } else { 'f' }),
+        (_, Param::I32(v)) => {
+            let _ = write!(out, "{v}");
+        }
+        (_, Param::I64(v)) => {
+            let _ = write!(out, "{v}");
+        }
+        (_, Param::F64(v)) if v.is_nan() => out.push_str("NaN"),
+        (_, Param::F64(v)) if v.is_infinite() => {
+            out.push_str(if *v > 0.0 { "Infinity" } else { "-Infinity" })
+        }
+        (_, Param::F64(v)) => {
+            let _ = write!(out, "{v}");
+        }
+        (_, Param::Text(t)) => {
+            for c in t.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c => out.push(c),
+                }
+            }
+        }
+        (_, Param::Bytes(b)) => {
+            // bytea's hex form, its backslash escaped for COPY.
+            out.push_str("\\\\x");
+            for byte in b {
+                let _ = write!(out, "{byte:02x}");
+            }
+        }
+        (_, Param::TimestampUs(us)) => {
+            date_text(out, us.div_euclid(86_400_000_000));
+            out.push(' ');
+            time_text(out, us.div_euclid(1000));
+        }
+    }
+}
+
+/// A run of inserts as one `COPY ... FROM STDIN` (text format): the statement and its data.
+fn copy_rows(rows: &[RowOp]) -> (String, String) {
+    let layout = &rows[0].layout;
+    let all: Vec<&Col> = layout.pk.iter().chain(&layout.cols).collect();
+    let names: Vec<String> = all.iter().map(|c| quote(&c.name)).collect();
+    let sql = format!(
+        "COPY {} ({}) FROM STDIN",
+        quote_table(&layout.table),
+        names.join(",")
+    );
+    let mut data = String::with_capacity(rows.len() * 16 * all.len().max(1));
+    for r in rows {
+        for (i, (c, p)) in all
+            .iter()
+            .zip(r.pk_values.iter().chain(&r.values))
+            .enumerate()
+        {
+            if i > 0 {
+                data.push('\t');
+            }
+            copy_value(&mut data, c.kind, p);
+        }
+        data.push('\n');
+    }
+    (sql, data)
+}
+
+/// What a put runs in its transaction, in order.
+enum Step {
+    /// A statement and its parameters.
+    Sql(String, Vec<Param>),
+    /// `COPY ... FROM STDIN` and its text-format data (PostgreSQL inserts).
+    Copy(String, String),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
     Insert,
@@ -310,6 +419,8 @@ struct JdbcSinkTask {
     tables: HashMap<String, HashSet<String>>,
     statements: HashMap<String, tokio_postgres::Statement>,
     layouts: LayoutCache,
+    /// The rows of the last put: the buffer is reused.
+    rows: Vec<RowOp>,
 }
 
 /// The fields of a struct schema.
@@ -830,11 +941,22 @@ impl JdbcSinkTask {
             }
         }
         let sqlite = matches!(db, Db::Sqlite(_));
-        let mut stmts = Vec::new();
+        let mut steps = Vec::new();
         let mut start = 0;
         for i in 1..=rows.len() {
             if i == rows.len() || !rows[i].same_shape(&rows[start]) {
-                stmts.extend(self.statements(sqlite, &rows[start..i]));
+                let run = &rows[start..i];
+                if !sqlite && run[0].op == Op::Insert {
+                    // Plain inserts stream through COPY: no statement to parse or bind.
+                    let (sql, data) = copy_rows(run);
+                    steps.push(Step::Copy(sql, data));
+                } else {
+                    steps.extend(
+                        self.statements(sqlite, run)
+                            .into_iter()
+                            .map(|(sql, params)| Step::Sql(sql, params)),
+                    );
+                }
                 start = i;
             }
         }
@@ -842,19 +964,31 @@ impl JdbcSinkTask {
             Db::Postgres(c) => {
                 c.batch_execute("BEGIN").await.map_err(pg_err)?;
                 let done: Result<()> = async {
-                    for (sql, params) in &stmts {
-                        let st = match self.statements.get(sql) {
-                            Some(st) => st.clone(),
-                            None => {
-                                let st = c.prepare(sql).await.map_err(pg_err)?;
-                                if self.statements.len() > 64 {
-                                    self.statements.clear();
-                                }
-                                self.statements.insert(sql.clone(), st.clone());
-                                st
+                    for step in steps {
+                        match step {
+                            Step::Sql(sql, params) => {
+                                let st = match self.statements.get(&sql) {
+                                    Some(st) => st.clone(),
+                                    None => {
+                                        let st = c.prepare(&sql).await.map_err(pg_err)?;
+                                        if self.statements.len() > 64 {
+                                            self.statements.clear();
+                                        }
+                                        self.statements.insert(sql, st.clone());
+                                        st
+                                    }
+                                };
+                                c.execute(&st, &pg_params(&params)).await.map_err(pg_err)?;
                             }
-                        };
-                        c.execute(&st, &pg_params(params)).await.map_err(pg_err)?;
+                            Step::Copy(sql, data) => {
+                                use futures_util::SinkExt;
+                                let sink =
+                                    c.copy_in::<_, bytes::Bytes>(&sql).await.map_err(pg_err)?;
+                                let mut sink = std::pin::pin!(sink);
+                                sink.send(bytes::Bytes::from(data)).await.map_err(pg_err)?;
+                                sink.as_mut().finish().await.map_err(pg_err)?;
+                            }
+                        }
                     }
                     c.batch_execute("COMMIT").await.map_err(pg_err)
                 }
@@ -869,7 +1003,10 @@ impl JdbcSinkTask {
                 blocking(move || {
                     let mut c = c.lock();
                     let tx = c.transaction().map_err(sqlite_err)?;
-                    for (sql, params) in &stmts {
+                    for step in &steps {
+                        let Step::Sql(sql, params) = step else {
+                            continue;
+                        };
                         let values: Vec<rusqlite::types::Value> =
                             params.iter().map(Param::to_sqlite).collect();
                         let mut st = tx.prepare_cached(sql).map_err(sqlite_err)?;
@@ -913,34 +1050,17 @@ impl SinkTask for JdbcSinkTask {
         })
     }
 
-    fn put(&mut self, records: Vec<SinkRecord>) -> BoxFuture<'_, Result<()>> {
+    fn put<'a>(&'a mut self, records: &'a [SinkRecord]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut rows = Vec::with_capacity(records.len());
-            for r in &records {
+            // The row buffer of the last put, its capacity kept.
+            let mut rows = std::mem::take(&mut self.rows);
+            rows.clear();
+            for r in records {
                 rows.push(self.row(r)?);
             }
-            if rows.is_empty() {
-                return Ok(());
-            }
-            let mut attempt = 0;
-            loop {
-                match self.write(&rows).await {
-                    Ok(()) => return Ok(()),
-                    Err(e @ ConnectError::Data(_)) => return Err(e),
-                    Err(e) if attempt >= self.max_retries => {
-                        return Err(ConnectError::Task(format!(
-                            "Exception chain: {e} (after {attempt} retries)"
-                        )))
-                    }
-                    Err(e) => {
-                        attempt += 1;
-                        tracing::warn!(error = %e, attempt, "JDBC sink write failed; retrying");
-                        // The schema cache may be what is stale.
-                        self.tables.clear();
-                        tokio::time::sleep(self.backoff).await;
-                    }
-                }
-            }
+            let written = self.write_retrying(&rows).await;
+            self.rows = rows;
+            written
         })
     }
 
@@ -953,6 +1073,34 @@ impl SinkTask for JdbcSinkTask {
 
     fn stop(&mut self) {
         self.db = None;
+    }
+}
+
+impl JdbcSinkTask {
+    /// Writes the rows, retried `max.retries` times after `retry.backoff.ms`.
+    async fn write_retrying(&mut self, rows: &[RowOp]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut attempt = 0;
+        loop {
+            match self.write(rows).await {
+                Ok(()) => return Ok(()),
+                Err(e @ ConnectError::Data(_)) => return Err(e),
+                Err(e) if attempt >= self.max_retries => {
+                    return Err(ConnectError::Task(format!(
+                        "Exception chain: {e} (after {attempt} retries)"
+                    )))
+                }
+                Err(e) => {
+                    attempt += 1;
+                    tracing::warn!(error = %e, attempt, "JDBC sink write failed; retrying");
+                    // The schema cache may be what is stale.
+                    self.tables.clear();
+                    tokio::time::sleep(self.backoff).await;
+                }
+            }
+        }
     }
 }
 
@@ -1061,5 +1209,52 @@ mod tests {
         let i = json!({"type": "int32", "optional": false});
         assert_eq!(ddl_type(false, &i, Kind::Int), "INT");
         assert!(kind_of("m", &json!({"type": "map"})).is_err());
+    }
+
+    #[test]
+    fn copy_text_is_what_postgresql_parses_per_column_type() {
+        let text = |kind, p: Param| {
+            let mut out = String::new();
+            copy_value(&mut out, kind, &p);
+            out
+        };
+        assert_eq!(text(Kind::Text, Param::Null), "\\N");
+        assert_eq!(
+            text(Kind::Text, Param::Text("a\tb\nc\\d\re".into())),
+            "a\\tb\\nc\\\\d\\re"
+        );
+        assert_eq!(text(Kind::Bytes, Param::Bytes(vec![0, 0xab])), "\\\\x00ab");
+        assert_eq!(text(Kind::Date, Param::I32(19_724)), "2024-01-02");
+        assert_eq!(text(Kind::Date, Param::I32(-1)), "1969-12-31");
+        assert_eq!(text(Kind::Date, Param::I32(-719_163)), "0001-12-31 BC");
+        assert_eq!(text(Kind::Time, Param::I64(11_045_678)), "03:04:05.678");
+        assert_eq!(
+            text(Kind::Timestamp, Param::I64(1_704_164_645_678)),
+            "2024-01-02 03:04:05.678"
+        );
+        assert_eq!(
+            text(Kind::Timestamp, Param::I64(-1)),
+            "1969-12-31 23:59:59.999"
+        );
+        assert_eq!(text(Kind::Float, Param::F64(0.25)), "0.25");
+        assert_eq!(text(Kind::Float, Param::F64(f64::NAN)), "NaN");
+        assert_eq!(
+            text(Kind::Float, Param::F64(f64::NEG_INFINITY)),
+            "-Infinity"
+        );
+        assert_eq!(text(Kind::Bool, Param::Bool(true)), "t");
+        assert_eq!(text(Kind::Decimal(2), Param::Text("-0.05".into())), "-0.05");
+        let mut t = task("none", "insert");
+        let rows: Vec<RowOp> = [value(1, "a"), value(2, "b\tc")]
+            .into_iter()
+            .map(|v| t.row(&rec(Data::Null, v, Some(schema()))).unwrap())
+            .collect();
+        assert_eq!(
+            copy_rows(&rows),
+            (
+                "COPY \"orders\" (\"id\",\"name\") FROM STDIN".to_string(),
+                "1\ta\n2\tb\\tc\n".to_string()
+            )
+        );
     }
 }

@@ -15,8 +15,8 @@ use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
 use super::jdbc::{
-    blocking, connect, decode_pg, pg_err, pg_params, pg_timestamp_us, quote, quote_table,
-    sqlite_err, target_of, ColType, Db, Param, Raw, Target,
+    blocking, connect, connection_config, decode_pg, pg_err, pg_params, pg_timestamp_us, quote,
+    quote_table, sqlite_err, target_of, ColType, Db, Param, Raw, Target,
 };
 use crate::config::{int, list, Config, ConfigDef, ConfigType, Importance, Validator};
 use crate::data::{Data, Record, SourceRecord};
@@ -57,11 +57,7 @@ impl Connector for JdbcSource {
     }
 
     fn config_def(&self) -> ConfigDef {
-        ConfigDef::new()
-            .define("connection.url", ConfigType::String, None, Validator::NonEmptyString, Importance::High,
-                "JDBC connection URL: jdbc:postgresql://host:port/database or jdbc:sqlite:/path/to/file.")
-            .define("connection.user", ConfigType::String, Some(""), Validator::None, Importance::High, "JDBC connection user.")
-            .define("connection.password", ConfigType::Password, Some(""), Validator::None, Importance::High, "JDBC connection password.")
+        connection_config(ConfigDef::new())
             .group("Database")
             .define("table.whitelist", ConfigType::List, Some(""), Validator::None, Importance::Medium,
                 "List of tables to include in copying. If specified, table.blacklist may not be set. Use a comma-separated list to specify multiple tables (for example, table.whitelist: \"User, Address, Email\").")
