@@ -25,6 +25,7 @@ use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
 use super::jdbc::{pg_err, PG_EPOCH_US};
+use super::pg_connect::{PgTls, SSL_MODES};
 use crate::config::{boolean, int, Config, ConfigDef, ConfigType, Importance, Validator};
 use crate::data::{Data, Record, SourceRecord};
 use crate::error::{ConnectError, Result};
@@ -58,6 +59,8 @@ impl Connector for PostgresCdc {
             .define("database.user", ConfigType::String, None, Validator::NonEmptyString, Importance::High, "Name of the database user to be used when connecting to the database.")
             .define("database.password", ConfigType::Password, Some(""), Validator::None, Importance::High, "Password of the database user to be used when connecting to the database.")
             .define("database.dbname", ConfigType::String, None, Validator::NonEmptyString, Importance::High, "The name of the database from which the connector should capture changes")
+            .define("database.sslmode", ConfigType::String, Some("prefer"), Validator::OneOf(SSL_MODES.to_vec()), Importance::Medium, "Whether to use an encrypted connection to Postgres. Options include: 'disable' to use an unencrypted connection; 'prefer' (the default) to use a secure (encrypted) connection if the server offers one, else an unencrypted one; 'require' to use a secure (encrypted) connection, and fail if one cannot be established; 'verify-ca' like 'require' but additionally verify the server TLS certificate against the configured Certificate Authority (CA) certificates, or fail if no valid matching CA certificates are found; or 'verify-full' like 'verify-ca' but additionally verify that the server certificate matches the host to which the connection is attempted.")
+            .define("database.sslrootcert", ConfigType::String, Some(""), Validator::None, Importance::Low, "File containing the root certificate(s) against which the server is validated.")
             .define("topic.prefix", ConfigType::String, None, Validator::NonEmptyString, Importance::High, "Topic prefix that identifies and provides a namespace for the particular database server/cluster is capturing changes. The topic prefix should be unique across all other connectors, since it is used as a prefix for all Kafka topic names that receive events emitted by this connector. Only alphanumeric characters, hyphens, dots and underscores must be accepted.")
             .group("Connector")
             .define("plugin.name", ConfigType::String, Some("pgoutput"), Validator::OneOf(vec!["pgoutput"]), Importance::Medium, "The name of the Postgres logical decoding plugin installed on the server. Supported values are 'pgoutput'.")
@@ -1321,15 +1324,12 @@ impl SourceTask for CdcTask {
             if !get(config, "database.password").is_empty() {
                 pg.password(get(config, "database.password"));
             }
-            let (client, conn) = pg
-                .connect(tokio_postgres::NoTls)
-                .await
-                .map_err(|e| ConnectError::Task(format!("Could not connect to PostgreSQL: {e}")))?;
-            tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::warn!(error = %e, "PostgreSQL connection ended");
-                }
-            });
+            let tls = PgTls::new(
+                config.get("database.sslmode").map(String::as_str),
+                config.get("database.sslrootcert").map(String::as_str),
+            )
+            .map_err(|e| ConnectError::Task(format!("database.sslmode: {e}")))?;
+            let client = super::pg_connect::connect(&pg, &tls).await?;
             self.client = Some(Arc::new(client));
             self.prefix = get(config, "topic.prefix").to_string();
             self.slot = config
