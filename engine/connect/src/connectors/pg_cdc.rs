@@ -14,8 +14,9 @@
 //! the WAL position the connector has read through, so committing it lets the slot release
 //! WAL while the captured tables are idle and the rest of the database is not. Decimals follow
 //! `decimal.handling.mode` (precise: Connect `Decimal` or Debezium's `VariableScaleDecimal`;
-//! double; string). It only reads the database (and runs `heartbeat.action.query` if set); it
-//! never touches topics.
+//! double; string). Connections go through `pg_connect` (`database.sslmode`,
+//! `database.sslrootcert`). It only reads the database (and runs `heartbeat.action.query` if
+//! set); it never touches topics.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -1477,7 +1478,7 @@ mod tests {
         // BigInteger.toByteArray: the shortest two's complement, big-endian.
         let cases: &[(&str, &[u8])] = &[
             ("0", &[0]),
-            ("-0.00", &[0]),
+            ("-0", &[0]),
             ("1", &[1]),
             ("-1", &[0xff]),
             ("127", &[0x7f]),
@@ -1519,6 +1520,7 @@ mod tests {
             unscaled_twos_complement("-0.5", Some(3)),
             Some((3, vec![0xfe, 0x0c]))
         );
+        assert_eq!(unscaled_twos_complement("-0.00", None), Some((2, vec![0])));
         assert_eq!(unscaled_twos_complement("1.234", Some(2)), None);
         assert_eq!(unscaled_twos_complement("1e5", None), None);
         assert_eq!(unscaled_twos_complement("-", None), None);
