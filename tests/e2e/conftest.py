@@ -303,3 +303,13 @@ def postgres():
     pg = Postgres()
     yield pg
     pg.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_ssl():
+    """A throwaway PostgreSQL server that takes TLS connections only, with a self-signed
+    certificate (`postgres_ssl.ca_cert`)."""
+    from postgres import Postgres
+    pg = Postgres(ssl=True)
+    yield pg
+    pg.stop()

@@ -2,7 +2,9 @@
 (./x installs it), a fresh cluster in a temp dir on a free loopback port with
 `wal_level=logical` (change data capture needs it), trust authentication for the `sluice`
 superuser, stopped and removed at the end. Queries go through the `psql` CLI, so the tests
-need no Python driver."""
+need no Python driver. `Postgres(ssl=True)`: a server that takes TLS connections only
+(`hostssl` in pg_hba.conf), with a self-signed certificate made by the `openssl` CLI for
+the name `localhost` only (`ca_cert` is its PEM file, the root a client verifies with)."""
 import os
 import glob
 import shutil
@@ -34,7 +36,7 @@ def _free_port():
 class Postgres:
     USER = "sluice"
 
-    def __init__(self):
+    def __init__(self, ssl=False):
         self.bin = _pg_bin()
         self.dir = tempfile.mkdtemp(prefix="sluice-pg-")
         self.data = os.path.join(self.dir, "data")
@@ -50,6 +52,9 @@ class Postgres:
         opts = ("-p %d -k %s -c listen_addresses=127.0.0.1 -c wal_level=logical "
                 "-c max_replication_slots=20 -c max_wal_senders=20 -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off" % (self.port, self.dir))
+        self.ca_cert = None
+        if ssl:
+            opts += self._make_certificate()
         self._run([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-o", opts, "-l", self.log,
                    "-w", "-t", "60", "start"])
         deadline = time.monotonic() + 30
@@ -61,6 +66,25 @@ class Postgres:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+
+    def _make_certificate(self):
+        """A self-signed server certificate (CA:TRUE, so it is its own root) and TLS-only
+        access over TCP; returns the server options that turn TLS on."""
+        crt, key = os.path.join(self.data, "server.crt"), os.path.join(self.data, "server.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                        "-addext", "basicConstraints=critical,CA:TRUE", "-keyout", key, "-out", crt],
+                       check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        os.chmod(key, 0o600)
+        if self.as_user:
+            for f in (crt, key):
+                shutil.chown(f, "postgres", "postgres")
+        self.ca_cert = os.path.join(self.dir, "root.crt")
+        shutil.copy(crt, self.ca_cert)
+        os.chmod(self.ca_cert, 0o644)
+        with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
+            f.write("local all all trust\nhostssl all all 127.0.0.1/32 trust\n")
+        return " -c ssl=on -c ssl_cert_file=%s -c ssl_key_file=%s" % (crt, key)
 
     def _run(self, cmd):
         subprocess.run(self.as_user + cmd, check=True, stdout=subprocess.PIPE,

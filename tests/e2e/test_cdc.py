@@ -5,6 +5,7 @@ Debezium-shaped events in commit order, the publication created for the included
 a kill -9 with changes going on meanwhile: the restart continues from the committed LSN, no
 change lost or doubled."""
 import base64
+from decimal import Context, Decimal
 import json
 import threading
 import time
@@ -202,3 +203,137 @@ def test_changes_the_snapshot_already_saw_are_not_sent_again(sluice, postgres):
     # (A snapshot reads in the table's order, which the update changed.)
     assert sorted(got[:3]) == [(1, "r", "a2"), (2, "r", "b"), (3, "r", "c")]
     assert got[3:] == [(4, "c", "d")]
+
+
+def slot_lsn(postgres, db, slot):
+    return int(postgres.query("SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::int8 FROM pg_replication_slots "
+                              "WHERE slot_name = '%s'" % slot, db)[0][0])
+
+
+def wal_written(postgres, db):
+    return int(postgres.query("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8", db)[0][0])
+
+
+def test_heartbeats_move_the_slot_while_captured_tables_are_idle(sluice, postgres):
+    """Writes to tables the connector does not capture hold WAL in its slot until a heartbeat
+    carries the position read through into the committed offset."""
+    db = postgres.create_database(unique("db"))
+    slot = unique("slot").replace("-", "_").lower()
+    postgres.query("CREATE TABLE customers (id int PRIMARY KEY, name text); "
+                   "CREATE TABLE other (id serial PRIMARY KEY, pad text); CREATE TABLE beats (at timestamptz)", db)
+    postgres.query("INSERT INTO customers VALUES (1, 'a')", db)
+    cfg = config(postgres, db, slot, "hb")
+    api(sluice, "PUT", "/connectors/hb/config", cfg, expect=201)
+    r = Reader(sluice, "hb.public.customers")
+    r.until("the snapshot", lambda v: len(v) >= 1)
+    # Without heartbeats the slot stays where the last captured change left it.
+    postgres.query("INSERT INTO other (pad) SELECT repeat('x', 200) FROM generate_series(1, 2000)", db)
+    written = wal_written(postgres, db)
+    time.sleep(2.0)
+    assert slot_lsn(postgres, db, slot) < written
+
+    api(sluice, "PUT", "/connectors/hb/config", {**cfg, "heartbeat.interval.ms": "500",
+                                                 "heartbeat.action.query": "INSERT INTO beats VALUES (now())"},
+        expect=200)
+    beats = Reader(sluice, "__debezium-heartbeat.hb")
+    beats.until("heartbeats", lambda v: len(v) >= 3)
+    (k, v) = beats.records[0]
+    assert k["schema"] == {"type": "struct", "fields": [{"type": "string", "optional": False, "field": "serverName"}],
+                           "optional": False, "name": "io.debezium.connector.common.ServerNameKey", "version": 1}
+    assert k["payload"] == {"serverName": "hb"}
+    assert v["schema"]["name"] == "io.debezium.connector.common.Heartbeat"
+    assert v["schema"]["fields"] == [{"type": "int64", "optional": False, "field": "ts_ms"}]
+    assert abs(v["payload"]["ts_ms"] - time.time() * 1000) < 60_000
+    wait_until("the slot past the uncaptured writes", lambda: slot_lsn(postgres, db, slot) >= written, timeout=15)
+    # The action query ran with the heartbeats.
+    assert int(postgres.query("SELECT count(*) FROM beats", db)[0][0]) >= 2
+    # Idle captured tables, busy database: the slot keeps following.
+    postgres.query("INSERT INTO other (pad) SELECT repeat('y', 200) FROM generate_series(1, 2000)", db)
+    written = wal_written(postgres, db)
+    wait_until("the slot past the second writes", lambda: slot_lsn(postgres, db, slot) >= written, timeout=15)
+    off = api(sluice, "GET", "/connectors/hb/offsets", expect=200).json()["offsets"][0]["offset"]
+    assert off["lsn_commit"] >= written
+    # Nothing captured was skipped on the way.
+    postgres.query("INSERT INTO customers VALUES (2, 'b')", db)
+    r.until("the insert after the heartbeats", lambda v: len(v) >= 2)
+    time.sleep(1.0)
+    recs = r.read()
+    beats.close()
+    r.close()
+    assert [(k["payload"]["id"], v["payload"]["op"]) for k, v in recs] == [(1, "r"), (2, "c")]
+
+
+def decimal_of(field_schema, value):
+    """A Debezium decimal value as Python's Decimal: Connect Decimal bytes (scale in the schema)
+    or VariableScaleDecimal {scale, value}."""
+    if value is None:
+        return None
+    if field_schema.get("name") == "io.debezium.data.VariableScaleDecimal":
+        unscaled, scale = base64.b64decode(value["value"]), value["scale"]
+    else:
+        unscaled, scale = base64.b64decode(value), int(field_schema["parameters"]["scale"])
+    return Decimal(int.from_bytes(unscaled, "big", signed=True)).scaleb(-scale, Context(prec=100))
+
+
+BIG = "-123456789012345678901234567890123.456789"  # beyond 128 bits unscaled
+
+
+def test_decimal_handling_modes(sluice, postgres):
+    db = postgres.create_database(unique("db"))
+    postgres.query("CREATE TABLE customers (id int PRIMARY KEY, fixed numeric(10,2) NOT NULL, "
+                   "whole numeric(5), free numeric, big numeric(60,6))", db)
+    postgres.query("INSERT INTO customers VALUES (1, 10.5, 12345, 1.50, %s), (2, -0.01, -7, 'NaN', 0), "
+                   "(3, 99999999.99, NULL, NULL, NULL)" % BIG, db)
+    got = {}
+    for mode in ("precise", "double", "string"):
+        slot = unique("slot").replace("-", "_").lower()
+        prefix = "dec_" + mode
+        cfg = {**config(postgres, db, slot, prefix), "decimal.handling.mode": mode}
+        if mode == "precise":
+            cfg.pop("decimal.handling.mode")  # the default
+        api(sluice, "PUT", "/connectors/%s/config" % prefix, cfg, expect=201)
+        got[mode] = Reader(sluice, prefix + ".public.customers")
+    for r in got.values():
+        r.until("the snapshot", lambda v: len(v) >= 3)
+    postgres.query("INSERT INTO customers VALUES (4, -12345678.9, 1, -3.14159, 1e-6)", db)
+    rows = {}
+    for mode, r in got.items():
+        r.until("the insert", lambda v: len(v) >= 4)
+        recs = r.read()
+        r.close()
+        schema = {f["field"]: f for f in recs[0][1]["schema"]["fields"][1]["fields"]}
+        rows[mode] = (schema, [v["payload"]["after"] for _, v in recs])
+
+    schema, after = rows["precise"]
+    assert schema["fixed"] == {"type": "bytes", "optional": False, "name": "org.apache.kafka.connect.data.Decimal",
+                               "version": 1, "parameters": {"scale": "2", "connect.decimal.precision": "10"},
+                               "field": "fixed"}
+    assert schema["whole"]["parameters"] == {"scale": "0", "connect.decimal.precision": "5"}
+    assert schema["free"] == {"type": "struct", "fields": [{"type": "int32", "optional": False, "field": "scale"},
+                                                           {"type": "bytes", "optional": False, "field": "value"}],
+                              "optional": True, "name": "io.debezium.data.VariableScaleDecimal", "version": 1,
+                              "doc": "Variable scaled decimal", "field": "free"}
+    values = [{c: decimal_of(schema[c], a[c]) for c in ("fixed", "whole", "free", "big")} for a in after]
+    D = Decimal
+    assert values == [
+        {"fixed": D("10.50"), "whole": D(12345), "free": D("1.50"), "big": D(BIG)},
+        {"fixed": D("-0.01"), "whole": D(-7), "free": None, "big": D(0)},  # NaN has no Decimal form
+        {"fixed": D("99999999.99"), "whole": None, "free": None, "big": None},
+        {"fixed": D("-12345678.90"), "whole": D(1), "free": D("-3.14159"), "big": D("0.000001")},
+    ]
+    assert after[0]["free"]["scale"] == 2  # the value's own scale, trailing zero kept
+    assert after[3]["free"]["scale"] == 5
+
+    schema, after = rows["double"]
+    assert {c: (schema[c]["type"], schema[c].get("name")) for c in ("fixed", "whole", "free", "big")} == \
+        {c: ("float64", None) for c in ("fixed", "whole", "free", "big")}
+    assert [a["fixed"] for a in after] == [10.5, -0.01, 99999999.99, -12345678.9]
+    assert after[0]["big"] == float(BIG) and after[3]["free"] == -3.14159
+    assert after[1]["free"] is None  # NaN: JSON has no NaN
+
+    schema, after = rows["string"]
+    assert {c: (schema[c]["type"], schema[c].get("name")) for c in ("fixed", "whole", "free", "big")} == \
+        {c: ("string", None) for c in ("fixed", "whole", "free", "big")}
+    assert [a["fixed"] for a in after] == ["10.50", "-0.01", "99999999.99", "-12345678.90"]
+    assert after[0]["big"] == BIG and after[0]["free"] == "1.50" and after[1]["free"] == "NaN"
+    assert after[3]["big"] == "0.000001"

@@ -2,8 +2,12 @@
 http.server in the test: records arrive in batches (a JSON array each, headers as
 configured), a server answering 500 a few times is retried with exponential backoff, a record
 the server always refuses goes to the dead letter queue with Connect's error headers, and
-`behavior.on.error=fail` fails the task with its trace."""
+`behavior.on.error=fail` fails the task with its trace; an https endpoint with a
+self-signed certificate (made by `openssl req`) is reached with it as the PEM trust store,
+and refused without it or under another host name."""
 import json
+import ssl
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +25,7 @@ class Server:
     """Records every request; answers `fail_first` requests with 500, and 400 to any body
     containing "poison"."""
 
-    def __init__(self, fail_first=0):
+    def __init__(self, fail_first=0, tls=None):
         self.requests = []
         self.fail_first = fail_first
         outer = self
@@ -54,6 +58,11 @@ class Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = "http://127.0.0.1:%d/api/events" % self.httpd.server_address[1]
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.url = "https://localhost:%d/api/events" % self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def ok(self):
@@ -164,3 +173,46 @@ def test_failing_endpoint_fails_the_task_and_bad_config_is_refused(sluice, serve
     assert any("must start with http://" in e for e in errs["http.api.url"])
     assert any("String must be one of" in e for e in errs["behavior.on.error"])
     assert any("Invalid header" in e for e in errs["headers"])
+
+
+def self_signed(tmp_path):
+    """A certificate for the name localhost only (its own root) and its key."""
+    crt, key = str(tmp_path / "server.crt"), str(tmp_path / "server.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost", "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-keyout", key, "-out", crt], check=True, capture_output=True)
+    return crt, key
+
+
+def test_https_endpoint_with_a_pem_trust_store(sluice, server, tmp_path):
+    crt, key = self_signed(tmp_path)
+    srv = server(tls=(crt, key))
+    produce(sluice, "secure", ["a", "b", "c"])
+    base = {"connector.class": CLASS, "topics": "secure", "value.converter": STRING, "max.retries": "0"}
+    api(sluice, "PUT", "/connectors/tls/config", {**base, "http.api.url": srv.url,
+        "https.ssl.truststore.location": crt, "https.ssl.truststore.type": "PEM"}, expect=201)
+    wait_until("three records over https", lambda: len(srv.requests) >= 3)
+    assert [r["body"] for r in srv.requests] == ["a", "b", "c"]
+    # Without the trust store the certificate is not trusted.
+    api(sluice, "PUT", "/connectors/untrusted/config", {**base, "http.api.url": srv.url}, expect=201)
+    st = wait_until("failed", lambda: (lambda s: s["tasks"] and s["tasks"][0]["state"] == "FAILED" and s)(
+        api(sluice, "GET", "/connectors/untrusted/status").json()))
+    assert "certificate verify failed" in st["tasks"][0]["trace"], st["tasks"][0]["trace"]
+    # Another name for the same server: refused, unless host verification is off.
+    by_ip = srv.url.replace("localhost", "127.0.0.1")
+    api(sluice, "PUT", "/connectors/byip/config", {**base, "http.api.url": by_ip,
+        "https.ssl.truststore.location": crt}, expect=201)
+    st = wait_until("failed", lambda: (lambda s: s["tasks"] and s["tasks"][0]["state"] == "FAILED" and s)(
+        api(sluice, "GET", "/connectors/byip/status").json()))
+    assert "certificate verify failed" in st["tasks"][0]["trace"], st["tasks"][0]["trace"]
+    api(sluice, "PUT", "/connectors/byip2/config", {**base, "http.api.url": by_ip,
+        "https.ssl.truststore.location": crt, "https.host.verifier.enabled": "false"}, expect=201)
+    wait_until("the records again, by IP", lambda: len(srv.requests) >= 6)
+    assert [r["body"] for r in srv.requests] == ["a", "b", "c"] * 2
+    # A trust store that is not there, or not PEM, is refused up front.
+    r = api(sluice, "PUT", "/connector-plugins/HttpSinkConnector/config/validate", {
+        **base, "name": "x", "http.api.url": srv.url, "https.ssl.truststore.location": str(tmp_path / "nope.pem"),
+        "https.ssl.truststore.type": "JKS"}, expect=200).json()
+    errs = {c["value"]["name"]: c["value"]["errors"] for c in r["configs"]}
+    assert any("Could not read trust store" in e for e in errs["https.ssl.truststore.location"])
+    assert any("String must be one of" in e for e in errs["https.ssl.truststore.type"])

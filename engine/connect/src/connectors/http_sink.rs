@@ -5,12 +5,14 @@
 //! `request.body.format` string / json, retries of failed requests (`max.retries`, exponential
 //! from `retry.backoff.ms`, on the statuses of `retry.on.status.codes` and on connection
 //! errors), then `behavior.on.error`: fail the task, ignore, or log and report the batch's
-//! records to the runtime (errors.tolerance / the dead letter queue). It only talks HTTP; it
-//! never touches topics.
+//! records to the runtime (errors.tolerance / the dead letter queue). https endpoints over
+//! native-tls: the system's roots, or those of a PEM `https.ssl.truststore.location`
+//! (`https.ssl.truststore.type=PEM`) instead; `https.host.verifier.enabled=false` skips the
+//! host name check. It only talks HTTP; it never touches topics.
 
 use std::time::Duration;
 
-use crate::config::{int, Config, ConfigDef, ConfigType, Importance, Validator};
+use crate::config::{boolean, int, Config, ConfigDef, ConfigType, Importance, Validator};
 use crate::data::{Data, SinkRecord};
 use crate::error::{ConnectError, Result};
 use crate::plugin::{BoxFuture, Connector, SinkConnector, SinkTask};
@@ -36,6 +38,22 @@ fn status_matches(spec: &str, status: u16) -> bool {
             }
             None => part.parse::<u16>() == Ok(status),
         })
+}
+
+/// The certificates of `https.ssl.truststore.location` (PEM), if set.
+fn trust_store(config: &Config) -> std::result::Result<Vec<reqwest::Certificate>, String> {
+    let path = get(config, "https.ssl.truststore.location", "");
+    let path = path.trim();
+    if path.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pem = std::fs::read(path).map_err(|e| format!("Could not read trust store {path}: {e}"))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("Trust store {path} is not PEM: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("Trust store {path} holds no PEM certificate"));
+    }
+    Ok(certs)
 }
 
 fn valid_status_spec(spec: &str) -> bool {
@@ -65,6 +83,10 @@ impl Connector for HttpSink {
             .define("http.connect.timeout.ms", ConfigType::Int, Some("30000"), Validator::AtLeast(1), Importance::Low, "Time to wait for a connection to be established.")
             .define("http.request.timeout.ms", ConfigType::Int, Some("30000"), Validator::AtLeast(1), Importance::Low, "Time to wait for a request response to arrive.")
             .group("HTTP")
+            .define("https.ssl.truststore.location", ConfigType::String, Some(""), Validator::None, Importance::High, "The location of the trust store file.")
+            .define("https.ssl.truststore.type", ConfigType::String, Some("PEM"), Validator::OneOf(vec!["PEM"]), Importance::Medium, "The file format of the trust store file. This runtime reads PEM trust stores (certificates in PEM).")
+            .define("https.host.verifier.enabled", ConfigType::Boolean, Some("true"), Validator::None, Importance::Medium, "True if SSL host verification should be enabled.")
+            .group("Security")
             .define("request.body.format", ConfigType::String, Some("string"), Validator::OneOf(vec!["string", "json"]), Importance::Medium, "Used to produce request body in either JSON or String format.")
             .define("batch.max.size", ConfigType::Int, Some("1"), Validator::AtLeast(1), Importance::High, "The number of records accumulated in a batch before the HTTP API is invoked.")
             .define("batch.json.as.array", ConfigType::Boolean, Some("false"), Validator::None, Importance::High, "Whether or not to use an array to bundle JSON records. Only used when request.body.format is set to json.")
@@ -88,13 +110,10 @@ impl Connector for HttpSink {
                     "http.api.url".into(),
                     format!("Invalid URL {u}: it must start with http:// or https://"),
                 ));
-            } else if u.starts_with("https://") {
-                errors.push((
-                    "http.api.url".into(),
-                    "https endpoints are not supported by this runtime (no TLS): use http://"
-                        .into(),
-                ));
             }
+        }
+        if let Err(e) = trust_store(config) {
+            errors.push(("https.ssl.truststore.location".into(), e));
         }
         let sep = get(config, "header.separator", "|");
         for h in get(config, "headers", "")
@@ -221,10 +240,19 @@ impl HttpSinkTask {
                     Ok(Some(why))
                 }
             }
-            Err(e) => Err(format!(
-                "Exception while processing HTTP request for a batch of records to {}: {e}",
-                self.url
-            )),
+            Err(e) => {
+                // reqwest's own message omits the cause (refused, certificate not trusted..).
+                let mut why = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    why.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
+                Err(format!(
+                    "Exception while processing HTTP request for a batch of records to {}: {why}",
+                    self.url
+                ))
+            }
         }
     }
 
@@ -284,13 +312,27 @@ impl SinkTask for HttpSinkTask {
             self.behavior = get(config, "behavior.on.error", "fail")
                 .trim()
                 .to_ascii_lowercase();
-            let client = reqwest::Client::builder()
+            let mut builder = reqwest::Client::builder()
                 .connect_timeout(Duration::from_millis(
                     int(config, "http.connect.timeout.ms", 30_000).max(1) as u64,
                 ))
                 .timeout(Duration::from_millis(
                     int(config, "http.request.timeout.ms", 30_000).max(1) as u64,
                 ))
+                .danger_accept_invalid_hostnames(!boolean(
+                    config,
+                    "https.host.verifier.enabled",
+                    true,
+                ));
+            let trusted = trust_store(config).map_err(ConnectError::Task)?;
+            if !trusted.is_empty() {
+                // A trust store replaces the system's roots, as a Java truststore does.
+                builder = builder.tls_built_in_root_certs(false);
+            }
+            for cert in trusted {
+                builder = builder.add_root_certificate(cert);
+            }
+            let client = builder
                 .build()
                 .map_err(|e| ConnectError::Task(format!("HTTP client: {e}")))?;
             self.client = Some(client);

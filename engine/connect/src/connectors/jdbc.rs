@@ -1,5 +1,6 @@
 //! What the JDBC source and sink share: `jdbc:` URLs (`jdbc:postgresql://host:port/db?..`,
-//! `jdbc:sqlite:/path`) opened as a PostgreSQL client (tokio-postgres, no TLS) or a SQLite
+//! `jdbc:sqlite:/path`) opened as a PostgreSQL client (tokio-postgres, TLS per the URL's
+//! `sslmode` through `pg_connect`) or a SQLite
 //! connection (rusqlite, used on blocking threads), column types as Connect schemas (with
 //! Connect's logical types Decimal, Date, Time, Timestamp, as Confluent's connector maps them),
 //! PostgreSQL's binary column values decoded, and bound parameters for both databases. It never
@@ -28,6 +29,7 @@ pub enum Target {
     Postgres {
         config: Box<tokio_postgres::Config>,
         database: String,
+        tls: super::pg_connect::PgTls,
     },
     Sqlite {
         path: String,
@@ -78,6 +80,7 @@ pub fn parse_url(
         }
         None => ("localhost".to_string(), 5432, main.to_string()),
     };
+    let tls = super::pg_connect::PgTls::from_url_query(query)?;
     let mut config = tokio_postgres::Config::new();
     config.host(&host).port(port);
     let mut url_user = None;
@@ -113,6 +116,7 @@ pub fn parse_url(
     Ok(Target::Postgres {
         config: Box::new(config),
         database,
+        tls,
     })
 }
 
@@ -168,18 +172,9 @@ pub enum Db {
 /// when the client is dropped).
 pub async fn connect(target: &Target) -> Result<Db> {
     match target {
-        Target::Postgres { config, .. } => {
-            let (client, conn) = config
-                .connect(tokio_postgres::NoTls)
-                .await
-                .map_err(|e| ConnectError::Task(format!("Could not connect to PostgreSQL: {e}")))?;
-            tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::warn!(error = %e, "PostgreSQL connection ended");
-                }
-            });
-            Ok(Db::Postgres(Arc::new(client)))
-        }
+        Target::Postgres { config, tls, .. } => Ok(Db::Postgres(Arc::new(
+            super::pg_connect::connect(config, tls).await?,
+        ))),
         Target::Sqlite { path } => {
             let path = path.clone();
             let conn = blocking(move || {
@@ -493,8 +488,9 @@ mod tests {
 
     #[test]
     fn urls() {
-        let Target::Postgres { config, database } =
-            parse_url("jdbc:postgresql://127.0.0.1:5433/shop?user=u", None, None).unwrap()
+        let Target::Postgres {
+            config, database, ..
+        } = parse_url("jdbc:postgresql://127.0.0.1:5433/shop?user=u", None, None).unwrap()
         else {
             panic!()
         };

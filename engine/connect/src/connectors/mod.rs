@@ -2,7 +2,8 @@
 //! `connect-file`), Datagen (Confluent's `kafka-connect-datagen`), Confluent's JDBC source and
 //! sink (`jdbc_source`, `jdbc_sink`, sharing `jdbc`), Debezium's PostgreSQL connector
 //! (`pg_cdc`) and Confluent's HTTP sink (`http_sink`), with their upstream class names and
-//! config keys. Each owns its own source system; none touches topics.
+//! config keys; `pg_connect` opens the PostgreSQL connections of JDBC and CDC (sslmode). Each
+//! owns its own source system; none touches topics.
 
 pub mod datagen;
 pub mod file;
@@ -11,3 +12,4 @@ pub mod jdbc;
 pub mod jdbc_sink;
 pub mod jdbc_source;
 pub mod pg_cdc;
+pub mod pg_connect;

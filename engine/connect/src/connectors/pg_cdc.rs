@@ -9,16 +9,24 @@
 //! `{"server": topic.prefix}`), so a restart re-reads nothing committed and loses nothing.
 //! Topics `<topic.prefix>.<schema>.<table>`, key = primary key struct (`...Key`), value =
 //! Debezium's envelope (`...Envelope`: before, after, source, op, ts_ms), a tombstone after
-//! each delete. It only reads the database; it never touches topics.
+//! each delete. With `heartbeat.interval.ms`, a heartbeat record (Debezium's
+//! `ServerNameKey` → `Heartbeat`) goes to `<topic.heartbeat.prefix>.<topic.prefix>` carrying
+//! the WAL position the connector has read through, so committing it lets the slot release
+//! WAL while the captured tables are idle and the rest of the database is not. Decimals follow
+//! `decimal.handling.mode` (precise: Connect `Decimal` or Debezium's `VariableScaleDecimal`;
+//! double; string). Connections go through `pg_connect` (`database.sslmode`,
+//! `database.sslrootcert`). It only reads the database (and runs `heartbeat.action.query` if
+//! set); it never touches topics.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
-use super::jdbc::{pg_err, unscaled_bytes, PG_EPOCH_US};
+use super::jdbc::{pg_err, PG_EPOCH_US};
+use super::pg_connect::{PgTls, SSL_MODES};
 use crate::config::{boolean, int, Config, ConfigDef, ConfigType, Importance, Validator};
 use crate::data::{Data, Record, SourceRecord};
 use crate::error::{ConnectError, Result};
@@ -52,6 +60,8 @@ impl Connector for PostgresCdc {
             .define("database.user", ConfigType::String, None, Validator::NonEmptyString, Importance::High, "Name of the database user to be used when connecting to the database.")
             .define("database.password", ConfigType::Password, Some(""), Validator::None, Importance::High, "Password of the database user to be used when connecting to the database.")
             .define("database.dbname", ConfigType::String, None, Validator::NonEmptyString, Importance::High, "The name of the database from which the connector should capture changes")
+            .define("database.sslmode", ConfigType::String, Some("prefer"), Validator::OneOf(SSL_MODES.to_vec()), Importance::Medium, "Whether to use an encrypted connection to Postgres. Options include: 'disable' to use an unencrypted connection; 'prefer' (the default) to use a secure (encrypted) connection if the server offers one, else an unencrypted one; 'require' to use a secure (encrypted) connection, and fail if one cannot be established; 'verify-ca' like 'require' but additionally verify the server TLS certificate against the configured Certificate Authority (CA) certificates, or fail if no valid matching CA certificates are found; or 'verify-full' like 'verify-ca' but additionally verify that the server certificate matches the host to which the connection is attempted.")
+            .define("database.sslrootcert", ConfigType::String, Some(""), Validator::None, Importance::Low, "File containing the root certificate(s) against which the server is validated.")
             .define("topic.prefix", ConfigType::String, None, Validator::NonEmptyString, Importance::High, "Topic prefix that identifies and provides a namespace for the particular database server/cluster is capturing changes. The topic prefix should be unique across all other connectors, since it is used as a prefix for all Kafka topic names that receive events emitted by this connector. Only alphanumeric characters, hyphens, dots and underscores must be accepted.")
             .group("Connector")
             .define("plugin.name", ConfigType::String, Some("pgoutput"), Validator::OneOf(vec!["pgoutput"]), Importance::Medium, "The name of the Postgres logical decoding plugin installed on the server. Supported values are 'pgoutput'.")
@@ -63,6 +73,10 @@ impl Connector for PostgresCdc {
             .define("tombstones.on.delete", ConfigType::Boolean, Some("true"), Validator::None, Importance::Low, "Whether delete operations should be represented by a delete event and a subsequent tombstone event (true) or only by a delete event (false).")
             .define("poll.interval.ms", ConfigType::Long, Some("500"), Validator::AtLeast(1), Importance::Low, "Time to wait for new change events to appear after receiving no events, given in milliseconds.")
             .define("max.batch.size", ConfigType::Int, Some("2048"), Validator::AtLeast(1), Importance::Low, "Maximum size of each batch of source records.")
+            .define("decimal.handling.mode", ConfigType::String, Some("precise"), Validator::OneOf(vec!["precise", "double", "string"]), Importance::Medium, "Specify how DECIMAL and NUMERIC columns should be represented in change events, including: 'precise' (the default) uses java.math.BigDecimal to represent values, which are encoded in the change events using a binary representation and Kafka Connect's 'org.apache.kafka.connect.data.Decimal' type; 'string' uses string to represent values; 'double' represents values using Java's 'double', which may not offer the precision but will be far easier to use in consumers.")
+            .define("heartbeat.interval.ms", ConfigType::Int, Some("0"), Validator::AtLeast(0), Importance::Medium, "Length of an interval in milli-seconds in in which the connector periodically sends heartbeat messages to a heartbeat topic. Use 0 to disable heartbeat messages. Disabled by default.")
+            .define("topic.heartbeat.prefix", ConfigType::String, Some("__debezium-heartbeat"), Validator::NonEmptyString, Importance::Low, "The prefix that is used to name heartbeat topics.Defaults to __debezium-heartbeat.")
+            .define("heartbeat.action.query", ConfigType::String, Some(""), Validator::None, Importance::Low, "The query executed with every heartbeat.")
             .group("Connector")
     }
 
@@ -101,7 +115,32 @@ impl SourceConnector for PostgresCdc {
     }
 }
 
-/// A column type as Debezium maps it (`decimal.handling.mode=precise`,
+/// How NUMERIC/DECIMAL columns are represented (`decimal.handling.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+enum DecimalMode {
+    /// Connect `Decimal` (declared scale) or Debezium's `VariableScaleDecimal` (unconstrained).
+    #[default]
+    Precise,
+    Double,
+    Text,
+}
+
+impl DecimalMode {
+    fn from_config(config: &Config) -> DecimalMode {
+        match get(config, "decimal.handling.mode")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "double" => DecimalMode::Double,
+            "string" => DecimalMode::Text,
+            _ => DecimalMode::Precise,
+        }
+    }
+}
+
+const VARIABLE_SCALE_DECIMAL: &str = "io.debezium.data.VariableScaleDecimal";
+
+/// A column type as Debezium maps it (`decimal.handling.mode` as configured,
 /// `time.precision.mode=adaptive`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum CdcType {
@@ -111,7 +150,13 @@ enum CdcType {
     I64,
     F32,
     F64,
-    Decimal(u32),
+    /// NUMERIC(p, s): Connect `Decimal` at scale s (precision p when declared).
+    Decimal {
+        precision: Option<u32>,
+        scale: u32,
+    },
+    /// Unconstrained NUMERIC: Debezium's `VariableScaleDecimal` struct {scale, value}.
+    VariableDecimal,
     Str,
     Bytes,
     Date,
@@ -123,7 +168,12 @@ enum CdcType {
 }
 
 impl CdcType {
-    fn from_udt(udt: &str, scale: Option<i32>) -> CdcType {
+    fn from_udt(
+        udt: &str,
+        precision: Option<i32>,
+        scale: Option<i32>,
+        decimals: DecimalMode,
+    ) -> CdcType {
         match udt {
             "bool" => CdcType::Bool,
             "int2" => CdcType::I16,
@@ -131,11 +181,15 @@ impl CdcType {
             "int8" => CdcType::I64,
             "float4" => CdcType::F32,
             "float8" => CdcType::F64,
-            // Unconstrained NUMERIC has no fixed scale: a double (Debezium would use its
-            // VariableScaleDecimal struct).
-            "numeric" => match scale {
-                Some(s) if s >= 0 => CdcType::Decimal(s as u32),
-                _ => CdcType::F64,
+            "numeric" => match (decimals, scale) {
+                (DecimalMode::Double, _) => CdcType::F64,
+                (DecimalMode::Text, _) => CdcType::Str,
+                (DecimalMode::Precise, Some(s)) if s >= 0 => CdcType::Decimal {
+                    precision: precision.and_then(|p| u32::try_from(p).ok()),
+                    scale: s as u32,
+                },
+                // No declared scale (or a negative one): the scale travels with each value.
+                (DecimalMode::Precise, _) => CdcType::VariableDecimal,
             },
             "bytea" => CdcType::Bytes,
             "date" => CdcType::Date,
@@ -159,9 +213,20 @@ impl CdcType {
             CdcType::I64 => p("int64"),
             CdcType::F32 => p("float32"),
             CdcType::F64 => p("float64"),
-            CdcType::Decimal(s) => json!({"type": "bytes", "optional": optional,
-                "name": "org.apache.kafka.connect.data.Decimal", "version": 1,
-                "parameters": {"scale": s.to_string()}}),
+            CdcType::Decimal { precision, scale } => {
+                let mut parameters = json!({"scale": scale.to_string()});
+                if let Some(p) = precision {
+                    parameters["connect.decimal.precision"] = json!(p.to_string());
+                }
+                json!({"type": "bytes", "optional": optional,
+                    "name": "org.apache.kafka.connect.data.Decimal", "version": 1,
+                    "parameters": parameters})
+            }
+            CdcType::VariableDecimal => json!({"type": "struct", "fields": [
+                    {"type": "int32", "optional": false, "field": "scale"},
+                    {"type": "bytes", "optional": false, "field": "value"}],
+                "optional": optional, "name": VARIABLE_SCALE_DECIMAL, "version": 1,
+                "doc": "Variable scaled decimal"}),
             CdcType::Str => p("string"),
             CdcType::Bytes => p("bytes"),
             CdcType::Date => named("int32", "io.debezium.time.Date"),
@@ -187,9 +252,24 @@ impl CdcType {
                 "-Infinity" => f64::NEG_INFINITY,
                 t => t.parse().map_err(|_| bad())?,
             }),
-            CdcType::Decimal(scale) => Data::Bytes(unscaled_bytes(
-                decimal_unscaled(text, scale).ok_or_else(bad)?,
-            )),
+            // NaN and ±Infinity have no Decimal form: null, as Debezium's precise mode has them.
+            CdcType::Decimal { .. } | CdcType::VariableDecimal
+                if matches!(text, "NaN" | "Infinity" | "-Infinity") =>
+            {
+                Data::Null
+            }
+            CdcType::Decimal { scale, .. } => Data::Bytes(
+                unscaled_twos_complement(text, Some(scale))
+                    .ok_or_else(bad)?
+                    .1,
+            ),
+            CdcType::VariableDecimal => {
+                let (scale, value) = unscaled_twos_complement(text, None).ok_or_else(bad)?;
+                let mut m = IndexMap::new();
+                m.insert("scale".into(), Data::Int(scale.into()));
+                m.insert("value".into(), Data::Bytes(value));
+                Data::Struct(m)
+            }
             CdcType::Str | CdcType::Uuid | CdcType::Json => Data::Str(text.to_string()),
             CdcType::Bytes => Data::Bytes(hex_bytes(text).ok_or_else(bad)?),
             CdcType::Date => Data::Int(parse_date(text).ok_or_else(bad)?),
@@ -210,23 +290,60 @@ impl CdcType {
     }
 }
 
-/// Decimal text (`-12.5`) as an unscaled integer at `scale`.
-fn decimal_unscaled(text: &str, scale: u32) -> Option<i128> {
-    let (neg, t) = match text.strip_prefix('-') {
+/// Decimal text (`-12.5`, any number of digits) as its scale (`scale`, else the text's own)
+/// and its unscaled value in big-endian two's complement, shortest form (what Java's
+/// `BigInteger.toByteArray` gives, so Connect's `Decimal` and Debezium read it). None when the
+/// text is no decimal or has more fractional digits than `scale`.
+fn unscaled_twos_complement(text: &str, scale: Option<u32>) -> Option<(u32, Vec<u8>)> {
+    let (negative, t) = match text.strip_prefix('-') {
         Some(t) => (true, t),
         None => (false, text),
     };
     let (int, frac) = t.split_once('.').unwrap_or((t, ""));
-    let mut digits = String::from(int);
-    let scale = scale as usize;
-    let frac: String = frac
-        .chars()
-        .chain(std::iter::repeat('0'))
-        .take(scale)
-        .collect();
-    digits.push_str(&frac);
-    let v: i128 = digits.parse().ok()?;
-    Some(if neg { -v } else { v })
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (int.is_empty() && frac.is_empty()) || !digits_only(int) || !digits_only(frac) {
+        return None;
+    }
+    let scale = match scale {
+        Some(s) if frac.len() > s as usize => return None,
+        Some(s) => s,
+        None => u32::try_from(frac.len()).ok()?,
+    };
+    let padding = scale as usize - frac.len();
+    // The magnitude in base 256, most significant byte first.
+    let mut magnitude: Vec<u8> = Vec::new();
+    let digits = int.bytes().chain(frac.bytes()).map(|b| b - b'0');
+    for d in digits.chain(std::iter::repeat_n(0, padding)) {
+        let mut carry = u32::from(d);
+        for byte in magnitude.iter_mut().rev() {
+            let v = u32::from(*byte) * 10 + carry;
+            *byte = v as u8;
+            carry = v >> 8;
+        }
+        if carry > 0 {
+            magnitude.insert(0, carry as u8);
+        }
+    }
+    if magnitude.is_empty() {
+        return Some((scale, vec![0]));
+    }
+    if !negative {
+        if magnitude[0] & 0x80 != 0 {
+            magnitude.insert(0, 0);
+        }
+        return Some((scale, magnitude));
+    }
+    // Two's complement: invert, add one; a sign byte when the top bit does not say negative.
+    let mut carry = true;
+    for byte in magnitude.iter_mut().rev() {
+        let (v, c) = (!*byte).overflowing_add(u8::from(carry));
+        *byte = v;
+        carry = c;
+    }
+    if magnitude[0] & 0x80 == 0 {
+        magnitude.insert(0, 0xff);
+    }
+    Some((scale, magnitude))
 }
 
 fn hex_bytes(text: &str) -> Option<Vec<u8>> {
@@ -562,17 +679,37 @@ struct CdcTask {
     /// (they form a prefix of the stream; the filter is dropped at the first one it did not
     /// see). Kept in the snapshot records' offsets for a restart before streaming.
     seen_by_snapshot: Option<TxSnapshot>,
+    decimals: DecimalMode,
+    heartbeat: Option<Heartbeat>,
+    /// A WAL position every transaction committed before has been read (emitted or not
+    /// captured): what a heartbeat's offset carries.
+    read_through: i64,
+    last_xid: Option<u32>,
+}
+
+/// Debezium's heartbeats: a record every `interval` on `topic` whose source offset is the
+/// position read through, after running `action_query` (if any).
+struct Heartbeat {
+    interval: Duration,
+    topic: String,
+    action_query: Option<String>,
+    last: Instant,
 }
 
 /// A transaction snapshot: xmin, xmax and the xids in progress (64-bit, as txid_* give them).
 type TxSnapshot = (i64, i64, Vec<i64>);
 
 /// Whether a 32-bit xid was committed before a snapshot `(xmin, xmax, xip)` (64-bit xids).
+/// The xid is placed in the epoch that puts it nearest to xmax (within 2^31 either way, as
+/// PostgreSQL compares xids), so one assigned after the snapshot counts as later, not as one
+/// of the previous epoch.
 fn visible_to(snapshot: &TxSnapshot, xid: u32) -> bool {
     let (xmin, xmax, xip) = snapshot;
     let mut x = (xmax & !0xffff_ffff) | xid as i64;
-    if x > *xmax {
+    if x > xmax + (1 << 31) {
         x -= 1 << 32;
+    } else if x < xmax - (1 << 31) {
+        x += 1 << 32;
     }
     x < *xmin || (x < *xmax && !xip.contains(&x))
 }
@@ -594,7 +731,7 @@ impl CdcTask {
         let rows = c
             .query(
                 "SELECT c.table_schema::text, c.table_name::text, c.column_name::text, c.udt_name::text, \
-                 c.is_nullable::text, c.numeric_scale::int4, \
+                 c.is_nullable::text, c.numeric_precision::int4, c.numeric_scale::int4, \
                  EXISTS (SELECT 1 FROM information_schema.table_constraints tc \
                    JOIN information_schema.key_column_usage k ON k.constraint_name = tc.constraint_name \
                     AND k.table_schema = tc.table_schema AND k.table_name = tc.table_name \
@@ -610,12 +747,13 @@ impl CdcTask {
             .map_err(pg_err)?;
         let mut cols: IndexMap<(String, String), Vec<Column>> = IndexMap::new();
         for r in rows {
-            let (schema, table, col, udt, nullable, scale, key): (
+            let (schema, table, col, udt, nullable, precision, scale, key): (
                 String,
                 String,
                 String,
                 String,
                 String,
+                Option<i32>,
                 Option<i32>,
                 bool,
             ) = (
@@ -626,6 +764,7 @@ impl CdcTask {
                 r.get(4),
                 r.get(5),
                 r.get(6),
+                r.get(7),
             );
             let full = format!("{schema}.{table}");
             if !self.include.is_empty() && !self.include.iter().any(|re| re.is_match(&full)) {
@@ -633,7 +772,7 @@ impl CdcTask {
             }
             cols.entry((schema, table)).or_default().push(Column {
                 name: col,
-                ty: CdcType::from_udt(&udt, scale),
+                ty: CdcType::from_udt(&udt, precision, scale, self.decimals),
                 optional: nullable == "YES",
                 key,
             });
@@ -934,16 +1073,26 @@ impl CdcTask {
         Ok(())
     }
 
-    /// The changes of whole transactions past what was emitted.
+    /// The changes of whole transactions past what was emitted, up to the WAL flushed when
+    /// called (decoding reads no further than that).
     async fn stream(&mut self) -> Result<Vec<SourceRecord>> {
         self.advance().await?;
         let c = self.client()?;
+        let flushed: i64 = c
+            .query_one(
+                "SELECT (pg_current_wal_flush_lsn() - '0/0'::pg_lsn)::int8",
+                &[],
+            )
+            .await
+            .map_err(pg_err)?
+            .get(0);
         let rows = c
             .query(
                 &format!(
-                    "SELECT (lsn - '0/0'::pg_lsn)::int8, data FROM pg_logical_slot_peek_binary_changes({}, NULL, {}, \
+                    "SELECT (lsn - '0/0'::pg_lsn)::int8, data FROM pg_logical_slot_peek_binary_changes({}, {}::pg_lsn, {}, \
                      'proto_version', '1', 'publication_names', {})",
                     literal(&self.slot),
+                    literal(&lsn_text(flushed)),
                     self.max_batch,
                     literal(&self.publication)
                 ),
@@ -951,6 +1100,9 @@ impl CdcTask {
             )
             .await
             .map_err(pg_err)?;
+        // Fewer rows than asked: decoding stopped at `flushed`, not at the row limit, so every
+        // transaction committed before it is among these rows.
+        let read_all = rows.len() < self.max_batch as usize;
         let mut messages = Vec::with_capacity(rows.len());
         for r in &rows {
             let lsn: i64 = r.get(0);
@@ -1024,11 +1176,71 @@ impl CdcTask {
                         self.change(ch, lsn, end_lsn, xid, commit_ts_us, &mut out)?;
                     }
                     self.emitted_upto = end_lsn;
+                    self.last_xid = Some(xid);
                 }
                 Message::Other => {}
             }
         }
+        self.read_through = self.read_through.max(self.emitted_upto);
+        if read_all {
+            self.read_through = self.read_through.max(flushed);
+        }
         Ok(out)
+    }
+
+    /// Runs `heartbeat.action.query` when a heartbeat is due (before reading, so what it
+    /// writes is read with this poll).
+    async fn heartbeat_action(&self) -> Result<()> {
+        let Some(hb) = &self.heartbeat else {
+            return Ok(());
+        };
+        if let Some(q) = hb
+            .action_query
+            .as_deref()
+            .filter(|_| hb.last.elapsed() >= hb.interval)
+        {
+            self.client()?.batch_execute(q).await.map_err(|e| {
+                ConnectError::Task(format!("heartbeat.action.query failed: {}", pg_err(e)))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// A heartbeat record when one is due and a position has been read: key
+    /// `{"serverName": topic.prefix}`, value `{"ts_ms"}`, offset at `read_through` (the slot
+    /// is advanced there once the runtime commits it).
+    fn heartbeat_record(&mut self) -> Option<SourceRecord> {
+        let hb = self.heartbeat.as_mut()?;
+        if hb.last.elapsed() < hb.interval || self.read_through == 0 {
+            return None;
+        }
+        hb.last = Instant::now();
+        let now = sluice_log::now_ms();
+        let mut key = IndexMap::new();
+        key.insert("serverName".to_string(), Data::Str(self.prefix.clone()));
+        let mut value = IndexMap::new();
+        value.insert("ts_ms".to_string(), Data::Int(now));
+        Some(SourceRecord {
+            source_partition: json!({"server": self.prefix}),
+            source_offset: json!({"lsn": self.read_through, "lsn_commit": self.read_through,
+                "txId": self.last_xid, "ts_usec": now * 1000}),
+            record: Record {
+                topic: hb.topic.clone(),
+                partition: Some(0),
+                key_schema: Some(json!({"type": "struct", "fields": [
+                        {"type": "string", "optional": false, "field": "serverName"}],
+                    "optional": false, "name": "io.debezium.connector.common.ServerNameKey",
+                    "version": 1})),
+                key: Data::Struct(key),
+                value_schema: Some(json!({"type": "struct", "fields": [
+                        {"type": "int64", "optional": false, "field": "ts_ms"}],
+                    "optional": false, "name": "io.debezium.connector.common.Heartbeat",
+                    "version": 1})),
+                value: Data::Struct(value),
+                timestamp: None,
+                headers: Vec::new(),
+            },
+        })
     }
 
     fn change(
@@ -1113,15 +1325,12 @@ impl SourceTask for CdcTask {
             if !get(config, "database.password").is_empty() {
                 pg.password(get(config, "database.password"));
             }
-            let (client, conn) = pg
-                .connect(tokio_postgres::NoTls)
-                .await
-                .map_err(|e| ConnectError::Task(format!("Could not connect to PostgreSQL: {e}")))?;
-            tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::warn!(error = %e, "PostgreSQL connection ended");
-                }
-            });
+            let tls = PgTls::new(
+                config.get("database.sslmode").map(String::as_str),
+                config.get("database.sslrootcert").map(String::as_str),
+            )
+            .map_err(|e| ConnectError::Task(format!("database.sslmode: {e}")))?;
+            let client = super::pg_connect::connect(&pg, &tls).await?;
             self.client = Some(Arc::new(client));
             self.prefix = get(config, "topic.prefix").to_string();
             self.slot = config
@@ -1137,6 +1346,23 @@ impl SourceTask for CdcTask {
                 .unwrap_or("dbz_publication")
                 .to_string();
             self.tombstones = boolean(config, "tombstones.on.delete", true);
+            self.decimals = DecimalMode::from_config(config);
+            let interval = int(config, "heartbeat.interval.ms", 0);
+            self.heartbeat = (interval > 0).then(|| {
+                let prefix = config
+                    .get("topic.heartbeat.prefix")
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or("__debezium-heartbeat");
+                Heartbeat {
+                    interval: Duration::from_millis(interval as u64),
+                    topic: format!("{prefix}.{}", self.prefix),
+                    action_query: Some(get(config, "heartbeat.action.query"))
+                        .filter(|q| !q.is_empty())
+                        .map(str::to_string),
+                    last: Instant::now(),
+                }
+            });
             self.poll_interval =
                 Duration::from_millis(int(config, "poll.interval.ms", 500).max(1) as u64);
             self.max_batch = int(config, "max.batch.size", 2048).clamp(1, i32::MAX as i64) as i32;
@@ -1188,7 +1414,9 @@ impl SourceTask for CdcTask {
                 let n = self.pending.len().min(self.max_batch as usize);
                 return Ok(self.pending.drain(..n).collect());
             }
-            let records = self.stream().await?;
+            self.heartbeat_action().await?;
+            let mut records = self.stream().await?;
+            records.extend(self.heartbeat_record());
             if records.is_empty() {
                 tokio::time::sleep(self.poll_interval).await;
             }
@@ -1246,6 +1474,77 @@ mod tests {
     }
 
     #[test]
+    fn decimals_are_javas_big_integer_bytes() {
+        // BigInteger.toByteArray: the shortest two's complement, big-endian.
+        let cases: &[(&str, &[u8])] = &[
+            ("0", &[0]),
+            ("-0", &[0]),
+            ("1", &[1]),
+            ("-1", &[0xff]),
+            ("127", &[0x7f]),
+            ("128", &[0, 0x80]),
+            ("-128", &[0x80]),
+            ("-129", &[0xff, 0x7f]),
+            ("255", &[0, 0xff]),
+            ("256", &[1, 0]),
+            ("-256", &[0xff, 0]),
+            ("-32768", &[0x80, 0]),
+        ];
+        for (text, bytes) in cases {
+            assert_eq!(
+                unscaled_twos_complement(text, None),
+                Some((0, bytes.to_vec())),
+                "{text}"
+            );
+        }
+        for v in [
+            i128::MAX,
+            i128::MIN + 1,
+            10i128.pow(30) + 7,
+            -(10i128.pow(25)),
+        ] {
+            assert_eq!(
+                unscaled_twos_complement(&v.to_string(), None).unwrap().1,
+                super::super::jdbc::unscaled_bytes(v)
+            );
+        }
+        // Beyond 128 bits: 10^40 = 0x1d6329f1c35ca4bfabb9f5610000000000.
+        let big = unscaled_twos_complement("10000000000000000000000000000000000000000", None);
+        assert_eq!(big.unwrap().1[..3], [0x1d, 0x63, 0x29]);
+        // The text's own scale, or padded to the declared one.
+        assert_eq!(
+            unscaled_twos_complement("1.50", None),
+            Some((2, vec![0, 150]))
+        );
+        assert_eq!(
+            unscaled_twos_complement("-0.5", Some(3)),
+            Some((3, vec![0xfe, 0x0c]))
+        );
+        assert_eq!(unscaled_twos_complement("-0.00", None), Some((2, vec![0])));
+        assert_eq!(unscaled_twos_complement("1.234", Some(2)), None);
+        assert_eq!(unscaled_twos_complement("1e5", None), None);
+        assert_eq!(unscaled_twos_complement("-", None), None);
+        assert_eq!(CdcType::VariableDecimal.parse("NaN").unwrap(), Data::Null);
+        let v = CdcType::VariableDecimal.parse("-3.14").unwrap();
+        assert_eq!(v.field("scale"), Some(&Data::Int(2)));
+        assert_eq!(v.field("value"), Some(&Data::Bytes(vec![0xfe, 0xc6])));
+        let modes = [DecimalMode::Precise, DecimalMode::Double, DecimalMode::Text];
+        let unconstrained: Vec<CdcType> = modes
+            .iter()
+            .map(|m| CdcType::from_udt("numeric", None, None, *m))
+            .collect();
+        assert_eq!(
+            unconstrained,
+            [CdcType::VariableDecimal, CdcType::F64, CdcType::Str]
+        );
+        let declared = CdcType::from_udt("numeric", Some(10), Some(2), DecimalMode::Precise);
+        assert_eq!(
+            declared.schema(true)["parameters"],
+            json!({"scale": "2", "connect.decimal.precision": "10"})
+        );
+    }
+
+    #[test]
     fn text_values_as_debezium_has_them() {
         assert_eq!(parse_date("1970-01-02"), Some(1));
         assert_eq!(parse_date("2024-01-02"), Some(19724));
@@ -1260,7 +1559,10 @@ mod tests {
                 .unwrap(),
             Data::Str("2024-01-02T03:04:05.5Z".into())
         );
-        assert_eq!(decimal_unscaled("-12.5", 2), Some(-1250));
+        assert_eq!(
+            unscaled_twos_complement("-12.5", Some(2)),
+            Some((2, (-1250i16).to_be_bytes().to_vec()))
+        );
         assert_eq!(
             CdcType::Bytes.parse("\\x01ff").unwrap(),
             Data::Bytes(vec![1, 255])
@@ -1270,6 +1572,10 @@ mod tests {
         let snap = (100, 105, vec![102]);
         assert!(visible_to(&snap, 99) && visible_to(&snap, 101));
         assert!(!visible_to(&snap, 102) && !visible_to(&snap, 105));
+        // Transactions begun after the snapshot (xid past xmax) were not seen by it.
+        assert!(!visible_to(&snap, 106) && !visible_to(&snap, 100_000));
+        let near_wrap = ((1 << 32) - 10, (1 << 32) - 5, vec![]);
+        assert!(visible_to(&near_wrap, u32::MAX - 10) && !visible_to(&near_wrap, 3));
         let wrapped = ((1 << 32) + 5, (1 << 32) + 10, vec![]);
         assert!(visible_to(&wrapped, 6) && !visible_to(&wrapped, 10));
         assert!(visible_to(&wrapped, u32::MAX)); // the previous epoch
