@@ -8,30 +8,12 @@ import json
 import subprocess
 import time
 
-import requests
 from conftest import unique
+from connect_api import api, wait_until
 from kafka import KafkaConsumer
 
 CDC = "io.debezium.connector.postgresql.PostgresConnector"
 JDBC_SOURCE = "io.confluent.connect.jdbc.JdbcSourceConnector"
-
-
-def api(s, method, path, body=None, expect=None):
-    r = requests.request(method, s.url("connect") + path, json=body, timeout=30)
-    if expect is not None:
-        assert r.status_code == expect, (method, path, r.status_code, r.text)
-    return r
-
-
-def wait_until(what, f, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = f()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.2)
 
 
 def read(s, topic, n, timeout=30.0):
