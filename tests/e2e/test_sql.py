@@ -2,6 +2,7 @@
 API on the SQL port, with kafka-python feeding the `logs` topic: the filtered stream, the
 windowed counts (pull query and sink topic), a push query, errors, and a restart that keeps
 streams, tables and queries and continues the counts without double counting."""
+import collections
 import json
 import struct
 import threading
@@ -525,32 +526,37 @@ def test_joins_killed_mid_run_equal_an_uninterrupted_run(sluice):
     op = "SELECT orders.ID AS ID, N, P FROM orders JOIN prices ON orders.ID = prices.ID EMIT CHANGES;"
     earliest = {"ksql.streams.auto.offset.reset": "earliest"}
 
-    def kill_mid_run(sink, statement, want):
-        """Starts a query and kills the server as soon as its first results are out."""
+    def kill_mid_run(sink, statement, store, want):
+        """Starts a query and kills the server as soon as its first results are out and its
+        state changelog holds a first round (more than the start's commit marker)."""
         from confluent_kafka import Consumer, TopicPartition as Partition
         _, res = ksql(s, statement, earliest)
+        query_id = res[0]["commandStatus"]["queryId"]
+        changelog = "_confluent-ksql-default_query_%s-%s-changelog" % (query_id, store)
         c = Consumer({"bootstrap.servers": s.bootstrap, "group.id": "watch-" + sink})
 
-        def sink_size():
+        def size(topic, partitions):
             try:
-                return sum(c.get_watermark_offsets(Partition(sink, q), timeout=5)[1]
-                           for q in range(2))
+                return sum(c.get_watermark_offsets(Partition(topic, q), timeout=5)[1]
+                           for q in range(partitions))
             except Exception:
                 return 0
         deadline = time.monotonic() + 60
         at_kill = 0
-        while at_kill == 0 and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             time.sleep(0.01)
-            at_kill = sink_size()
+            at_kill = size(sink, 2)
+            if at_kill > 0 and size(changelog, 1) > 1:
+                break
         s.kill9()
         c.close()
         assert 0 < at_kill < len(want) // 2 + 1, (
             "the kill did not land mid-run (%d of %d rows out)" % (at_kill, len(want)))
-        return res[0]["commandStatus"]["queryId"]
+        return query_id
 
-    vb_id = kill_mid_run("VB", "CREATE STREAM vb AS " + vb, want_vb)
+    vb_id = kill_mid_run("VB", "CREATE STREAM vb AS " + vb, "Join-this-join-store", want_vb)
     s.start()
-    op_id = kill_mid_run("OP", "CREATE STREAM op AS " + op, want_op)
+    op_id = kill_mid_run("OP", "CREATE STREAM op AS " + op, "KafkaTopic_Right-Reduce", want_op)
     s.start()
     produce("orders", order_rows[n_orders // 2:])
     changelogs = ["_confluent-ksql-default_query_%s-%s-changelog" % x for x in (
@@ -584,8 +590,10 @@ def test_joins_killed_mid_run_equal_an_uninterrupted_run(sluice):
         if topic.endswith("_REF"):
             assert len(got) == len(want), "a query never killed writes each row once"
         else:
-            # At-least-once: only a batch cut short by the kill may be written again.
-            assert len(got) - len(want) < len(want) // 4, (topic, len(got), len(want))
+            # At-least-once: a round cut short by a kill is written again, so a row is out at
+            # most once more per kill it lived through (two kills).
+            copies = max(collections.Counter(got).values())
+            assert copies <= 3, (topic, copies, len(got), len(want))
 
     _, listed = ksql(s, "SHOW QUERIES;")
     ids = [q["id"] for q in listed[0]["queries"]]

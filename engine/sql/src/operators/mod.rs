@@ -999,6 +999,9 @@ mod tests {
         );
     }
 
+    /// A changelog record of a store: (store index, key, value).
+    type StoreChange = (usize, Vec<u8>, Option<Vec<u8>>);
+
     /// (input, key, JSON value or None, timestamp) of a join's inputs, in processing order.
     type JoinInputs<'a> = Vec<(usize, &'a str, Option<String>, i64)>;
 
@@ -1037,7 +1040,7 @@ mod tests {
         query: &str,
         inputs: &JoinInputs,
         cut: usize,
-    ) -> (Vec<(usize, Vec<u8>, Option<Vec<u8>>)>, Vec<String>) {
+    ) -> (Vec<StoreChange>, Vec<String>) {
         let records = join_records(inputs);
         let (first, rest) = records.split_at(cut);
         let mut uninterrupted = pipeline_over(ddls, query);
