@@ -445,13 +445,15 @@ def test_windowed_aggregation_killed_mid_run_equals_an_uninterrupted_run(sluice)
 
 
 def test_joins_killed_mid_run_equal_an_uninterrupted_run(sluice):
-    """kill -9 while a stream-stream join (WITHIN, GRACE PERIOD) and a stream-table join work
-    through a large backlog from earliest: after the restart the window buffers and the table
-    side come back from their changelog topics (named as ksqlDB names the stores) and the
-    queries go on from the offsets that state reflects. Their outputs (at-least-once: a batch
-    cut short by the kill may be written twice) hold exactly the joined rows the inputs give,
-    none missing, none extra, each order joined with the price valid at its time, the same rows
-    as a second pair of queries that was never killed; TERMINATE deletes the changelogs."""
+    """kill -9 while a stream-stream join (WITHIN, GRACE PERIOD) works through a large backlog
+    from earliest, then while a stream-table join does (half of its orders in the backlog, the
+    rest produced after the restart, against prices that changed in the backlog's time): after
+    each restart the window buffers and the table side come back from their changelog topics
+    (named as ksqlDB names the stores) and the queries go on from the offsets that state
+    reflects. Their outputs (at-least-once: a round cut short by a kill may be written again)
+    hold exactly the joined rows the inputs give, none missing, none extra, each order joined
+    with the price valid at its time, the same rows as a second pair of queries that was never
+    killed; the changelogs exist while the queries run and TERMINATE deletes them."""
     from confluent_kafka import Producer
 
     from conftest import create_topic, read_all
