@@ -2,6 +2,7 @@
 API on the SQL port, with kafka-python feeding the `logs` topic: the filtered stream, the
 windowed counts (pull query and sink topic), a push query, errors, and a restart that keeps
 streams, tables and queries and continues the counts without double counting."""
+import collections
 import json
 import struct
 import threading
@@ -441,3 +442,185 @@ def test_windowed_aggregation_killed_mid_run_equals_an_uninterrupted_run(sluice)
             [k for k in want if t.get(k) != want[k]]), wrong))
     assert wait_for("reference", lambda: table("TOTALS_REF") == want, timeout=180)
     assert table("TOTALS") == table("TOTALS_REF")
+
+
+def test_joins_killed_mid_run_equal_an_uninterrupted_run(sluice):
+    """kill -9 while a stream-stream join (WITHIN, GRACE PERIOD) works through a large backlog
+    from earliest, then while a stream-table join does (half of its orders in the backlog, the
+    rest produced after the restart, against prices that changed in the backlog's time): after
+    each restart the window buffers and the table side come back from their changelog topics
+    (named as ksqlDB names the stores) and the queries go on from the offsets that state
+    reflects (the stream-stream join is killed once more after joining the first half of its
+    inputs, the rest produced after the restart, so rows joining a record of each half need
+    the buffers from before the kill). Their outputs (at-least-once: a round cut short by a kill may be written again)
+    hold exactly the joined rows the inputs give, none missing, none extra, each order joined
+    with the price valid at its time, the same rows as a second pair of queries that was never
+    killed; the changelogs exist while the queries run and TERMINATE deletes them."""
+    from confluent_kafka import Producer
+
+    from conftest import create_topic, read_all
+
+    s = sluice
+    n_views, n_buys, n_orders, users, items = 200_000, 120_000, 300_000, 700, 500
+    for topic in ("views", "buys", "orders", "prices"):
+        create_topic(s.bootstrap, topic, 2)
+    # Small producer batches: the queries take their backlog in many rounds.
+    p = Producer({"bootstrap.servers": s.bootstrap, "linger.ms": 50, "batch.size": 65_536,
+                  "partitioner": "murmur2_random", "queue.buffering.max.messages": 200_000})
+
+    def send(topic, key, value, ts):
+        p.produce(topic, json.dumps(value).encode(), key=key.encode(), timestamp=ts)
+
+    # Views every 10 ms and buys at odd ms: no buy is exactly 2 s from a view.
+    views = [("u%03d" % (i * 7919 % users), BASE + i * 10) for i in range(n_views)]
+    buys = [("u%03d" % ((j * 104_729 + 13) % users), BASE + j * 16 + 3) for j in range(n_buys)]
+    # Three prices per item: before every order, a sixth and a third of the way through them
+    # (odd ms: never at an order's time).
+    cuts = [BASE - 10_001, BASE + n_orders * 10 // 6 + 1, BASE + n_orders * 10 // 3 + 1]
+    prices = [("i%03d" % k, cut + 2 * k, 1000 * v + k) for v, cut in enumerate(cuts)
+              for k in range(items)]
+    orders = [("i%03d" % (i * 31 % items), BASE + i * 10) for i in range(n_orders)]
+
+    def produce(topic, rows):
+        """rows: (key, value, timestamp), or (topic, key, value, timestamp) without a topic."""
+        for x, row in enumerate(rows):
+            send(*(row if topic is None else (topic,) + row))
+            if x % 50_000 == 0:
+                p.flush()
+        p.flush()
+
+    # Views and buys up to the middle of their time now, the rest after a restart that finds
+    # the join's buffers holding the last seconds before the middle.
+    mid = BASE + n_views * 5
+    view_rows = [(k, {"V": i}, ts) for i, (k, ts) in enumerate(views)]
+    buy_rows = [(k, {"B": j}, ts) for j, (k, ts) in enumerate(buys)]
+    produce("views", [r for r in view_rows if r[2] < mid])
+    produce("buys", [r for r in buy_rows if r[2] < mid])
+    produce("prices", [(k, {"P": v}, ts) for k, ts, v in prices])
+    # The first half of the orders now, the rest once the killed query runs again.
+    order_rows = [(k, {"N": i}, ts) for i, (k, ts) in enumerate(orders)]
+    produce("orders", order_rows[:n_orders // 2])
+
+    # The figures from the inputs: every (user, view, buy) within 2 s of each other, and every
+    # order with the last price set at or before its time.
+    import bisect
+    by_user = {}
+    for i, (k, ts) in enumerate(views):
+        by_user.setdefault(k, []).append((ts, i))
+    want_vb = set()
+    for j, (k, ts) in enumerate(buys):
+        seen = by_user.get(k, [])
+        for vts, i in seen[bisect.bisect_left(seen, (ts - 2_000, -1)):]:
+            if vts > ts + 2_000:
+                break
+            want_vb.add((k, i, j))
+    history = {}
+    for k, ts, v in sorted(prices, key=lambda x: x[1]):
+        history.setdefault(k, []).append((ts, v))
+    want_op = set()
+    for i, (k, ts) in enumerate(orders):
+        h = history[k]
+        want_op.add((k, i, h[bisect.bisect_right(h, (ts, float("inf"))) - 1][1]))
+    want_vb_first = {(k, i, j) for k, i, j in want_vb if views[i][1] < mid and buys[j][1] < mid}
+    spanning = {(k, i, j) for k, i, j in want_vb if (views[i][1] < mid) != (buys[j][1] < mid)}
+    assert len(want_vb) > 50_000 and len({v for _, _, v in want_op}) == 3 * items
+    assert spanning and len(want_vb_first) < len(want_vb) - len(spanning)
+
+    ksql(s, "CREATE STREAM views (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='views', "
+            "VALUE_FORMAT='JSON');")
+    ksql(s, "CREATE STREAM buys (ID STRING KEY, B INT) WITH (KAFKA_TOPIC='buys', "
+            "VALUE_FORMAT='JSON');")
+    ksql(s, "CREATE STREAM orders (ID STRING KEY, N INT) WITH (KAFKA_TOPIC='orders', "
+            "VALUE_FORMAT='JSON');")
+    ksql(s, "CREATE TABLE prices (ID STRING PRIMARY KEY, P INT) WITH (KAFKA_TOPIC='prices', "
+            "VALUE_FORMAT='JSON');")
+    vb = ("SELECT views.ID AS ID, V, B FROM views JOIN buys WITHIN 2 SECONDS GRACE PERIOD "
+          "10 MINUTES ON views.ID = buys.ID EMIT CHANGES;")
+    op = "SELECT orders.ID AS ID, N, P FROM orders JOIN prices ON orders.ID = prices.ID EMIT CHANGES;"
+    earliest = {"ksql.streams.auto.offset.reset": "earliest"}
+
+    def rows(topic, value_field):
+        out = []
+        for _, _, key, value in read_all(s.bootstrap, topic):
+            v = json.loads(value)
+            out.append((key.decode(), v[next(f for f in v if f != value_field)], v[value_field]))
+        return out
+
+    def settled(topic, value_field, want):
+        got = rows(topic, value_field)
+        return got if set(got) == want else None
+
+    def kill_mid_run(sink, statement, store, want):
+        """Starts a query and kills the server as soon as its first results are out and its
+        state changelog holds a first round (more than the start's commit marker)."""
+        from confluent_kafka import Consumer, TopicPartition as Partition
+        _, res = ksql(s, statement, earliest)
+        query_id = res[0]["commandStatus"]["queryId"]
+        changelog = "_confluent-ksql-default_query_%s-%s-changelog" % (query_id, store)
+        c = Consumer({"bootstrap.servers": s.bootstrap, "group.id": "watch-" + sink})
+
+        def size(topic, partitions):
+            try:
+                return sum(c.get_watermark_offsets(Partition(topic, q), timeout=5)[1]
+                           for q in range(partitions))
+            except Exception:
+                return 0
+        deadline = time.monotonic() + 60
+        at_kill = 0
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+            at_kill = size(sink, 2)
+            if at_kill > 0 and size(changelog, 1) > 1:
+                break
+        s.kill9()
+        c.close()
+        assert 0 < at_kill < len(want) // 2 + 1, (
+            "the kill did not land mid-run (%d of %d rows out)" % (at_kill, len(want)))
+        return query_id
+
+    vb_id = kill_mid_run("VB", "CREATE STREAM vb AS " + vb, "Join-this-join-store", want_vb)
+    s.start()
+    # Once the first half is joined, kill again: the rows joining a record of each half need
+    # the buffers from before the kill.
+    assert wait_for("the first half", lambda: settled("VB", "B", want_vb_first), timeout=240)
+    s.kill9()
+    s.start()
+    # Both streams' second halves in time order, as they would arrive live (the grace period
+    # covers the producer's batching).
+    produce(None, sorted([("views",) + r for r in view_rows if r[2] >= mid]
+                         + [("buys",) + r for r in buy_rows if r[2] >= mid], key=lambda r: r[3]))
+    op_id = kill_mid_run("OP", "CREATE STREAM op AS " + op, "KafkaTopic_Right-Reduce", want_op)
+    s.start()
+    produce("orders", order_rows[n_orders // 2:])
+    changelogs = ["_confluent-ksql-default_query_%s-%s-changelog" % x for x in (
+        (vb_id, "Join-this-join-store"), (vb_id, "Join-other-join-store"),
+        (op_id, "KafkaTopic_Right-Reduce"))]
+
+    topics = KafkaConsumer(bootstrap_servers=s.bootstrap).topics()
+    assert set(changelogs) <= topics, sorted(t for t in topics if "query" in t)
+    ksql(s, "CREATE STREAM vb_ref AS " + vb, earliest)
+    ksql(s, "CREATE STREAM op_ref AS " + op, earliest)
+
+    for topic, field, want in (("VB", "B", want_vb), ("OP", "P", want_op),
+                               ("VB_REF", "B", want_vb), ("OP_REF", "P", want_op)):
+        got = wait_for(topic, lambda: settled(topic, field, want), timeout=240)
+        if not got:
+            got = set(rows(topic, field))
+            pytest.fail("%s after kill -9: %d rows missing (e.g. %r), %d extra (e.g. %r)" % (
+                topic, len(want - got), sorted(want - got)[:3], len(got - want),
+                sorted(got - want)[:3]))
+        if topic.endswith("_REF"):
+            assert len(got) == len(want), "a query never killed writes each row once"
+        else:
+            # At-least-once: a round cut short by a kill is written again, so a row is out at
+            # most once more per kill it lived through (three kills).
+            copies = max(collections.Counter(got).values())
+            assert copies <= 4, (topic, copies, len(got), len(want))
+
+    _, listed = ksql(s, "SHOW QUERIES;")
+    ids = [q["id"] for q in listed[0]["queries"]]
+    assert vb_id in ids and op_id in ids
+    for qid in ids:
+        ksql(s, "TERMINATE %s;" % qid)
+    topics = KafkaConsumer(bootstrap_servers=s.bootstrap).topics()
+    assert not [t for t in topics if t.endswith("-changelog")], sorted(topics)

@@ -2,12 +2,14 @@
 //! that changed the metastore, replayed in order on start so streams, tables and persistent
 //! queries come back), runs persistent queries (CSAS/CTAS) as tokio tasks and transient push
 //! and pull queries. Query progress is committed to a compacted offsets topic after each
-//! batch written to the sink. An aggregation's changed state and the input offsets it reflects
-//! go to its changelog topic in one write per batch; on start the state comes back from the
-//! changelog up to its last commit marker and the query continues from that marker's offsets,
-//! so nothing is lost or counted twice, even across kill -9. A join rebuilds its state by
-//! re-reading its inputs from the query's first offsets up to the committed ones
-//! (deterministic, no output). It also answers the introspection statements
+//! batch written to the sink. A query's changed state (an aggregation's groups, a join's window
+//! buffers and table sides) and the input offsets it reflects go to the changelog topics of its
+//! stores, each write ending with a commit marker numbered by batch; on start the state comes
+//! back from the changelogs up to the last batch all of them completed and the query continues
+//! from that marker's offsets, so nothing is lost or counted twice, even across kill -9. A
+//! query whose changelogs are missing or disagree rebuilds its state by re-reading its inputs
+//! from the query's first offsets up to the committed ones (deterministic, no output). A join
+//! takes its inputs' records in timestamp order. It also answers the introspection statements
 //! (SHOW/DESCRIBE [EXTENDED] with each query's throughput from [`crate::metrics`], EXPLAIN,
 //! functions), runs PRINT, and writes rows for INSERT VALUES and `/inserts-stream` (one
 //! [`Inserter`]). All topic access goes through [`StreamIo`].
@@ -42,10 +44,12 @@ pub const COMMAND_TOPIC: &str = "_confluent-ksql-default__command_topic";
 pub const OFFSETS_TOPIC: &str = "_confluent-ksql-default__query_offsets";
 const READ_BYTES: usize = 1 << 20;
 const IDLE: Duration = Duration::from_millis(50);
-/// The changelog topic of a persistent query's state (ksqlDB's name for an aggregation's
-/// store): one partition, compacted; see [`crate::operators::state`] for its records.
-pub fn changelog_topic(query_id: &str) -> String {
-    format!("_confluent-ksql-default_query_{query_id}-Aggregate-Aggregate-Materialize-changelog")
+/// The changelog topic of one of a persistent query's stores (named as ksqlDB names them:
+/// [`crate::operators::AGGREGATE_STORE`] for an aggregation, the join stores of
+/// [`crate::operators::join`]): one partition, compacted; see [`crate::operators::state`] for
+/// its records.
+pub fn changelog_topic(query_id: &str, store: &str) -> String {
+    format!("_confluent-ksql-default_query_{query_id}-{store}-changelog")
 }
 
 /// Query offsets of input `i`'s partition `p` are kept under `i * INPUT_STRIDE + p`.
@@ -646,10 +650,13 @@ impl Engine {
                             t.abort();
                         }
                         // ksqlDB deletes a terminated query's internal topics.
-                        let topic = changelog_topic(&id);
-                        if self.io.partitions(&topic).ok().flatten().is_some() {
-                            if let Err(e) = self.io.delete_topic(&topic) {
-                                tracing::warn!(query = %id, error = %e, "could not delete the changelog topic");
+                        let stores = lock(&q.pipeline).stores();
+                        for store in stores {
+                            let topic = changelog_topic(&id, &store);
+                            if self.io.partitions(&topic).ok().flatten().is_some() {
+                                if let Err(e) = self.io.delete_topic(&topic) {
+                                    tracing::warn!(query = %id, error = %e, "could not delete a changelog topic");
+                                }
                             }
                         }
                     }
@@ -1744,9 +1751,50 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// What a changelog gave back: the last commit marker's offsets (None: no marker) and the
-/// keys written after it.
-type ChangelogRestore = (Option<BTreeMap<i32, i64>>, Vec<Vec<u8>>);
+/// One changelog topic as read at start.
+#[derive(Default)]
+struct StoreRead {
+    /// The number of the last batch whose changes were applied.
+    applied: Option<u64>,
+    /// The last complete batch read: its changes (not applied yet), marker and number.
+    last: Option<(Vec<ChangelogRecord>, Json, u64)>,
+    /// Keys written after the last marker (a write cut short).
+    tail: Vec<Vec<u8>>,
+}
+
+type ChangelogRecord = (bytes::Bytes, Option<bytes::Bytes>);
+
+/// What the changelogs gave back.
+enum Restored {
+    /// No commit marker anywhere: nothing was restored.
+    Nothing,
+    /// The state as of batch `batch`: the input offsets it reflects, and the keys whose
+    /// changelog records are past that batch (to be written again from the restored state).
+    At {
+        committed: BTreeMap<i32, i64>,
+        batch: u64,
+        rewrite: Vec<Vec<u8>>,
+        ahead: bool,
+    },
+    /// The changelogs do not hold one common batch (some lost, or compacted past it).
+    Inconsistent,
+}
+
+/// The batch number of a commit marker (markers written before batches were numbered: 0).
+fn batch_of(marker: &Json) -> u64 {
+    marker["batch"].as_u64().unwrap_or(0)
+}
+
+fn committed_of(marker: &Json) -> BTreeMap<i32, i64> {
+    marker["committed"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(p, o)| Some((p.parse().ok()?, o.as_i64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 /// One persistent query's loop.
 struct QueryRunner {
@@ -1802,47 +1850,58 @@ impl QueryRunner {
         out
     }
 
-    /// Appends the state changed since the last call and a commit marker holding `offsets`
-    /// in one write to the changelog: a restore applies changes only up to a marker, so the
-    /// state and the input offsets it reflects always agree.
-    fn write_changelog(&self, topic: &str, offsets: &QueryOffsets) -> Result<(), SqlError> {
+    /// Appends the state changed since the last call to each store's changelog topic
+    /// (`topics`, in [`Pipeline::stores`] order), each write ending with the same commit marker:
+    /// the next batch number, `offsets` and the counters. A restore applies changes only up
+    /// to the last batch every topic completed, so the state and the input offsets it reflects
+    /// always agree.
+    fn write_changelog(
+        &self,
+        topics: &[String],
+        offsets: &QueryOffsets,
+        batch: &mut u64,
+    ) -> Result<(), SqlError> {
         let (changes, counters) = {
             let mut pl = lock(&self.pipeline);
             (pl.take_changes(), pl.counters())
         };
+        *batch += 1;
         let ts = now_ms();
         let committed: serde_json::Map<String, Json> = offsets
             .committed
             .iter()
             .map(|(p, o)| (p.to_string(), json!(o)))
             .collect();
-        let mut recs: Vec<OutRecord> = changes
-            .into_iter()
-            .map(|(key, value)| OutRecord {
+        let mut per_topic: Vec<Vec<OutRecord>> = vec![Vec::new(); topics.len()];
+        for (store, key, value) in changes {
+            if let Some(recs) = per_topic.get_mut(store) {
+                recs.push(OutRecord {
+                    timestamp: ts,
+                    key: Some(key),
+                    value,
+                });
+            }
+        }
+        let marker = json!({"committed": committed, "counters": counters, "batch": *batch})
+            .to_string()
+            .into_bytes();
+        for (topic, mut recs) in topics.iter().zip(per_topic) {
+            recs.push(OutRecord {
                 timestamp: ts,
-                key: Some(key),
-                value,
-            })
-            .collect();
-        recs.push(OutRecord {
-            timestamp: ts,
-            key: Some(StateKey::Commit.encode()),
-            value: Some(
-                json!({"committed": committed, "counters": counters})
-                    .to_string()
-                    .into_bytes(),
-            ),
-        });
-        self.io.append(topic, 0, &recs)
+                key: Some(StateKey::Commit.encode()),
+                value: Some(marker.clone()),
+            });
+            self.io.append(topic, 0, &recs)?;
+        }
+        Ok(())
     }
 
-    /// Reads the changelog into the pipeline, applying changes up to the last commit marker.
-    /// Returns the marker's committed offsets (None: no marker) and the keys written after
-    /// it (a batch cut short by a crash), whose restored values must be written again.
-    fn restore_changelog(&self, topic: &str) -> Result<ChangelogRestore, SqlError> {
+    /// Reads one changelog topic, applying every batch but the last (which waits until all
+    /// the topics are read: it is applied only when they all completed it).
+    fn read_changelog(&self, topic: &str) -> Result<StoreRead, SqlError> {
         let (mut next, end) = self.io.offsets(topic, 0)?;
-        let mut pending: Vec<(bytes::Bytes, Option<bytes::Bytes>)> = Vec::new();
-        let mut committed = None;
+        let mut read = StoreRead::default();
+        let mut pending: Vec<ChangelogRecord> = Vec::new();
         let mut undecodable = 0u64;
         while next < end {
             let recs = self.io.read(topic, 0, next, READ_BYTES)?;
@@ -1860,32 +1919,75 @@ impl QueryRunner {
                     .value
                     .and_then(|v| serde_json::from_slice(&v).ok())
                     .unwrap_or(Json::Null);
-                let mut pl = lock(&self.pipeline);
-                for (k, v) in pending.drain(..) {
-                    if !pl.restore(&k, v.as_deref()) {
-                        undecodable += 1;
-                    }
+                if let Some((changes, _, n)) = read.last.take() {
+                    undecodable += self.apply_changes(&changes);
+                    read.applied = Some(n);
                 }
-                pl.restore_counters(&marker["counters"]);
-                committed = Some(
-                    marker["committed"]
-                        .as_object()
-                        .map(|o| {
-                            o.iter()
-                                .filter_map(|(p, o)| Some((p.parse().ok()?, o.as_i64()?)))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                );
+                let n = batch_of(&marker);
+                read.last = Some((std::mem::take(&mut pending), marker, n));
             }
+        }
+        if undecodable > 0 {
+            tracing::warn!(query = %self.id, topic, undecodable, "changelog records that do not decode were skipped");
+        }
+        read.tail = pending.into_iter().map(|(k, _)| k.to_vec()).collect();
+        Ok(read)
+    }
+
+    /// Puts changelog records into the pipeline; returns how many did not decode.
+    fn apply_changes(&self, changes: &[ChangelogRecord]) -> u64 {
+        let mut pl = lock(&self.pipeline);
+        changes
+            .iter()
+            .filter(|(k, v)| !pl.restore(k, v.as_deref()))
+            .count() as u64
+    }
+
+    /// Reads the changelogs into the pipeline up to the last batch all of them completed
+    /// (writes go topic after topic, so a crash leaves some topics one batch ahead: their
+    /// last batch is left out and its keys written again from the restored state).
+    fn restore_changelogs(&self, topics: &[String]) -> Result<Restored, SqlError> {
+        let mut reads = Vec::with_capacity(topics.len());
+        for t in topics {
+            reads.push(self.read_changelog(t)?);
+        }
+        let lasts: Vec<Option<u64>> = reads.iter().map(|r| r.last.as_ref().map(|l| l.2)).collect();
+        if lasts.iter().all(Option::is_none) {
+            return Ok(Restored::Nothing);
+        }
+        let Some(at) = lasts.iter().copied().collect::<Option<Vec<u64>>>() else {
+            return Ok(Restored::Inconsistent);
+        };
+        let batch = at.iter().copied().min().unwrap_or(0);
+        let mut marker = Json::Null;
+        let mut rewrite = Vec::new();
+        let mut ahead = false;
+        let mut undecodable = 0u64;
+        for read in reads {
+            let Some((changes, m, n)) = read.last else {
+                return Ok(Restored::Inconsistent);
+            };
+            if n == batch {
+                undecodable += self.apply_changes(&changes);
+                marker = m;
+            } else if n == batch + 1 && read.applied == Some(batch) {
+                ahead = true;
+                rewrite.extend(changes.into_iter().map(|(k, _)| k.to_vec()));
+            } else {
+                return Ok(Restored::Inconsistent);
+            }
+            rewrite.extend(read.tail);
         }
         if undecodable > 0 {
             tracing::warn!(query = %self.id, undecodable, "changelog records that do not decode were skipped");
         }
-        Ok((
-            committed,
-            pending.into_iter().map(|(k, _)| k.to_vec()).collect(),
-        ))
+        lock(&self.pipeline).restore_counters(&marker["counters"]);
+        Ok(Restored::At {
+            committed: committed_of(&marker),
+            batch,
+            rewrite,
+            ahead,
+        })
     }
 
     async fn run_inner(&self) -> Result<(), SqlError> {
@@ -1904,33 +2006,50 @@ impl QueryRunner {
                 o
             }
         };
-        // An aggregation's state comes back from its changelog, up to the last commit marker,
-        // and the query continues from the offsets that marker holds.
-        let changelog = lock(&self.pipeline)
-            .has_changelog()
-            .then(|| changelog_topic(&self.id));
+        // The state comes back from the changelogs of its stores, up to the last batch they
+        // all completed, and the query continues from the offsets that batch's marker holds.
+        let changelogs: Vec<String> = lock(&self.pipeline)
+            .stores()
+            .iter()
+            .map(|store| changelog_topic(&self.id, store))
+            .collect();
+        let mut batch = 0u64;
         let mut restored = false;
-        if let Some(topic) = &changelog {
-            self.io.create_topic(topic, 1, true)?;
-            let (committed, tail) = if fresh {
-                (None, Vec::new())
-            } else {
-                self.restore_changelog(topic)?
-            };
-            if let Some(c) = committed {
-                offsets.committed = c;
-                restored = true;
+        if !changelogs.is_empty() {
+            for topic in &changelogs {
+                self.io.create_topic(topic, 1, true)?;
             }
-            lock(&self.pipeline).mark_dirty(&tail);
+            let mut rewrite_needed = fresh;
+            if !fresh {
+                match self.restore_changelogs(&changelogs)? {
+                    Restored::At {
+                        committed,
+                        batch: b,
+                        rewrite,
+                        ahead,
+                    } => {
+                        offsets.committed = committed;
+                        batch = b;
+                        restored = true;
+                        rewrite_needed = ahead || !rewrite.is_empty();
+                        lock(&self.pipeline).mark_dirty(&rewrite);
+                    }
+                    Restored::Nothing => {}
+                    Restored::Inconsistent => {
+                        tracing::warn!(query = %self.id, "the changelogs do not agree: rebuilding the state from the inputs");
+                        lock(&self.pipeline).reset();
+                    }
+                }
+            }
             if fresh || restored {
-                if fresh || !tail.is_empty() {
-                    self.write_changelog(topic, &offsets)?;
+                if rewrite_needed {
+                    self.write_changelog(&changelogs, &offsets, &mut batch)?;
                 }
                 self.commit(&offsets)?;
             }
         }
-        // Otherwise (joins; a data directory from before changelogs) rebuild the state:
-        // replay [start, committed) without output.
+        // Otherwise (no usable changelog: a data directory from before them) rebuild the
+        // state: replay [start, committed) without output.
         let stateful = {
             let pl = lock(&self.pipeline);
             pl.plan.is_aggregate() || pl.plan.join.is_some()
@@ -1956,10 +2075,10 @@ impl QueryRunner {
                     tokio::task::yield_now().await;
                 }
             }
-            if let Some(topic) = &changelog {
-                // From now on the changelog holds the whole state.
+            if !changelogs.is_empty() {
+                // From now on the changelogs hold the whole state.
                 lock(&self.pipeline).mark_all_dirty();
-                self.write_changelog(topic, &offsets)?;
+                self.write_changelog(&changelogs, &offsets, &mut batch)?;
             }
         }
         let joined = self.inputs.len() > 1;
@@ -1967,6 +2086,8 @@ impl QueryRunner {
         while !self.stop.load(Ordering::SeqCst) {
             // One batch from every partition of every input.
             let mut fetched: Vec<(usize, i32, i32, Vec<InRecord>)> = Vec::new();
+            // Whether a batch stopped short of its partition's end.
+            let mut more: Vec<bool> = Vec::new();
             for (input, topic, p, slot) in self.slots() {
                 let from = offsets.committed.get(&slot).copied().unwrap_or(0);
                 let recs = match self.io.read(topic, p, from, READ_BYTES) {
@@ -1981,7 +2102,9 @@ impl QueryRunner {
                         return Err(e);
                     }
                 };
-                if !recs.is_empty() {
+                if let Some(last) = recs.last() {
+                    let (_, end) = self.io.offsets(topic, p)?;
+                    more.push(last.offset + 1 < end);
                     fetched.push((input, p, slot, recs));
                 }
             }
@@ -1990,10 +2113,10 @@ impl QueryRunner {
                 continue;
             }
             // A join takes what its inputs hold in timestamp order (as a Kafka Streams task
-            // picks the partition whose next record is oldest); one source, partition by
-            // partition.
+            // picks the partition whose next record is oldest, waiting for a partition whose
+            // buffer ran dry while it has more); one source, partition by partition.
             let order = if joined {
-                merge_by_timestamp(&fetched)
+                merge_by_timestamp(&fetched, &more)
             } else {
                 fetched
                     .iter()
@@ -2004,10 +2127,13 @@ impl QueryRunner {
             let mut by_partition: BTreeMap<i32, Vec<OutRecord>> = BTreeMap::new();
             let skipped_before;
             let skipped_after;
+            // How many records of each batch are taken this round (the rest is read again).
+            let mut taken = vec![0usize; fetched.len()];
             {
                 let mut pl = lock(&self.pipeline);
                 skipped_before = pl.skipped;
                 for (b, i) in order {
+                    taken[b] = i + 1;
                     let (input, p, _, recs) = &fetched[b];
                     for row in pl.process_input(*input, *p, &recs[i])? {
                         let rec = sink::encode(
@@ -2029,15 +2155,15 @@ impl QueryRunner {
                 self.io.append(&self.sink.topic, sp, &recs)?;
             }
             {
-                let (n, bytes) =
-                    fetched
-                        .iter()
-                        .flat_map(|f| &f.3)
-                        .fold((0u64, 0u64), |(n, b), r| {
-                            let size = r.key.as_ref().map_or(0, |k| k.len())
-                                + r.value.as_ref().map_or(0, |v| v.len());
-                            (n + 1, b + size as u64)
-                        });
+                let (n, bytes) = fetched
+                    .iter()
+                    .zip(&taken)
+                    .flat_map(|(f, t)| &f.3[..*t])
+                    .fold((0u64, 0u64), |(n, b), r| {
+                        let size = r.key.as_ref().map_or(0, |k| k.len())
+                            + r.value.as_ref().map_or(0, |v| v.len());
+                        (n + 1, b + size as u64)
+                    });
                 let now = now_ms();
                 let mut m = lock(&self.metrics);
                 m.consumed.record(now, n, bytes);
@@ -2045,13 +2171,13 @@ impl QueryRunner {
                     .record(now, skipped_after.saturating_sub(skipped_before), 0);
                 m.produced.record(now, produced, 0);
             }
-            for (_, _, slot, recs) in &fetched {
-                if let Some(last) = recs.last() {
+            for ((_, _, slot, recs), t) in fetched.iter().zip(&taken) {
+                if let Some(last) = recs[..*t].last() {
                     offsets.committed.insert(*slot, last.offset + 1);
                 }
             }
-            if let Some(topic) = &changelog {
-                self.write_changelog(topic, &offsets)?;
+            if !changelogs.is_empty() {
+                self.write_changelog(&changelogs, &offsets, &mut batch)?;
             }
             self.commit(&offsets)?;
             tokio::task::yield_now().await;
@@ -2061,12 +2187,22 @@ impl QueryRunner {
 }
 
 /// (batch, record) indexes of `fetched` in timestamp order: each batch keeps its own order,
-/// and the batch whose next record is oldest goes first (ties: the earlier batch).
-fn merge_by_timestamp(fetched: &[(usize, i32, i32, Vec<InRecord>)]) -> Vec<(usize, usize)> {
+/// and the batch whose next record is oldest goes first (ties: the earlier batch). The merge
+/// stops when a batch with `more` behind it runs out while others still hold records: its
+/// next records may be older than theirs, which wait for the next round.
+fn merge_by_timestamp(
+    fetched: &[(usize, i32, i32, Vec<InRecord>)],
+    more: &[bool],
+) -> Vec<(usize, usize)> {
     let mut heads = vec![0usize; fetched.len()];
     let total: usize = fetched.iter().map(|f| f.3.len()).sum();
     let mut out = Vec::with_capacity(total);
     while out.len() < total {
+        let dry = (0..fetched.len())
+            .any(|b| more.get(b).copied().unwrap_or(false) && heads[b] == fetched[b].3.len());
+        if dry {
+            break;
+        }
         let next = (0..fetched.len())
             .filter(|b| heads[*b] < fetched[*b].3.len())
             .min_by_key(|b| (fetched[*b].3[heads[*b]].timestamp, *b));
@@ -2160,8 +2296,23 @@ mod tests {
         // order of the inputs; a partition's own order is never changed.
         let fetched = vec![batch(0, &[10, 11, 5]), batch(1, &[1, 2, 20])];
         assert_eq!(
-            merge_by_timestamp(&fetched),
+            merge_by_timestamp(&fetched, &[false, false]),
             vec![(1, 0), (1, 1), (0, 0), (0, 1), (0, 2), (1, 2)]
+        );
+        // A batch cut short (more of its partition behind it) that runs dry ends the round:
+        // the other input's later records wait for its next records.
+        assert_eq!(
+            merge_by_timestamp(&fetched, &[false, true]),
+            vec![(1, 0), (1, 1), (0, 0), (0, 1), (0, 2), (1, 2)]
+        );
+        assert_eq!(
+            merge_by_timestamp(&fetched, &[true, false]),
+            vec![(1, 0), (1, 1), (0, 0), (0, 1), (0, 2)]
+        );
+        let fetched = vec![batch(0, &[1, 2]), batch(1, &[3, 4])];
+        assert_eq!(
+            merge_by_timestamp(&fetched, &[true, false]),
+            vec![(0, 0), (0, 1)]
         );
     }
 }

@@ -33,6 +33,9 @@ pub struct OutRow {
     pub tombstone: bool,
 }
 
+/// ksqlDB's name for an aggregation's store.
+pub const AGGREGATE_STORE: &str = "Aggregate-Aggregate-Materialize";
+
 /// A table's current rows by key bytes.
 type TableRows = std::collections::HashMap<Option<bytes::Bytes>, (Vec<Value>, RowMeta)>;
 
@@ -302,15 +305,37 @@ impl Pipeline {
         }
     }
 
-    /// Whether the state goes to a changelog: aggregations without joins (a join's state is
-    /// rebuilt from its inputs, as ksqlDB restores tables from their source topics).
-    pub fn has_changelog(&self) -> bool {
-        self.joins.is_none() && matches!(self.stage, Stage::Aggregate(_))
+    /// The stores the state is kept in (each has a changelog topic, named after the store):
+    /// an aggregation's (with a table source's rows) and the joins' (see
+    /// [`join::Joins::store_of`]). Empty for a stateless query.
+    pub fn stores(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(j) = &self.joins {
+            out.extend(j.stores());
+        }
+        if matches!(self.stage, Stage::Aggregate(_)) {
+            out.push(AGGREGATE_STORE.to_string());
+        }
+        out
     }
 
-    /// The state changed since the last call, as changelog records (value None: removed).
-    pub fn take_changes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    /// The index in [`Pipeline::stores`] of the store a changelog key belongs to.
+    fn store_index(&self, stores: &[String], key: &state::StateKey) -> usize {
+        let name = self
+            .joins
+            .as_ref()
+            .and_then(|j| j.store_of(key))
+            .unwrap_or_else(|| AGGREGATE_STORE.to_string());
+        stores.iter().position(|s| *s == name).unwrap_or(0)
+    }
+
+    /// The state changed since the last call, as changelog records of a store (its index in
+    /// [`Pipeline::stores`]; value None: removed).
+    pub fn take_changes(&mut self) -> Vec<(usize, Vec<u8>, Option<Vec<u8>>)> {
         let mut out = Vec::new();
+        if let Some(j) = &mut self.joins {
+            out.extend(j.take_changes());
+        }
         if let Stage::Aggregate(a) = &mut self.stage {
             out.extend(a.take_changes());
         }
@@ -321,14 +346,30 @@ impl Pipeline {
             });
             out.push((state::StateKey::TableRow(k.map(|b| b.to_vec())), v));
         }
+        let stores = self.stores();
         out.into_iter()
-            .map(|(k, v)| (k.encode(), v.map(|v| v.to_string().into_bytes())))
+            .map(|(k, v)| {
+                (
+                    self.store_index(&stores, &k),
+                    k.encode(),
+                    v.map(|v| v.to_string().into_bytes()),
+                )
+            })
             .collect()
+    }
+
+    /// The same plan's pipeline with no state (a restore that cannot be trusted starts over).
+    pub fn reset(&mut self) {
+        let schemas = std::sync::Arc::clone(&self.schemas);
+        *self = Pipeline::new(self.plan.clone()).with_schemas(schemas);
     }
 
     /// Counts all of the state as changed (the next [`Pipeline::take_changes`] is a
     /// snapshot).
     pub fn mark_all_dirty(&mut self) {
+        if let Some(j) = &mut self.joins {
+            j.mark_all_dirty();
+        }
         if let Stage::Aggregate(a) = &mut self.stage {
             a.mark_all_dirty();
         }
@@ -345,6 +386,11 @@ impl Pipeline {
                 (Some(state::StateKey::Group(g, w)), Stage::Aggregate(a)) => a.mark_dirty(g, w),
                 (Some(state::StateKey::TableRow(r)), _) => {
                     self.table_dirty.insert(r.map(bytes::Bytes::from));
+                }
+                (Some(k), _) => {
+                    if let Some(j) = &mut self.joins {
+                        j.mark_dirty(&k);
+                    }
                 }
                 _ => {}
             }
@@ -383,6 +429,10 @@ impl Pipeline {
                     }
                 }
             }
+            (Some(k), _) => match &mut self.joins {
+                Some(j) => j.restore(&k, value.as_ref()),
+                None => false,
+            },
             _ => false,
         }
     }
@@ -393,7 +443,8 @@ impl Pipeline {
             Stage::Aggregate(a) => a.counters(),
             Stage::Project(_) => Json::Null,
         };
-        json!({ "processed": self.processed, "skipped": self.skipped, "aggregate": agg })
+        let joins = self.joins.as_ref().map_or(Json::Null, |j| j.counters());
+        json!({ "processed": self.processed, "skipped": self.skipped, "aggregate": agg, "joins": joins })
     }
 
     pub fn restore_counters(&mut self, j: &Json) {
@@ -401,6 +452,9 @@ impl Pipeline {
         self.skipped = j["skipped"].as_u64().unwrap_or(self.skipped);
         if let Stage::Aggregate(a) = &mut self.stage {
             a.restore_counters(&j["aggregate"]);
+        }
+        if let Some(joins) = &mut self.joins {
+            joins.restore_counters(&j["joins"]);
         }
     }
 
@@ -921,9 +975,9 @@ mod tests {
         let mut before = pipeline(ddl, query);
         let mut log = Vec::new();
         feed(&mut before, &first[..10]);
-        log.extend(before.take_changes());
+        log.extend(before.take_changes().into_iter().map(|(_, k, v)| (k, v)));
         feed(&mut before, &first[10..]);
-        log.extend(before.take_changes());
+        log.extend(before.take_changes().into_iter().map(|(_, k, v)| (k, v)));
         assert!(before.take_changes().is_empty(), "changes are taken once");
         let counters = before.counters();
 
@@ -942,6 +996,238 @@ mod tests {
         assert!(
             !after.restore(b"[\"group\",\"x\",0]", Some(b"{}")),
             "garbage is refused"
+        );
+    }
+
+    /// A changelog record of a store: (store index, key, value).
+    type StoreChange = (usize, Vec<u8>, Option<Vec<u8>>);
+
+    /// (input, key, JSON value or None, timestamp) of a join's inputs, in processing order.
+    type JoinInputs<'a> = Vec<(usize, &'a str, Option<String>, i64)>;
+
+    fn join_records(inputs: &JoinInputs) -> Vec<(usize, InRecord)> {
+        inputs
+            .iter()
+            .enumerate()
+            .map(|(i, (input, key, value, ts))| {
+                (
+                    *input,
+                    InRecord {
+                        offset: i as i64,
+                        timestamp: *ts,
+                        key: Some(key.as_bytes().to_vec().into()),
+                        value: value.clone().map(|v| v.into_bytes().into()),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn feed_joined(p: &mut Pipeline, records: &[(usize, InRecord)]) -> Vec<(Vec<Value>, bool)> {
+        records
+            .iter()
+            .flat_map(|(input, r)| values(p.process_input(*input, 0, r).unwrap()))
+            .collect()
+    }
+
+    /// Feeds the first `cut` records taking the changes in batches, restores a new pipeline
+    /// from those changes (as written, and as compaction leaves them: the latest per key)
+    /// and checks it continues exactly as a pipeline that was never stopped. Returns the
+    /// changes and the store names.
+    fn join_restore_check(
+        ddls: &[&str],
+        query: &str,
+        inputs: &JoinInputs,
+        cut: usize,
+    ) -> (Vec<StoreChange>, Vec<String>) {
+        let records = join_records(inputs);
+        let (first, rest) = records.split_at(cut);
+        let mut uninterrupted = pipeline_over(ddls, query);
+        feed_joined(&mut uninterrupted, first);
+        let want = feed_joined(&mut uninterrupted, rest);
+        assert!(!want.is_empty(), "{query}");
+
+        let mut before = pipeline_over(ddls, query);
+        let mut log = Vec::new();
+        for chunk in first.chunks(cut.div_ceil(3)) {
+            feed_joined(&mut before, chunk);
+            log.extend(before.take_changes());
+        }
+        assert!(before.take_changes().is_empty(), "changes are taken once");
+        let counters = before.counters();
+        let stores = before.stores();
+        assert!(log.iter().all(|(store, _, _)| *store < stores.len()));
+
+        let mut compacted: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
+        for (_, k, v) in &log {
+            compacted.retain(|(ck, _)| ck != k);
+            compacted.push((k.clone(), v.clone()));
+        }
+        let full: Vec<(Vec<u8>, Option<Vec<u8>>)> =
+            log.iter().map(|(_, k, v)| (k.clone(), v.clone())).collect();
+        for changes in [full, compacted] {
+            let mut after = pipeline_over(ddls, query);
+            for (k, v) in &changes {
+                assert!(
+                    after.restore(k, v.as_deref()),
+                    "{}",
+                    String::from_utf8_lossy(k)
+                );
+            }
+            after.restore_counters(&counters);
+            assert_eq!(feed_joined(&mut after, rest), want, "{query}");
+        }
+        // Without the state the continuation differs: the check can fail.
+        let mut empty = pipeline_over(ddls, query);
+        assert_ne!(feed_joined(&mut empty, rest), want, "{query}");
+        (log, stores)
+    }
+
+    #[test]
+    fn a_stream_stream_join_restored_from_its_changes_continues_as_if_never_stopped() {
+        let ddls = [
+            "CREATE STREAM L (ID STRING KEY, A INT) WITH (KAFKA_TOPIC='l', VALUE_FORMAT='JSON');",
+            "CREATE STREAM R (ID STRING KEY, B STRING) WITH (KAFKA_TOPIC='r', VALUE_FORMAT='JSON');",
+        ];
+        let keys = ["k0", "k1", "k2", "k3"];
+        let inputs: JoinInputs = (0..60i64)
+            .map(|i| {
+                let input = usize::from(i % 3 == 0);
+                let value = if input == 0 {
+                    format!(r#"{{"A":{i}}}"#)
+                } else {
+                    format!(r#"{{"B":"b{i}"}}"#)
+                };
+                (input, keys[(i % 4) as usize], Some(value), 1_000 + i * 7)
+            })
+            .collect();
+        let (log, stores) = join_restore_check(
+            &ddls,
+            "SELECT L.ID, A, B FROM L JOIN R WITHIN 30 MILLISECONDS ON L.ID = R.ID EMIT CHANGES;",
+            &inputs,
+            31,
+        );
+        assert_eq!(stores, ["Join-this-join-store", "Join-other-join-store"]);
+        // Without GRACE PERIOD records are kept 24 hours: nothing expired yet.
+        assert!(log.iter().all(|(_, _, v)| v.is_some()));
+
+        // With a grace period the buffers expire (tombstones in the changelog) and an outer
+        // join's non-matched records wait in the shared store.
+        let (log, stores) = join_restore_check(
+            &ddls,
+            "SELECT L.ID, A, B FROM L FULL OUTER JOIN R WITHIN 20 MILLISECONDS GRACE PERIOD 5 MILLISECONDS ON L.ID = R.ID EMIT CHANGES;",
+            &inputs,
+            31,
+        );
+        assert_eq!(
+            stores,
+            [
+                "Join-outer-this-join-store",
+                "Join-outer-other-join-store",
+                "Join-outer-shared-join-store"
+            ]
+        );
+        assert!(log.iter().any(|(store, _, v)| *store == 0 && v.is_none()));
+        assert!(log.iter().any(|(store, _, _)| *store == 2));
+        // Expired entries leave nothing behind: once compacted, only records within the
+        // retention (20 + 20 + 5 ms behind each side's newest) are live.
+        let mut live = std::collections::BTreeMap::new();
+        for (store, k, v) in &log {
+            live.insert((*store, k.clone()), v.is_some());
+        }
+        let buffered = live
+            .iter()
+            .filter(|((store, _), v)| *store < 2 && **v)
+            .count();
+        assert!(
+            buffered <= 2 * 45 / 7 + 2,
+            "{buffered} records still buffered"
+        );
+    }
+
+    #[test]
+    fn stream_table_and_table_table_joins_restored_from_their_changes_continue() {
+        let ddls = [
+            "CREATE STREAM S (ID STRING KEY, A INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+            "CREATE TABLE T (ID STRING PRIMARY KEY, N STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+            "CREATE TABLE U (ID STRING PRIMARY KEY, M INT) WITH (KAFKA_TOPIC='u', VALUE_FORMAT='JSON');",
+        ];
+        let keys = ["a", "b", "c"];
+        let table_then_stream: JoinInputs = (0..40i64)
+            .map(|i| {
+                let k = keys[(i % 3) as usize];
+                match i % 4 {
+                    0 if i % 12 == 8 => (1, k, None, i),
+                    0 => (1, k, Some(format!(r#"{{"N":"n{i}"}}"#)), i),
+                    _ => (0, k, Some(format!(r#"{{"A":{i}}}"#)), i),
+                }
+            })
+            .collect();
+        let (_, stores) = join_restore_check(
+            &ddls,
+            "SELECT S.ID, A, N FROM S LEFT JOIN T ON S.ID = T.ID EMIT CHANGES;",
+            &table_then_stream,
+            21,
+        );
+        assert_eq!(stores, ["KafkaTopic_Right-Reduce"]);
+
+        let tables: JoinInputs = (0..40i64)
+            .map(|i| {
+                let k = keys[(i % 3) as usize];
+                match i % 5 {
+                    0 => (0, k, Some(format!(r#"{{"N":"n{i}"}}"#)), i),
+                    1 => (1, k, Some(format!(r#"{{"M":{i}}}"#)), i),
+                    2 => (1, k, None, i),
+                    _ => (0, k, Some(format!(r#"{{"N":"m{i}"}}"#)), i),
+                }
+            })
+            .collect();
+        let (_, stores) = join_restore_check(
+            &ddls[1..],
+            "SELECT T.ID, N, M FROM T FULL OUTER JOIN U ON T.ID = U.ID EMIT CHANGES;",
+            &tables,
+            17,
+        );
+        assert_eq!(
+            stores,
+            ["KafkaTopic_Left-Reduce", "KafkaTopic_Right-Reduce"]
+        );
+        // An aggregation over a join keeps both the join's and the aggregation's state.
+        let (_, stores) = join_restore_check(
+            &ddls[1..],
+            "SELECT N, COUNT(*) AS C, SUM(M) AS S FROM T JOIN U ON T.ID = U.ID GROUP BY N EMIT CHANGES;",
+            &tables,
+            17,
+        );
+        assert_eq!(
+            stores,
+            [
+                "KafkaTopic_Left-Reduce",
+                "KafkaTopic_Right-Reduce",
+                AGGREGATE_STORE
+            ]
+        );
+    }
+
+    #[test]
+    fn chained_joins_name_inner_stores_as_ksqldb_does() {
+        let p = pipeline_over(
+            &[
+                "CREATE STREAM S (ID STRING KEY, A INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+                "CREATE STREAM R (ID STRING KEY, B INT) WITH (KAFKA_TOPIC='r', VALUE_FORMAT='JSON');",
+                "CREATE TABLE T (ID STRING PRIMARY KEY, N STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+            ],
+            "SELECT S.ID, A, B, N FROM S LEFT JOIN R WITHIN 1 SECOND GRACE PERIOD 1 SECOND ON S.ID = R.ID JOIN T ON S.ID = T.ID EMIT CHANGES;",
+        );
+        assert_eq!(
+            p.stores(),
+            [
+                "L_Join-this-join-store",
+                "L_Join-outer-other-join-store",
+                "L_Join-left-shared-join-store",
+                "KafkaTopic_Right-Reduce"
+            ]
         );
     }
 

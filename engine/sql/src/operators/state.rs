@@ -1,5 +1,7 @@
-//! The changelog encoding of operator state: how an aggregation's groups and a table source's
-//! current rows become changelog records (key and value bytes) and back. Values keep their
+//! The changelog encoding of operator state: how an aggregation's groups, a table source's
+//! current rows and the joins' state (window buffers, outer records waiting for their window
+//! to close, materialized table sides) become changelog records (key and value bytes) and
+//! back. Values keep their
 //! exact SQL type (INT vs BIGINT, NaN and infinities), which their plain JSON form loses.
 //! Pure encoding: never does I/O and knows nothing of topics or offsets.
 
@@ -8,6 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value as Json};
 
 use crate::expr::RowMeta;
+use crate::operators::join_row::JoinRow;
 use crate::operators::OutRow;
 use crate::value::Value;
 
@@ -18,6 +21,14 @@ pub enum StateKey {
     Group(String, i64),
     /// A table source's current row, by the record key's bytes.
     TableRow(Option<Vec<u8>>),
+    /// A record in a stream-stream join's window buffer: join step, side (0 left, 1 right),
+    /// join key text, timestamp and arrival sequence number.
+    JoinWindow(usize, u8, String, i64, u64),
+    /// An outer stream-stream join's non-matched records of one (timestamp, side, key),
+    /// waiting for their window to close: join step, side, key text, timestamp.
+    JoinPending(usize, u8, String, i64),
+    /// A materialized table side's row of a join: join step, side, join key text.
+    JoinTable(usize, u8, String),
     /// The commit marker: the input offsets (and counters) the state before it reflects.
     Commit,
 }
@@ -27,6 +38,11 @@ impl StateKey {
         let j = match self {
             StateKey::Group(k, w) => json!(["group", k, w]),
             StateKey::TableRow(k) => json!(["row", k.as_deref().map(hex)]),
+            StateKey::JoinWindow(step, side, k, ts, seq) => {
+                json!(["join-window", step, side, k, ts, seq])
+            }
+            StateKey::JoinPending(step, side, k, ts) => json!(["join-pending", step, side, k, ts]),
+            StateKey::JoinTable(step, side, k) => json!(["join-table", step, side, k]),
             StateKey::Commit => json!(["commit"]),
         };
         j.to_string().into_bytes()
@@ -45,6 +61,24 @@ impl StateKey {
                 Json::String(s) => Some(unhex(s)?),
                 _ => return None,
             })),
+            "join-window" => Some(StateKey::JoinWindow(
+                usize::try_from(a.get(1)?.as_u64()?).ok()?,
+                u8::try_from(a.get(2)?.as_u64()?).ok()?,
+                a.get(3)?.as_str()?.to_string(),
+                a.get(4)?.as_i64()?,
+                a.get(5)?.as_u64()?,
+            )),
+            "join-pending" => Some(StateKey::JoinPending(
+                usize::try_from(a.get(1)?.as_u64()?).ok()?,
+                u8::try_from(a.get(2)?.as_u64()?).ok()?,
+                a.get(3)?.as_str()?.to_string(),
+                a.get(4)?.as_i64()?,
+            )),
+            "join-table" => Some(StateKey::JoinTable(
+                usize::try_from(a.get(1)?.as_u64()?).ok()?,
+                u8::try_from(a.get(2)?.as_u64()?).ok()?,
+                a.get(3)?.as_str()?.to_string(),
+            )),
             "commit" => Some(StateKey::Commit),
             _ => None,
         }
@@ -198,6 +232,24 @@ pub fn row_from_json(j: &Json) -> Option<OutRow> {
     })
 }
 
+/// A join operator's row, in the same form as an output row.
+pub fn join_row_to_json(r: &JoinRow) -> Json {
+    json!([
+        values_to_json(&r.values),
+        meta_to_json(&r.meta),
+        r.tombstone
+    ])
+}
+
+pub fn join_row_from_json(j: &Json) -> Option<JoinRow> {
+    let r = row_from_json(j)?;
+    Some(JoinRow {
+        values: r.values,
+        meta: r.meta,
+        tombstone: r.tombstone,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,12 +299,17 @@ mod tests {
             StateKey::Group("[\"a\",1]".into(), -5),
             StateKey::TableRow(Some(vec![0, 255, 16])),
             StateKey::TableRow(None),
+            StateKey::JoinWindow(1, 0, "\"k\"".into(), -3, 9),
+            StateKey::JoinPending(0, 1, "7".into(), 12),
+            StateKey::JoinTable(2, 1, "[1,\"x\"]".into()),
             StateKey::Commit,
         ] {
             assert_eq!(StateKey::decode(&k.encode()), Some(k));
         }
         assert_eq!(StateKey::decode(b"not json"), None);
         assert_eq!(StateKey::decode(br#"["row","abc"]"#), None);
+        assert_eq!(StateKey::decode(br#"["join-window",0,300,"k",1,2]"#), None);
+        assert_eq!(StateKey::decode(br#"["join-table",-1,0,"k"]"#), None);
         let meta = RowMeta {
             rowtime: 1,
             partition: 2,

@@ -10,12 +10,19 @@
 //! with GRACE PERIOD it waits until its window closes (its timestamp + the window +
 //! grace behind the stream time of both sides) and is emitted then unless a match came
 //! meanwhile; a record whose window already closed when it arrives is emitted at once.
-//! State is in memory; the engine rebuilds it by replaying the inputs.
+//!
+//! The buffers and the waiting records are the operator's state: every insertion, expiry
+//! (a record older than the retention behind its side's newest record leaves its buffer, so
+//! the state stays bounded) and emission is tracked and handed out as changelog changes by
+//! [`StreamStreamJoin::take_changes`]; [`StreamStreamJoin::restore`] puts them back. No I/O.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{json, Value as Json};
 
 use crate::ast::JoinKind;
 use crate::operators::join_row::{key_text, merge, JoinRow, Side};
+use crate::operators::state::{join_row_from_json, join_row_to_json, StateKey};
 use crate::value::Value;
 
 /// Kafka Streams' retention of join buffers without a grace period (24 hours).
@@ -26,6 +33,35 @@ struct Buffer {
     /// The newest timestamp this side has seen.
     observed: Option<i64>,
     rows: HashMap<String, Vec<(i64, u64, JoinRow)>>,
+    /// Every buffered record as (timestamp, sequence number, key): expiry takes the oldest.
+    by_time: BTreeSet<(i64, u64, String)>,
+}
+
+impl Buffer {
+    fn insert(&mut self, k: String, ts: i64, seq: u64, row: JoinRow) {
+        let list = self.rows.entry(k.clone()).or_default();
+        let at = list.partition_point(|(t, s, _)| (*t, *s) <= (ts, seq));
+        list.insert(at, (ts, seq, row));
+        self.by_time.insert((ts, seq, k));
+    }
+
+    fn remove(&mut self, k: &str, ts: i64, seq: u64) {
+        if let Some(list) = self.rows.get_mut(k) {
+            list.retain(|(t, s, _)| (*t, *s) != (ts, seq));
+            if list.is_empty() {
+                self.rows.remove(k);
+            }
+        }
+        self.by_time.remove(&(ts, seq, k.to_string()));
+    }
+
+    fn get(&self, k: &str, ts: i64, seq: u64) -> Option<&JoinRow> {
+        self.rows
+            .get(k)?
+            .iter()
+            .find(|(t, s, _)| (*t, *s) == (ts, seq))
+            .map(|(_, _, r)| r)
+    }
 }
 
 pub struct StreamStreamJoin {
@@ -40,6 +76,10 @@ pub struct StreamStreamJoin {
     /// key): only with a grace period.
     pending: BTreeMap<(i64, u8, String), Vec<JoinRow>>,
     seq: u64,
+    /// Buffer entries (side, key, timestamp, seq) changed since the last take.
+    dirty_window: BTreeSet<(u8, String, i64, u64)>,
+    /// Waiting entries (timestamp, side, key) changed since the last take.
+    dirty_pending: BTreeSet<(i64, u8, String)>,
 }
 
 impl StreamStreamJoin {
@@ -58,6 +98,8 @@ impl StreamStreamJoin {
             stream_time: i64::MIN,
             pending: BTreeMap::new(),
             seq: 0,
+            dirty_window: BTreeSet::new(),
+            dirty_pending: BTreeSet::new(),
         }
     }
 
@@ -66,6 +108,15 @@ impl StreamStreamJoin {
             Side::Left => matches!(self.kind, JoinKind::Left | JoinKind::Full),
             Side::Right => matches!(self.kind, JoinKind::Right | JoinKind::Full),
         }
+    }
+
+    pub fn kind(&self) -> JoinKind {
+        self.kind
+    }
+
+    /// Whether non-matched outer records wait for their window to close (a grace period).
+    pub fn waits(&self) -> bool {
+        self.grace.is_some() && self.kind != JoinKind::Inner
     }
 
     /// Records held (both buffers), for tests.
@@ -84,19 +135,25 @@ impl StreamStreamJoin {
         let ts = row.meta.rowtime;
         let k = key_text(key);
         let retention = self.retention;
-        // Into this side's buffer.
+        // Into this side's buffer; what fell out of its retention leaves it.
         {
+            let s = side.index() as u8;
             let buf = &mut self.buffers[side.index()];
             let observed = buf.observed.map_or(ts, |o| o.max(ts));
             buf.observed = Some(observed);
-            if ts > observed.saturating_sub(retention) {
+            let min_live = observed.saturating_sub(retention);
+            if ts > min_live {
                 let seq = self.seq;
                 self.seq += 1;
-                let list = buf.rows.entry(k.clone()).or_default();
-                let at = list.partition_point(|(t, s, _)| (*t, *s) <= (ts, seq));
-                list.insert(at, (ts, seq, row.clone()));
-                let min_live = observed.saturating_sub(retention);
-                list.retain(|(t, _, _)| *t > min_live);
+                buf.insert(k.clone(), ts, seq, row.clone());
+                self.dirty_window.insert((s, k.clone(), ts, seq));
+            }
+            while let Some((t, seq, key)) = buf.by_time.first().cloned() {
+                if t > min_live {
+                    break;
+                }
+                buf.remove(&key, t, seq);
+                self.dirty_window.insert((s, key, t, seq));
             }
         }
         let (look_before, look_after) = match side {
@@ -126,8 +183,10 @@ impl StreamStreamJoin {
             .unwrap_or_default();
         for (t, other_row) in &matches {
             if self.grace.is_some() {
-                self.pending
-                    .remove(&(*t, side.other().index() as u8, k.clone()));
+                let waiting = (*t, side.other().index() as u8, k.clone());
+                if self.pending.remove(&waiting).is_some() {
+                    self.dirty_pending.insert(waiting);
+                }
             }
             let mut joined = merge(&row, other_row);
             joined.values[0] = key.clone();
@@ -142,10 +201,12 @@ impl StreamStreamJoin {
             } else {
                 let mut padded = row;
                 padded.values[0] = key.clone();
+                let waiting = (ts, side.index() as u8, k);
                 self.pending
-                    .entry((ts, side.index() as u8, k))
+                    .entry(waiting.clone())
                     .or_default()
                     .push(padded);
+                self.dirty_pending.insert(waiting);
             }
         }
         out
@@ -164,11 +225,116 @@ impl StreamStreamJoin {
             if ts.saturating_add(look).saturating_add(grace) >= self.stream_time {
                 break;
             }
-            if let Some((_, rows)) = self.pending.pop_first() {
+            if let Some((waiting, rows)) = self.pending.pop_first() {
                 out.extend(rows);
+                self.dirty_pending.insert(waiting);
             }
         }
         out
+    }
+
+    /// The state changed since the last call, as changelog keys (join step `step`) and
+    /// values (None: removed).
+    pub fn take_changes(&mut self, step: usize) -> Vec<(StateKey, Option<Json>)> {
+        let mut out = Vec::new();
+        for (side, k, ts, seq) in std::mem::take(&mut self.dirty_window) {
+            let v = self.buffers[usize::from(side)]
+                .get(&k, ts, seq)
+                .map(join_row_to_json);
+            out.push((StateKey::JoinWindow(step, side, k, ts, seq), v));
+        }
+        for (ts, side, k) in std::mem::take(&mut self.dirty_pending) {
+            let v = self
+                .pending
+                .get(&(ts, side, k.clone()))
+                .map(|rows| Json::Array(rows.iter().map(join_row_to_json).collect()));
+            out.push((StateKey::JoinPending(step, side, k, ts), v));
+        }
+        out
+    }
+
+    /// Counts the whole state as changed.
+    pub fn mark_all_dirty(&mut self) {
+        for (s, buf) in self.buffers.iter().enumerate() {
+            for (ts, seq, k) in &buf.by_time {
+                self.dirty_window.insert((s as u8, k.clone(), *ts, *seq));
+            }
+        }
+        self.dirty_pending.extend(self.pending.keys().cloned());
+    }
+
+    /// Counts the state under `key` as changed.
+    pub fn mark_dirty(&mut self, key: &StateKey) {
+        match key {
+            StateKey::JoinWindow(_, side, k, ts, seq) if *side < 2 => {
+                self.dirty_window.insert((*side, k.clone(), *ts, *seq));
+            }
+            StateKey::JoinPending(_, side, k, ts) => {
+                self.dirty_pending.insert((*ts, *side, k.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    /// Puts one changelog record back; false when it is not this operator's or does not
+    /// decode.
+    pub fn restore(&mut self, key: &StateKey, value: Option<&Json>) -> bool {
+        match key {
+            StateKey::JoinWindow(_, side, k, ts, seq) if *side < 2 => {
+                let buf = &mut self.buffers[usize::from(*side)];
+                buf.remove(k, *ts, *seq);
+                if let Some(v) = value {
+                    let Some(row) = join_row_from_json(v) else {
+                        return false;
+                    };
+                    buf.insert(k.clone(), *ts, *seq, row);
+                }
+                true
+            }
+            StateKey::JoinPending(_, side, k, ts) if *side < 2 => {
+                let waiting = (*ts, *side, k.clone());
+                match value {
+                    None => {
+                        self.pending.remove(&waiting);
+                        true
+                    }
+                    Some(v) => {
+                        let rows: Option<Vec<JoinRow>> = v
+                            .as_array()
+                            .map(|a| a.iter().map(join_row_from_json).collect())
+                            .unwrap_or(None);
+                        let Some(rows) = rows else { return false };
+                        self.pending.insert(waiting, rows);
+                        true
+                    }
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// The clocks that are not in the buffers: each side's newest timestamp, the stream time
+    /// and the next sequence number.
+    pub fn counters(&self) -> Json {
+        json!({
+            "observed": [self.buffers[0].observed, self.buffers[1].observed],
+            "stream_time": self.stream_time,
+            "seq": self.seq,
+        })
+    }
+
+    pub fn restore_counters(&mut self, j: &Json) {
+        for (s, buf) in self.buffers.iter_mut().enumerate() {
+            if let Some(o) = j["observed"].get(s) {
+                buf.observed = o.as_i64();
+            }
+        }
+        if let Some(t) = j["stream_time"].as_i64() {
+            self.stream_time = t;
+        }
+        if let Some(n) = j["seq"].as_u64() {
+            self.seq = n;
+        }
     }
 }
 

@@ -2,17 +2,27 @@
 //! (latest row per primary key, a tombstone deletes) and emits nothing; each stream record
 //! looks its join key up at its arrival and is emitted joined (LEFT: padded with NULLs
 //! when the table has no row yet), with the stream record's timestamp. Stream records with
-//! a NULL key are dropped. State is in memory; the engine rebuilds it by replaying.
+//! a NULL key are dropped. The table side is the state: changed keys are handed out as
+//! changelog changes by [`StreamTableJoin::take_changes`] and put back by
+//! [`StreamTableJoin::restore`]. No I/O.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value as Json;
 
 use crate::ast::JoinKind;
 use crate::operators::join_row::{key_text, merge, JoinRow};
+use crate::operators::state::{join_row_from_json, join_row_to_json, StateKey};
 use crate::value::Value;
+
+/// The side the table is on (the stream is on the left).
+const TABLE_SIDE: u8 = 1;
 
 pub struct StreamTableJoin {
     kind: JoinKind,
     table: HashMap<String, JoinRow>,
+    /// Table keys changed since the last take.
+    dirty: BTreeSet<String>,
 }
 
 impl StreamTableJoin {
@@ -20,7 +30,50 @@ impl StreamTableJoin {
         StreamTableJoin {
             kind,
             table: HashMap::new(),
+            dirty: BTreeSet::new(),
         }
+    }
+
+    /// The table rows changed since the last call, as changelog keys (join step `step`)
+    /// and values (None: deleted).
+    pub fn take_changes(&mut self, step: usize) -> Vec<(StateKey, Option<Json>)> {
+        std::mem::take(&mut self.dirty)
+            .into_iter()
+            .map(|k| {
+                let v = self.table.get(&k).map(join_row_to_json);
+                (StateKey::JoinTable(step, TABLE_SIDE, k), v)
+            })
+            .collect()
+    }
+
+    pub fn mark_all_dirty(&mut self) {
+        self.dirty.extend(self.table.keys().cloned());
+    }
+
+    pub fn mark_dirty(&mut self, key: &StateKey) {
+        if let StateKey::JoinTable(_, TABLE_SIDE, k) = key {
+            self.dirty.insert(k.clone());
+        }
+    }
+
+    /// Puts one changelog record back; false when it is not this operator's or does not
+    /// decode.
+    pub fn restore(&mut self, key: &StateKey, value: Option<&Json>) -> bool {
+        let StateKey::JoinTable(_, TABLE_SIDE, k) = key else {
+            return false;
+        };
+        match value {
+            None => {
+                self.table.remove(k);
+            }
+            Some(v) => {
+                let Some(row) = join_row_from_json(v) else {
+                    return false;
+                };
+                self.table.insert(k.clone(), row);
+            }
+        }
+        true
     }
 
     /// A stream record with its join key.
@@ -42,11 +95,13 @@ impl StreamTableJoin {
         if key.is_null() {
             return;
         }
+        let k = key_text(key);
         if row.tombstone {
-            self.table.remove(&key_text(key));
+            self.table.remove(&k);
         } else {
-            self.table.insert(key_text(key), row);
+            self.table.insert(k.clone(), row);
         }
+        self.dirty.insert(k);
     }
 
     pub fn table_rows(&self) -> usize {

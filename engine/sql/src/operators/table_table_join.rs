@@ -1,18 +1,24 @@
 //! The table-table join (INNER, LEFT, RIGHT, FULL OUTER) on primary keys: both sides are
 //! materialized (latest row per key, tombstones delete); a change on either side emits the
 //! key's new joined row (stamped with the later of the two rows' timestamps), or a
-//! tombstone when the key had a joined row and has none any more. State is in memory; the
-//! engine rebuilds it by replaying.
+//! tombstone when the key had a joined row and has none any more. Both sides are the state:
+//! changed keys are handed out as changelog changes by [`TableTableJoin::take_changes`] and
+//! put back by [`TableTableJoin::restore`]. No I/O.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value as Json;
 
 use crate::ast::JoinKind;
 use crate::operators::join_row::{key_text, merge, JoinRow, Side};
+use crate::operators::state::{join_row_from_json, join_row_to_json, StateKey};
 use crate::value::Value;
 
 pub struct TableTableJoin {
     kind: JoinKind,
     sides: [HashMap<String, JoinRow>; 2],
+    /// (side, key) changed since the last take.
+    dirty: BTreeSet<(u8, String)>,
 }
 
 impl TableTableJoin {
@@ -20,7 +26,53 @@ impl TableTableJoin {
         TableTableJoin {
             kind,
             sides: Default::default(),
+            dirty: BTreeSet::new(),
         }
+    }
+
+    /// The rows changed since the last call, as changelog keys (join step `step`) and
+    /// values (None: deleted).
+    pub fn take_changes(&mut self, step: usize) -> Vec<(StateKey, Option<Json>)> {
+        std::mem::take(&mut self.dirty)
+            .into_iter()
+            .map(|(side, k)| {
+                let v = self.sides[usize::from(side)].get(&k).map(join_row_to_json);
+                (StateKey::JoinTable(step, side, k), v)
+            })
+            .collect()
+    }
+
+    pub fn mark_all_dirty(&mut self) {
+        for (s, rows) in self.sides.iter().enumerate() {
+            self.dirty.extend(rows.keys().map(|k| (s as u8, k.clone())));
+        }
+    }
+
+    pub fn mark_dirty(&mut self, key: &StateKey) {
+        if let StateKey::JoinTable(_, side @ 0..=1, k) = key {
+            self.dirty.insert((*side, k.clone()));
+        }
+    }
+
+    /// Puts one changelog record back; false when it is not this operator's or does not
+    /// decode.
+    pub fn restore(&mut self, key: &StateKey, value: Option<&Json>) -> bool {
+        let StateKey::JoinTable(_, side @ 0..=1, k) = key else {
+            return false;
+        };
+        let rows = &mut self.sides[usize::from(*side)];
+        match value {
+            None => {
+                rows.remove(k);
+            }
+            Some(v) => {
+                let Some(row) = join_row_from_json(v) else {
+                    return false;
+                };
+                rows.insert(k.clone(), row);
+            }
+        }
+        true
     }
 
     fn result(&self, k: &str) -> Option<JoinRow> {
@@ -61,6 +113,7 @@ impl TableTableJoin {
         } else {
             self.sides[side.index()].insert(k.clone(), row);
         }
+        self.dirty.insert((side.index() as u8, k.clone()));
         match self.result(&k) {
             Some(mut r) => {
                 r.values[0] = key.clone();
