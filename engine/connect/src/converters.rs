@@ -7,7 +7,7 @@
 //! Avro's logical types, as Confluent's AvroData writes and reads them. It never touches topics.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use indexmap::IndexMap;
 use parking_lot::Mutex;
@@ -17,8 +17,8 @@ use sluice_registry::model::SchemaType;
 
 use crate::config::{boolean, Config};
 use crate::data::{
-    decimal_from_text, decimal_scale, decimal_text, primitive_schema, schema_type, Data, DATE,
-    DECIMAL, TIME, TIMESTAMP,
+    decimal_from_text, decimal_scale, decimal_text, primitive_schema, schema_type, Data, Schema,
+    DATE, DECIMAL, TIME, TIMESTAMP,
 };
 use crate::error::{ConnectError, Result};
 use crate::registry_client::{registry_client, Embedded, RegistryClient};
@@ -34,7 +34,7 @@ pub const JSON_SCHEMA_CONVERTER: &str = "io.confluent.connect.json.JsonSchemaCon
 /// (`toConnectData`).
 pub trait Converter: Send + Sync {
     fn encode(&self, topic: &str, schema: Option<&Json>, value: &Data) -> Result<Option<Vec<u8>>>;
-    fn decode(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)>;
+    fn decode(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Schema>, Data)>;
 }
 
 /// The converter a `key.converter` / `value.converter` class names, configured with its
@@ -81,8 +81,8 @@ pub fn converter(
 pub struct JsonConverter {
     pub schemas_enable: bool,
     /// Envelope schemas parsed so far, by their JSON text: records of a topic repeat one
-    /// schema, parsed once.
-    schemas: Mutex<HashMap<Box<str>, Arc<Json>>>,
+    /// schema, parsed once and shared by every record that has it.
+    schemas: Mutex<HashMap<Box<str>, Schema>>,
 }
 
 /// Schemas a JsonConverter keeps parsed (the cache starts over when full).
@@ -107,7 +107,7 @@ impl JsonConverter {
     }
 
     /// The parsed envelope schema of this text (None: `null`).
-    fn schema(&self, text: &str) -> Result<Option<Arc<Json>>> {
+    fn schema(&self, text: &str) -> Result<Option<Schema>> {
         if let Some(s) = self.schemas.lock().get(text) {
             return Ok(Some(Arc::clone(s)));
         }
@@ -158,7 +158,7 @@ impl Converter for JsonConverter {
         })
     }
 
-    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)> {
+    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Schema>, Data)> {
         let Some(bytes) = bytes else {
             return Ok((None, Data::Null));
         };
@@ -179,7 +179,7 @@ impl Converter for JsonConverter {
             None => Ok((None, read_data(payload, &Json::Null)?)),
             Some(schema) => {
                 let value = read_data(payload, &schema)?;
-                Ok((Some(Json::clone(&schema)), value))
+                Ok((Some(schema), value))
             }
         }
     }
@@ -212,13 +212,13 @@ impl Converter for StringConverter {
         })
     }
 
-    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)> {
+    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Schema>, Data)> {
+        static OPTIONAL_STRING: LazyLock<Schema> =
+            LazyLock::new(|| Arc::new(primitive_schema("string", true)));
+        let schema = Some(Arc::clone(&OPTIONAL_STRING));
         Ok(match bytes {
-            None => (Some(primitive_schema("string", true)), Data::Null),
-            Some(b) => (
-                Some(primitive_schema("string", true)),
-                Data::Str(String::from_utf8_lossy(b).into_owned()),
-            ),
+            None => (schema, Data::Null),
+            Some(b) => (schema, Data::Str(String::from_utf8_lossy(b).into_owned())),
         })
     }
 }
@@ -242,9 +242,11 @@ impl Converter for ByteArrayConverter {
         }
     }
 
-    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)> {
+    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Schema>, Data)> {
+        static OPTIONAL_BYTES: LazyLock<Schema> =
+            LazyLock::new(|| Arc::new(primitive_schema("bytes", true)));
         Ok((
-            Some(primitive_schema("bytes", true)),
+            Some(Arc::clone(&OPTIONAL_BYTES)),
             bytes.map_or(Data::Null, |b| Data::Bytes(b.to_vec())),
         ))
     }
@@ -273,7 +275,7 @@ pub struct RegistryConverter {
 }
 
 /// A registered schema read from, with its Connect form (None: inferred from each value).
-type Reader = (Arc<WireSchema>, Option<Json>);
+type Reader = (Arc<WireSchema>, Option<Schema>);
 
 impl RegistryConverter {
     fn format_name(&self) -> &'static str {
@@ -306,8 +308,8 @@ impl RegistryConverter {
         );
         let parsed: Json = serde_json::from_str(text).unwrap_or(Json::Null);
         let connect = match kind {
-            SchemaType::Avro => Some(avro_to_connect(&parsed, "")),
-            SchemaType::Json => Some(json_schema_to_connect(&parsed)),
+            SchemaType::Avro => Some(Arc::new(avro_to_connect(&parsed, ""))),
+            SchemaType::Json => Some(Arc::new(json_schema_to_connect(&parsed))),
             SchemaType::Protobuf => None,
         };
         let entry = (wire, connect);
@@ -376,7 +378,7 @@ impl Converter for RegistryConverter {
         })
     }
 
-    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Json>, Data)> {
+    fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<Schema>, Data)> {
         let Some(bytes) = bytes else {
             return Ok((None, Data::Null));
         };
@@ -403,7 +405,7 @@ impl Converter for RegistryConverter {
         })?;
         let json: Json =
             serde_json::from_str(&text).map_err(|e| ConnectError::Data(e.to_string()))?;
-        let schema = connect_schema.unwrap_or_else(|| infer_schema(&json));
+        let schema = connect_schema.unwrap_or_else(|| Arc::new(infer_schema(&json)));
         let value = if wire.schema_type() == SchemaType::Avro {
             avro_data(&json, &schema)?
         } else {
@@ -973,8 +975,11 @@ mod tests {
             json!({"schema": {"type": "string", "optional": false}, "payload": "hi"})
         );
         let (s, v) = c.decode("t", Some(&bytes)).unwrap();
-        assert_eq!(s, Some(schema));
+        assert_eq!(s.as_deref(), Some(&schema));
         assert_eq!(v, Data::Str("hi".into()));
+        // Records of one schema share the converter's one copy of it.
+        let (again, _) = c.decode("t", Some(&bytes)).unwrap();
+        assert!(Arc::ptr_eq(s.as_ref().unwrap(), again.as_ref().unwrap()));
         let err = c.decode("t", Some(b"{\"a\":1}")).unwrap_err();
         assert!(err.to_string().contains("schemas.enable=false"));
         let plain = JsonConverter::new(false);

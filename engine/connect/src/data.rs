@@ -1,7 +1,9 @@
 //! Connect's data model as the runtime passes it between connectors, transforms and
 //! converters: a [`Data`] value with an optional schema (kept in Connect's JSON schema form,
-//! the one JsonConverter writes: `{"type":"struct","fields":[...],"optional":false}`), and the
-//! records built from them. No I/O.
+//! the one JsonConverter writes: `{"type":"struct","fields":[...],"optional":false}`, shared
+//! as a [`Schema`] by every record that has it), and the records built from them. No I/O.
+
+use std::sync::Arc;
 
 use base64::Engine as _;
 use indexmap::IndexMap;
@@ -353,6 +355,20 @@ pub fn field_schema<'a>(schema: &'a Json, name: &str) -> Option<&'a Json> {
         .find(|f| f["field"].as_str() == Some(name))
 }
 
+/// A Connect schema as records hold it: shared, so records of one schema point at one copy
+/// (cloning a record clones a pointer) and whoever compares schemas can try
+/// [`Arc::ptr_eq`] before comparing them field by field.
+pub type Schema = Arc<Json>;
+
+/// Whether two optional schemas are equal: the same shared copy, or equal field by field.
+pub fn same_schema(a: Option<&Schema>, b: Option<&Schema>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 /// A Kafka record header: name and optional value.
 pub type Header = (String, Option<bytes::Bytes>);
 
@@ -362,9 +378,9 @@ pub type Header = (String, Option<bytes::Bytes>);
 pub struct Record {
     pub topic: String,
     pub partition: Option<i32>,
-    pub key_schema: Option<Json>,
+    pub key_schema: Option<Schema>,
     pub key: Data,
-    pub value_schema: Option<Json>,
+    pub value_schema: Option<Schema>,
     pub value: Data,
     pub timestamp: Option<i64>,
     pub headers: Vec<Header>,
@@ -372,7 +388,7 @@ pub struct Record {
 
 impl Record {
     /// A record with a value only (no key, schema, timestamp or headers).
-    pub fn new(topic: impl Into<String>, value_schema: Option<Json>, value: Data) -> Record {
+    pub fn new(topic: impl Into<String>, value_schema: Option<Schema>, value: Data) -> Record {
         Record {
             topic: topic.into(),
             partition: None,

@@ -5,12 +5,14 @@
 //! TimestampConverter, TimestampRouter, RegexRouter, Filter; TopicNameMatches, HasHeaderKey,
 //! RecordIsTombstone. Schemas are updated with the data. No I/O.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use regex::Regex;
 use serde_json::{json, Value as Json};
 
 use crate::config::{list, sub_config, Config};
-use crate::data::{field_schema, primitive_schema, Data, Record};
+use crate::data::{field_schema, primitive_schema, Data, Record, Schema};
 use crate::error::{ConnectError, Result};
 
 /// The kafka coordinates a sink record came from (InsertField's `offset.field` and friends).
@@ -374,7 +376,7 @@ impl Transform {
                         .iter()
                         .filter_map(|f| field_schema(s, f).cloned())
                         .collect();
-                    json!({"type": "struct", "fields": fs, "optional": false})
+                    Arc::new(json!({"type": "struct", "fields": fs, "optional": false}))
                 });
                 r.key = Data::Struct(key);
                 (schema, value)
@@ -396,11 +398,11 @@ impl Transform {
 
     fn transform_data(
         &self,
-        schema: Option<Json>,
+        schema: Option<Schema>,
         value: Data,
         r: &Record,
         at: Coordinates,
-    ) -> Result<(Option<Json>, Data)> {
+    ) -> Result<(Option<Schema>, Data)> {
         let need_struct = |what: &str| {
             err(
                 &self.alias,
@@ -454,9 +456,10 @@ impl Transform {
                 if let Some((f, v)) = static_field {
                     add(&Some(f.clone()), Data::Str(v.clone()), "string");
                 }
-                let schema = schema.map(|mut s| {
+                let schema = schema.map(|mut shared| {
+                    let s = Arc::make_mut(&mut shared);
                     s["fields"] = Json::Array(fields);
-                    s
+                    shared
                 });
                 Ok((schema, Data::Struct(m)))
             }
@@ -486,7 +489,8 @@ impl Transform {
                     .filter(|(k, _)| keep(k))
                     .map(|(k, v)| (rename(&k), v))
                     .collect();
-                let schema = schema.map(|mut s| {
+                let schema = schema.map(|mut shared| {
+                    let s = Arc::make_mut(&mut shared);
                     let fs: Vec<Json> = s["fields"]
                         .as_array()
                         .cloned()
@@ -500,7 +504,7 @@ impl Transform {
                         })
                         .collect();
                     s["fields"] = Json::Array(fs);
-                    s
+                    shared
                 });
                 Ok((schema, Data::Struct(out)))
             }
@@ -556,20 +560,26 @@ impl Transform {
                         }
                         f
                     });
-                Ok((fs, m.get(field).cloned().unwrap_or(Data::Null)))
+                Ok((
+                    fs.map(Arc::new),
+                    m.get(field).cloned().unwrap_or(Data::Null),
+                ))
             }
             Kind::HoistField { field } => {
                 let s = schema.map(|s| {
-                    let mut f = s.clone();
+                    let mut f = Json::clone(&s);
                     f["field"] = json!(field);
-                    json!({"type": "struct", "fields": [f], "optional": false})
+                    Arc::new(json!({"type": "struct", "fields": [f], "optional": false}))
                 });
                 Ok((s, Data::Struct(IndexMap::from([(field.clone(), value)]))))
             }
             Kind::Cast { whole, fields } => {
                 if let Some(t) = whole {
                     let v = cast(&value, t).map_err(|e| err(&self.alias, e))?;
-                    return Ok((schema.map(|_| primitive_schema(connect_type(t), false)), v));
+                    return Ok((
+                        schema.map(|_| Arc::new(primitive_schema(connect_type(t), false))),
+                        v,
+                    ));
                 }
                 if value.is_null() {
                     return Ok((schema, value));
@@ -582,7 +592,8 @@ impl Transform {
                         *v = cast(v, t).map_err(|e| err(&self.alias, e))?;
                     }
                 }
-                let schema = schema.map(|mut s| {
+                let schema = schema.map(|mut shared| {
+                    let s = Arc::make_mut(&mut shared);
                     if let Some(fs) = s["fields"].as_array_mut() {
                         for f in fs.iter_mut() {
                             if let Some((_, t)) = fields
@@ -593,7 +604,7 @@ impl Transform {
                             }
                         }
                     }
-                    s
+                    shared
                 });
                 Ok((schema, Data::Struct(m)))
             }
@@ -603,10 +614,11 @@ impl Transform {
                 }
                 let mut out = IndexMap::new();
                 let mut fs = Vec::new();
-                flatten("", &value, schema.as_ref(), delimiter, &mut out, &mut fs);
-                let schema = schema.map(|mut s| {
+                flatten("", &value, schema.as_deref(), delimiter, &mut out, &mut fs);
+                let schema = schema.map(|mut shared| {
+                    let s = Arc::make_mut(&mut shared);
                     s["fields"] = Json::Array(fs);
-                    s
+                    shared
                 });
                 Ok((schema, Data::Struct(out)))
             }
@@ -656,7 +668,7 @@ impl Transform {
                 match field {
                     None => {
                         let (v, s) = convert(&value)?;
-                        Ok((schema.map(|_| s), v))
+                        Ok((schema.map(|_| Arc::new(s)), v))
                     }
                     Some(f) => {
                         if value.is_null() {
@@ -671,7 +683,8 @@ impl Transform {
                             *v = nv;
                             new_schema = Some(s);
                         }
-                        let schema = schema.map(|mut s| {
+                        let schema = schema.map(|mut shared| {
+                            let s = Arc::make_mut(&mut shared);
                             if let (Some(fs), Some(ns)) = (s["fields"].as_array_mut(), new_schema) {
                                 for x in fs.iter_mut().filter(|x| x["field"].as_str() == Some(f)) {
                                     let mut ns = ns.clone();
@@ -679,7 +692,7 @@ impl Transform {
                                     *x = ns;
                                 }
                             }
-                            s
+                            shared
                         });
                         Ok((schema, Data::Struct(m)))
                     }
@@ -1115,7 +1128,11 @@ mod tests {
         ]);
         let chain = Chain::from_config(&c).unwrap();
         let schema = json!({"type": "struct", "optional": false, "fields": [{"field": "a", "type": "string", "optional": false}]});
-        let mut r = Record::new("t", Some(schema), Data::from_json(&json!({"a": "x"})));
+        let mut r = Record::new(
+            "t",
+            Some(Arc::new(schema)),
+            Data::from_json(&json!({"a": "x"})),
+        );
         let at = Coordinates {
             partition: Some(0),
             offset: Some(9),

@@ -1420,13 +1420,13 @@ impl TaskContext {
             Ok(None) => return Ok(None),
             Err((class, e)) => return fail(Stage::Transformation, &class, e),
         };
-        let key = match conv.key.encode(&r.topic, r.key_schema.as_ref(), &r.key) {
+        let key = match conv.key.encode(&r.topic, r.key_schema.as_deref(), &r.key) {
             Ok(k) => k,
             Err(e) => return fail(Stage::KeyConverter, &conv.key_class, e),
         };
         let value = match conv
             .value
-            .encode(&r.topic, r.value_schema.as_ref(), &r.value)
+            .encode(&r.topic, r.value_schema.as_deref(), &r.value)
         {
             Ok(v) => v,
             Err(e) => return fail(Stage::ValueConverter, &conv.value_class, e),

@@ -13,7 +13,7 @@ use serde_json::{json, Value as Json};
 
 use crate::config::{int, Config, ConfigDef, ConfigType, Importance, Validator};
 use crate::converters::{avro_to_connect, struct_from_json};
-use crate::data::{field_schema, Data, Record, SourceRecord};
+use crate::data::{field_schema, Data, Record, Schema, SourceRecord};
 use crate::error::{ConnectError, Result};
 use crate::plugin::{BoxFuture, Connector, OffsetReader, SourceConnector, SourceTask};
 
@@ -176,8 +176,11 @@ struct DatagenTask {
     topic: String,
     task_id: i64,
     avro: Json,
-    connect_schema: Json,
+    /// The Connect schema of the values, shared by every record.
+    connect_schema: Schema,
     keyfield: Option<String>,
+    /// The Connect schema of the keys (the key field's), shared by every record.
+    key_schema: Option<Schema>,
     max_interval: u64,
     iterations: i64,
     count: i64,
@@ -194,8 +197,17 @@ impl SourceTask for DatagenTask {
             let (avro, keyfield) = schema_of(config).map_err(|(_, m)| ConnectError::Task(m))?;
             self.topic = config.get("kafka.topic").cloned().unwrap_or_default();
             self.task_id = int(config, "task.id", 0);
-            self.connect_schema = avro_to_connect(&avro, "");
+            self.connect_schema = Arc::new(avro_to_connect(&avro, ""));
             self.avro = avro;
+            self.key_schema = keyfield.as_ref().and_then(|k| {
+                field_schema(&self.connect_schema, k).map(|f| {
+                    let mut f = f.clone();
+                    if let Some(o) = f.as_object_mut() {
+                        o.remove("field");
+                    }
+                    Arc::new(f)
+                })
+            });
             self.keyfield = keyfield;
             self.max_interval = int(config, "max.interval", 500).max(0) as u64;
             self.iterations = int(config, "iterations", -1);
@@ -228,17 +240,14 @@ impl SourceTask for DatagenTask {
             let value = generate(&self.avro, &mut self.rng, self.count);
             self.count += 1;
             let data = struct_from_json(&value, &self.connect_schema);
-            let mut record =
-                Record::new(self.topic.clone(), Some(self.connect_schema.clone()), data);
+            let mut record = Record::new(
+                self.topic.clone(),
+                Some(Arc::clone(&self.connect_schema)),
+                data,
+            );
             if let Some(k) = &self.keyfield {
                 record.key = record.value.field(k).cloned().unwrap_or(Data::Null);
-                record.key_schema = field_schema(&self.connect_schema, k).map(|f| {
-                    let mut f = f.clone();
-                    if let Some(o) = f.as_object_mut() {
-                        o.remove("field");
-                    }
-                    f
-                });
+                record.key_schema = self.key_schema.clone();
             }
             record.timestamp = Some(sluice_log::now_ms());
             Ok(vec![SourceRecord {

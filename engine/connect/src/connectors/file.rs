@@ -123,7 +123,7 @@ impl FileSourceTask {
                 source_offset: json!({"position": self.position}),
                 record: Record::new(
                     self.topic.clone(),
-                    Some(primitive_schema("string", false)),
+                    Some(Arc::new(primitive_schema("string", false))),
                     Data::Str(text),
                 ),
             });

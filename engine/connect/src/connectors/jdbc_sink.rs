@@ -19,7 +19,7 @@ use super::jdbc::{
     sqlite_err, target_of, Db, Param, Target, DATE, DECIMAL, TIME, TIMESTAMP,
 };
 use crate::config::{boolean, int, list, Config, ConfigDef, ConfigType, Importance, Validator};
-use crate::data::{schema_type, Data, SinkRecord};
+use crate::data::{same_schema, schema_type, Data, Schema, SinkRecord};
 use crate::error::{ConnectError, Result};
 use crate::plugin::{BoxFuture, Connector, SinkConnector, SinkTask};
 
@@ -398,7 +398,16 @@ fn names(l: &Layout) -> Vec<&str> {
 }
 
 /// The layouts computed so far: (topic, tombstone, key schema, value schema) → layout.
-type LayoutCache = Vec<(String, bool, Option<Json>, Option<Json>, Arc<Layout>)>;
+type LayoutCache = Vec<(String, bool, Option<Schema>, Option<Schema>, Arc<Layout>)>;
+
+/// Whether two optional schemas are the same shared copy (both absent counts).
+fn same_copy(a: Option<&Schema>, b: Option<&Schema>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
 
 #[derive(Default)]
 struct JdbcSinkTask {
@@ -471,11 +480,34 @@ impl JdbcSinkTask {
                 if r.value_schema.is_some() { "a" } else { "no" }
             )));
         }
-        let cached = self.layouts.iter().find(|(t, d, k, v, _)| {
-            *d == tombstone && *t == r.topic && *k == r.key_schema && *v == r.value_schema
+        // Records of one schema share it: a pointer comparison finds their layout. Only a
+        // schema seen in another copy is compared field by field, and its entry then keeps
+        // the new copy, so that the records after it hit on the pointer again.
+        let by_copy = self.layouts.iter().find(|(t, d, k, v, _)| {
+            *d == tombstone
+                && same_copy(k.as_ref(), r.key_schema.as_ref())
+                && same_copy(v.as_ref(), r.value_schema.as_ref())
+                && *t == r.topic
         });
+        let cached = match by_copy {
+            Some((.., l)) => Some(Arc::clone(l)),
+            None => self
+                .layouts
+                .iter_mut()
+                .find(|(t, d, k, v, _)| {
+                    *d == tombstone
+                        && *t == r.topic
+                        && same_schema(k.as_ref(), r.key_schema.as_ref())
+                        && same_schema(v.as_ref(), r.value_schema.as_ref())
+                })
+                .map(|(_, _, k, v, l)| {
+                    k.clone_from(&r.key_schema);
+                    v.clone_from(&r.value_schema);
+                    Arc::clone(l)
+                }),
+        };
         let layout = match cached {
-            Some((.., l)) => Arc::clone(l),
+            Some(l) => l,
             None => {
                 let l = Arc::new(self.layout(r, tombstone)?);
                 if self.layouts.len() >= 64 {
@@ -1116,9 +1148,9 @@ mod tests {
             record: Record {
                 topic: "orders".into(),
                 partition: Some(0),
-                key_schema: Some(json!({"type": "int64", "optional": false})),
+                key_schema: Some(Arc::new(json!({"type": "int64", "optional": false}))),
                 key,
-                value_schema: vs,
+                value_schema: vs.map(Arc::new),
                 value,
                 timestamp: None,
                 headers: Vec::new(),
@@ -1178,6 +1210,41 @@ mod tests {
                 Param::Text("c".into())
             ]
         );
+    }
+
+    #[test]
+    fn records_of_one_schema_share_a_layout_whichever_copy_of_it_they_hold() {
+        let mut t = task("none", "insert");
+        let shared = |v: Data, s: &Schema| {
+            let mut r = rec(Data::Null, v, None);
+            r.record.value_schema = Some(Arc::clone(s));
+            r
+        };
+        let first_copy = Arc::new(schema());
+        let a = t.row(&shared(value(1, "a"), &first_copy)).unwrap();
+        let b = t.row(&shared(value(2, "b"), &first_copy)).unwrap();
+        assert!(Arc::ptr_eq(&a.layout, &b.layout));
+        // An equal schema in another copy finds the same layout, and its entry keeps the
+        // new copy.
+        let second_copy = Arc::new(schema());
+        let c = t.row(&shared(value(3, "c"), &second_copy)).unwrap();
+        assert!(Arc::ptr_eq(&a.layout, &c.layout));
+        assert_eq!(t.layouts.len(), 1);
+        assert!(Arc::ptr_eq(t.layouts[0].3.as_ref().unwrap(), &second_copy));
+        // Another schema of the topic is another layout.
+        let mut wider = schema();
+        wider["fields"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"field": "qty", "type": "int32", "optional": true}));
+        let mut v = value(4, "d");
+        if let Data::Struct(m) = &mut v {
+            m.insert("qty".into(), Data::Int(2));
+        }
+        let d = t.row(&shared(v, &Arc::new(wider))).unwrap();
+        assert!(!Arc::ptr_eq(&a.layout, &d.layout));
+        assert_eq!(names(&d.layout), ["id", "name", "qty"]);
+        assert_eq!(t.layouts.len(), 2);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use super::jdbc::{
     quote_table, sqlite_err, target_of, ColType, Db, Param, Raw, Target,
 };
 use crate::config::{int, list, Config, ConfigDef, ConfigType, Importance, Validator};
-use crate::data::{Data, Record, SourceRecord};
+use crate::data::{Data, Record, Schema, SourceRecord};
 use crate::error::{ConnectError, Result};
 use crate::plugin::{BoxFuture, Connector, OffsetReader, SourceConnector, SourceTask};
 
@@ -170,7 +170,8 @@ struct Querier {
     /// `SELECT <columns> FROM <table>` or the wrapped query.
     select: String,
     columns: Vec<Column>,
-    schema: Json,
+    /// The Connect schema of its records, shared by all of them.
+    schema: Schema,
     incrementing: Option<usize>,
     /// The timestamp expression (one column, or COALESCE of several) and whether it is
     /// `timestamptz`.
@@ -481,7 +482,7 @@ impl JdbcSourceTask {
             schema_name,
             select,
             columns,
-            schema,
+            schema: Arc::new(schema),
             incrementing,
             timestamp,
             inc_offset,
@@ -779,7 +780,7 @@ impl SourceTask for JdbcSourceTask {
                     source_offset: offset,
                     record: Record::new(
                         q.topic.clone(),
-                        Some(q.schema.clone()),
+                        Some(Arc::clone(&q.schema)),
                         Data::Struct(value),
                     ),
                 });

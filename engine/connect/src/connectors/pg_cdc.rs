@@ -28,7 +28,7 @@ use serde_json::{json, Value as Json};
 use super::jdbc::{pg_err, PG_EPOCH_US};
 use super::pg_connect::{PgTls, SSL_MODES};
 use crate::config::{boolean, int, Config, ConfigDef, ConfigType, Importance, Validator};
-use crate::data::{Data, Record, SourceRecord};
+use crate::data::{Data, Record, Schema, SourceRecord};
 use crate::error::{ConnectError, Result};
 use crate::plugin::{BoxFuture, Connector, OffsetReader, SourceConnector, SourceTask};
 
@@ -402,8 +402,9 @@ struct Table {
     name: String,
     columns: Vec<Column>,
     topic: String,
-    key_schema: Json,
-    envelope_schema: Json,
+    /// The schemas of its events' keys and values, shared by all of them.
+    key_schema: Schema,
+    envelope_schema: Schema,
 }
 
 impl Table {
@@ -435,8 +436,10 @@ impl Table {
             schema: schema.into(),
             name: name.into(),
             topic: base.clone(),
-            key_schema: json!({"type": "struct", "fields": key_fields, "optional": false, "name": format!("{base}.Key")}),
-            envelope_schema: envelope,
+            key_schema: Arc::new(
+                json!({"type": "struct", "fields": key_fields, "optional": false, "name": format!("{base}.Key")}),
+            ),
+            envelope_schema: Arc::new(envelope),
             columns,
         }
     }
@@ -1227,15 +1230,15 @@ impl CdcTask {
             record: Record {
                 topic: hb.topic.clone(),
                 partition: Some(0),
-                key_schema: Some(json!({"type": "struct", "fields": [
+                key_schema: Some(Arc::new(json!({"type": "struct", "fields": [
                         {"type": "string", "optional": false, "field": "serverName"}],
                     "optional": false, "name": "io.debezium.connector.common.ServerNameKey",
-                    "version": 1})),
+                    "version": 1}))),
                 key: Data::Struct(key),
-                value_schema: Some(json!({"type": "struct", "fields": [
+                value_schema: Some(Arc::new(json!({"type": "struct", "fields": [
                         {"type": "int64", "optional": false, "field": "ts_ms"}],
                     "optional": false, "name": "io.debezium.connector.common.Heartbeat",
-                    "version": 1})),
+                    "version": 1}))),
                 value: Data::Struct(value),
                 timestamp: None,
                 headers: Vec::new(),
