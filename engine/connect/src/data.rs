@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
 use crate::error::{ConnectError, Result};
+pub use sluice_registry::codec::twos_complement;
 
 /// A Connect value. Structs keep their field order.
 #[derive(Debug, Clone, PartialEq)]
@@ -286,21 +287,6 @@ pub fn decimal_scale(schema: &Json) -> u32 {
         .unwrap_or(0)
 }
 
-/// An unscaled integer as Java's `BigInteger.toByteArray` (minimal big-endian two's complement).
-pub fn unscaled_bytes(v: i128) -> Vec<u8> {
-    let bytes = v.to_be_bytes();
-    let mut start = 0;
-    while start < 15 {
-        let (b, next) = (bytes[start], bytes[start + 1]);
-        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
-            start += 1;
-        } else {
-            break;
-        }
-    }
-    bytes[start..].to_vec()
-}
-
 /// Decimal bytes (unscaled, big-endian two's complement) as text at `scale`.
 pub fn decimal_text(bytes: &[u8], scale: u32) -> Result<String> {
     if bytes.is_empty() || bytes.len() > 16 {
@@ -333,7 +319,7 @@ pub fn decimal_text(bytes: &[u8], scale: u32) -> Result<String> {
 /// than trailing zeros, are an error, as Connect's Decimal never rounds).
 pub fn decimal_from_text(text: &str, scale: u32) -> Result<Vec<u8>> {
     sluice_registry::codec::decimal_unscaled(text, scale as usize)
-        .map(unscaled_bytes)
+        .map(twos_complement)
         .map_err(ConnectError::Data)
 }
 

@@ -663,8 +663,9 @@ fn unscaled(j: &Json, scale: usize, path: &str) -> Result<i128, String> {
     Ok(if neg { -n } else { n })
 }
 
-/// Minimal big-endian two's complement bytes of `n`.
-fn twos_complement(n: i128) -> Vec<u8> {
+/// Minimal big-endian two's complement bytes of `n`, as Java's `BigInteger.toByteArray`: the
+/// unscaled value of Avro's and Connect's decimals.
+pub fn twos_complement(n: i128) -> Vec<u8> {
     let bytes = n.to_be_bytes();
     let mut start = 0;
     while start < 15 {

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use serde_json::Value as Json;
+use sluice_registry::codec::twos_complement;
 
 use crate::ast::SqlType;
 use crate::decimal::Decimal;
@@ -550,21 +551,6 @@ pub fn from_json_as(json: &Json, ty: &SqlType, flavor: Flavor) -> Result<Value, 
 
 fn json_i64(j: &Json) -> Option<i64> {
     j.as_i64().or_else(|| j.as_str()?.parse().ok())
-}
-
-/// Minimal big-endian two's complement bytes of `n` (Avro's and Connect's decimal bytes).
-pub fn twos_complement(n: i128) -> Vec<u8> {
-    let bytes = n.to_be_bytes();
-    let mut start = 0;
-    while start < 15 {
-        let (b, next) = (bytes[start], bytes[start + 1]);
-        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
-            start += 1;
-        } else {
-            break;
-        }
-    }
-    bytes[start..].to_vec()
 }
 
 /// A big-endian two's complement integer (at most 16 bytes).

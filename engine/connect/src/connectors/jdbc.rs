@@ -16,7 +16,7 @@ use crate::config::{ConfigDef, ConfigType, Importance, Validator};
 use crate::data::Data;
 use crate::error::{ConnectError, Result};
 
-pub use crate::data::{decimal_text, unscaled_bytes, DATE, DECIMAL, TIME, TIMESTAMP};
+pub use crate::data::{decimal_text, twos_complement, DATE, DECIMAL, TIME, TIMESTAMP};
 
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01).
 pub const PG_EPOCH_US: i64 = 946_684_800_000_000;
@@ -352,7 +352,7 @@ pub fn decode_pg(t: ColType, raw: Option<&[u8]>) -> Result<Data> {
         ColType::F64 => Data::Float(f64::from_be_bytes(be(raw)?)),
         ColType::Text | ColType::TextCast => Data::Str(String::from_utf8_lossy(raw).into_owned()),
         ColType::Bytes => Data::Bytes(raw.to_vec()),
-        ColType::Decimal(scale) => Data::Bytes(unscaled_bytes(numeric_unscaled(raw, scale)?)),
+        ColType::Decimal(scale) => Data::Bytes(twos_complement(numeric_unscaled(raw, scale)?)),
         ColType::Date => Data::Int((i32::from_be_bytes(be(raw)?) + PG_EPOCH_DAYS) as i64),
         ColType::Time => Data::Int(i64::from_be_bytes(be(raw)?).div_euclid(1000)),
         ColType::Timestamp => {
@@ -519,13 +519,13 @@ mod tests {
         assert_eq!(numeric_unscaled(&raw, 2).unwrap(), 123_450);
         let neg = [0, 1, 0, 0, 0x40, 0, 0, 0, 0, 7];
         assert_eq!(numeric_unscaled(&neg, 2).unwrap(), -700);
-        assert_eq!(unscaled_bytes(123_450), vec![0x01, 0xe2, 0x3a]);
-        assert_eq!(unscaled_bytes(-1), vec![0xff]);
-        assert_eq!(unscaled_bytes(128), vec![0x00, 0x80]);
+        assert_eq!(twos_complement(123_450), vec![0x01, 0xe2, 0x3a]);
+        assert_eq!(twos_complement(-1), vec![0xff]);
+        assert_eq!(twos_complement(128), vec![0x00, 0x80]);
         assert_eq!(
-            decimal_text(&unscaled_bytes(123_450), 2).unwrap(),
+            decimal_text(&twos_complement(123_450), 2).unwrap(),
             "1234.50"
         );
-        assert_eq!(decimal_text(&unscaled_bytes(-5), 3).unwrap(), "-0.005");
+        assert_eq!(decimal_text(&twos_complement(-5), 3).unwrap(), "-0.005");
     }
 }

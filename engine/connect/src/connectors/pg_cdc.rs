@@ -1508,7 +1508,7 @@ mod tests {
         ] {
             assert_eq!(
                 unscaled_twos_complement(&v.to_string(), None).unwrap().1,
-                super::super::jdbc::unscaled_bytes(v)
+                super::super::jdbc::twos_complement(v)
             );
         }
         // Beyond 128 bits: 10^40 = 0x1d6329f1c35ca4bfabb9f5610000000000.
