@@ -1223,10 +1223,19 @@ impl CdcTask {
         key.insert("serverName".to_string(), Data::Str(self.prefix.clone()));
         let mut value = IndexMap::new();
         value.insert("ts_ms".to_string(), Data::Int(now));
+        let mut offset = json!({"lsn": self.read_through, "lsn_commit": self.read_through,
+            "txId": self.last_xid, "ts_usec": now * 1000});
+        if let Some((xmin, xmax, xip)) = &self.seen_by_snapshot {
+            // Still skipping what the snapshot saw: a restart from this offset must too.
+            offset["snapshot"] = json!(true);
+            offset["last_snapshot_record"] = json!(true);
+            offset["snapshot_xmin"] = json!(xmin);
+            offset["snapshot_xmax"] = json!(xmax);
+            offset["snapshot_xip"] = json!(xip);
+        }
         Some(SourceRecord {
             source_partition: json!({"server": self.prefix}),
-            source_offset: json!({"lsn": self.read_through, "lsn_commit": self.read_through,
-                "txId": self.last_xid, "ts_usec": now * 1000}),
+            source_offset: offset,
             record: Record {
                 topic: hb.topic.clone(),
                 partition: Some(0),
@@ -1435,6 +1444,35 @@ impl SourceTask for CdcTask {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_heartbeat_while_skipping_what_the_snapshot_saw_keeps_the_snapshot_in_its_offset() {
+        let mut task = CdcTask {
+            prefix: "pg".into(),
+            heartbeat: Some(Heartbeat {
+                interval: Duration::ZERO,
+                topic: "__debezium-heartbeat.pg".into(),
+                action_query: None,
+                last: Instant::now(),
+            }),
+            read_through: 4096,
+            seen_by_snapshot: Some((100, 105, vec![102])),
+            ..CdcTask::default()
+        };
+        let o = task.heartbeat_record().unwrap().source_offset;
+        // A restart from this offset restores the filter instead of streaming the
+        // snapshot's transactions again (the start-up check in `start`).
+        assert_eq!(o["lsn"], 4096);
+        assert_eq!(o["snapshot"], true);
+        assert_eq!(o["last_snapshot_record"], true);
+        assert_eq!(
+            (&o["snapshot_xmin"], &o["snapshot_xmax"], &o["snapshot_xip"]),
+            (&json!(100), &json!(105), &json!([102]))
+        );
+        task.seen_by_snapshot = None;
+        let o = task.heartbeat_record().unwrap().source_offset;
+        assert!(o.get("snapshot").is_none(), "{o}");
+    }
 
     #[test]
     fn decodes_pgoutput_messages() {
