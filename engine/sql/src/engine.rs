@@ -2038,6 +2038,13 @@ impl QueryRunner {
                     Restored::Inconsistent => {
                         tracing::warn!(query = %self.id, "the changelogs do not agree: rebuilding the state from the inputs");
                         lock(&self.pipeline).reset();
+                        // The rebuilt state is written afresh: keys of the old changelogs that
+                        // it no longer holds (window entries numbered differently by the
+                        // replay) must not come back at the next restart.
+                        for topic in &changelogs {
+                            self.io.delete_topic(topic)?;
+                            self.io.create_topic(topic, 1, true)?;
+                        }
                     }
                 }
             }
