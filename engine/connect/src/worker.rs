@@ -1158,13 +1158,10 @@ fn sink_partition(p: &Json) -> Result<(String, i32)> {
     else {
         return bad("The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'".into());
     };
-    let topic = match topic {
-        Json::Null => {
-            return bad("Kafka topic names must be valid strings and may not be null".into())
-        }
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
+    let Json::String(topic) = topic else {
+        return bad("Kafka topic names must be valid strings and may not be null".into());
     };
+    let topic = topic.clone();
     if partition.is_null() {
         return bad("Kafka partitions must be valid numbers and may not be null".into());
     }

@@ -624,6 +624,10 @@ async fn offsets_are_altered_with_connects_body_and_checks() {
             "must contain the keys 'kafka_topic' and 'kafka_partition'",
         ),
         (
+            json!({"offsets": [{"partition": {"kafka_topic": 5, "kafka_partition": 0}, "offset": {"kafka_offset": 1}}]}),
+            "Kafka topic names must be valid strings and may not be null",
+        ),
+        (
             json!({"offsets": [{"partition": {"kafka_topic": "events", "kafka_partition": 0}, "offset": {"kafka_offset": "x"}}]}),
             "Failed to parse the following Kafka offset value in the provided offsets: 'x'",
         ),
