@@ -44,6 +44,18 @@ pub enum ConnectError {
 
 pub type Result<T> = std::result::Result<T, ConnectError>;
 
+/// An error's message followed by its causes (`a: b: c`): the messages of client libraries
+/// such as reqwest and tokio-postgres leave out why (refused, certificate not trusted, ...).
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut why = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        why.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    why
+}
+
 impl ConnectError {
     /// The HTTP status Connect answers with for this error.
     pub fn status(&self) -> StatusCode {

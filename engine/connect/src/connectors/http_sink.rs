@@ -241,13 +241,7 @@ impl HttpSinkTask {
                 }
             }
             Err(e) => {
-                // reqwest's own message omits the cause (refused, certificate not trusted..).
-                let mut why = e.to_string();
-                let mut cause = std::error::Error::source(&e);
-                while let Some(c) = cause {
-                    why.push_str(&format!(": {c}"));
-                    cause = c.source();
-                }
+                let why = crate::error::with_causes(&e);
                 Err(format!(
                     "Exception while processing HTTP request for a batch of records to {}: {why}",
                     self.url

@@ -121,15 +121,7 @@ pub async fn connect(
         // handshake" / "db error".
         let why = match e.as_db_error() {
             Some(db) => format!("{}: {}", db.severity(), db.message()),
-            None => {
-                let mut why = e.to_string();
-                let mut cause = std::error::Error::source(&e);
-                while let Some(c) = cause {
-                    why.push_str(&format!(": {c}"));
-                    cause = c.source();
-                }
-                why
-            }
+            None => crate::error::with_causes(&e),
         };
         ConnectError::Task(format!(
             "Could not connect to PostgreSQL (sslmode={}): {why}",
