@@ -17,7 +17,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,18 +51,6 @@ function fail(msg) {
     throw new Failure(msg);
 }
 
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.unref();
-        s.on("error", reject);
-        s.listen(0, "127.0.0.1", () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
-
 function log(msg) {
     process.stdout.write(`  ${msg}\n`);
 }
@@ -72,12 +59,12 @@ async function startSluice(dataDir, logPath) {
     for (const [what, p] of [["sluice binary ($SLUICE_BIN)", SLUICE_BIN], ["built UI ($SLUICE_UI_DIR)", path.join(UI_DIR, "index.html")]]) {
         if (!fs.existsSync(p)) fail(`${what} not found at ${p}: run ./x test (or build it) first`);
     }
-    const ports = {};
-    for (const k of ["kafka", "registry", "connect", "sql", "ui"]) ports[k] = await freePort();
+    // Port 0 everywhere: sluice binds free ports itself and prints them (no window between
+    // probing a port and binding it in which another process takes it).
     const args = [
         "serve", "--data-dir", dataDir, "--ui-dir", UI_DIR,
-        "--kafka-port", ports.kafka, "--registry-port", ports.registry,
-        "--connect-port", ports.connect, "--sql-port", ports.sql, "--ui-port", ports.ui,
+        "--kafka-port", 0, "--registry-port", 0,
+        "--connect-port", 0, "--sql-port", 0, "--ui-port", 0,
     ].map(String);
     const logFile = fs.openSync(logPath, "w");
     const proc = spawn(SLUICE_BIN, args, { stdio: ["ignore", "pipe", logFile], env: { ...process.env, NO_COLOR: "1" } });
@@ -107,11 +94,10 @@ async function startSluice(dataDir, logPath) {
             reject(new Failure(`sluice exited (${code}) before "ready"; stdout: ${JSON.stringify(lines)}; see ${logPath}`));
         });
     });
-    const kafka = endpoints.kafka || { host: "127.0.0.1", port: ports.kafka };
-    const web = endpoints.workbench || endpoints.ui || { host: "127.0.0.1", port: ports.ui };
-    const registry = endpoints.registry || { host: "127.0.0.1", port: ports.registry };
-    const sql = endpoints.sql || { host: "127.0.0.1", port: ports.sql };
-    const connect = endpoints.connect || { host: "127.0.0.1", port: ports.connect };
+    for (const k of ["kafka", "workbench", "registry", "sql", "connect"]) {
+        if (!endpoints[k]) fail(`sluice did not print its ${k} address; stdout: ${JSON.stringify(lines)}`);
+    }
+    const { kafka, workbench: web, registry, sql, connect } = endpoints;
     return {
         sql: `http://${sql.host}:${sql.port}`,
         connect: `http://${connect.host}:${connect.port}`,
