@@ -23,3 +23,26 @@ def wait_until(what, f, timeout=30.0):
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for " + what)
         time.sleep(0.1)
+
+
+def consume(c, n, timeout=30.0):
+    """Up to `n` messages from a confluent-kafka DeserializingConsumer within `timeout`. A topic
+    that does not exist yet (a source connector creates it with its first write) is waited for:
+    the deserializing consumer raises UNKNOWN_TOPIC_OR_PART for it where the plain one returns
+    an error message."""
+    from confluent_kafka import KafkaError
+    from confluent_kafka.error import ConsumeError
+
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < n and time.monotonic() < deadline:
+        try:
+            m = c.poll(0.5)
+        except ConsumeError as e:
+            if e.code != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise
+            time.sleep(0.2)
+            continue
+        if m is not None and m.error() is None:
+            got.append(m)
+    return got

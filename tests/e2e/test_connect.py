@@ -8,7 +8,7 @@ import json
 import threading
 import time
 
-from connect_api import api, wait_until
+from connect_api import api, consume, wait_until
 import requests
 from confluent_kafka import DeserializingConsumer
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -180,12 +180,7 @@ def test_datagen_avro_through_the_registry_and_lifecycle_across_restart(sluice):
         "key.deserializer": StringDeserializer("utf_8"),
         "value.deserializer": AvroDeserializer(registry)})
     c.subscribe(["orders_avro"])
-    got = []
-    deadline = time.monotonic() + 30
-    while len(got) < 10 and time.monotonic() < deadline:
-        m = c.poll(1.0)
-        if m is not None and m.error() is None:
-            got.append(m)
+    got = consume(c, 10, 30)
     c.close()
     assert [m.value()["orderid"] for m in got] == list(range(10))
     assert [m.key() for m in got] == [str(i) for i in range(10)]
@@ -314,12 +309,7 @@ def test_registry_converters_interoperate_with_confluent_serializers(sluice, tmp
         "key.deserializer": StringDeserializer("utf_8"),
         "value.deserializer": JSONDeserializer(None, schema_registry_client=registry)})
     c.subscribe(["readings_json"])
-    got = []
-    deadline = time.monotonic() + 30
-    while len(got) < 4 and time.monotonic() < deadline:
-        m = c.poll(1.0)
-        if m is not None and m.error() is None:
-            got.append(m)
+    got = consume(c, 4, 30)
     c.close()
     assert len(got) == 4
     for m in got:
@@ -353,12 +343,7 @@ def test_avro_converter_talks_to_the_registry_its_url_names(sluice_factory, tmp_
         "key.deserializer": StringDeserializer("utf_8"),
         "value.deserializer": AvroDeserializer(SchemaRegistryClient({"url": other_url}))})
     c.subscribe(["remote_users"])
-    got = []
-    deadline = time.monotonic() + 30
-    while len(got) < 6 and time.monotonic() < deadline:
-        m = c.poll(1.0)
-        if m is not None and m.error() is None:
-            got.append(m.value())
+    got = [m.value() for m in consume(c, 6, 30)]
     c.close()
     assert len(got) == 6
     for v in got:

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 
-from connect_api import api, wait_until
+from connect_api import api, consume, wait_until
 import requests
 from conftest import unique
 from kafka import KafkaConsumer, KafkaProducer
@@ -213,12 +213,7 @@ def test_source_through_the_avro_converter(sluice, postgres):
                                "auto.offset.reset": "earliest",
                                "value.deserializer": AvroDeserializer(registry)})
     c.subscribe(["avro-users"])
-    got = []
-    deadline = time.monotonic() + 30
-    while len(got) < 2 and time.monotonic() < deadline:
-        m = c.poll(0.5)
-        if m is not None and m.error() is None:
-            got.append(m.value())
+    got = [m.value() for m in consume(c, 2, 30)]
     c.close()
     assert got == [{"id": 1, "name": "ann", "score": 1.5, "active": True},
                    {"id": 2, "name": "bob", "score": None, "active": None}]
@@ -258,12 +253,7 @@ def test_logical_types_through_avro_from_postgres_to_postgres(sluice, postgres):
                                "auto.offset.reset": "earliest",
                                "value.deserializer": AvroDeserializer(registry)})
     c.subscribe(["lt-ledger"])
-    got = []
-    deadline = time.monotonic() + 30
-    while len(got) < 3 and time.monotonic() < deadline:
-        m = c.poll(0.5)
-        if m is not None and m.error() is None:
-            got.append(m.value())
+    got = [m.value() for m in consume(c, 3, 30)]
     c.close()
     utc = datetime.timezone.utc
     assert got == [
@@ -511,12 +501,7 @@ def test_datagen_orders_through_a_sql_filter_into_postgres(sluice, postgres):
                                "key.deserializer": StringDeserializer("utf_8"),
                                "value.deserializer": AvroDeserializer(registry)})
     c.subscribe(["orders"])
-    orders = []
-    deadline = time.monotonic() + 60
-    while len(orders) < n and time.monotonic() < deadline:
-        m = c.poll(1.0)
-        if m is not None and m.error() is None:
-            orders.append(m.value())
+    orders = [m.value() for m in consume(c, n, 60)]
     c.close()
     assert len(orders) == n, "datagen produced %d of %d orders" % (len(orders), n)
     want = sorted((o["orderid"], o["itemid"], o["address"]["city"])
