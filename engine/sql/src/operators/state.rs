@@ -216,11 +216,12 @@ pub fn meta_from_json(j: &Json) -> Option<RowMeta> {
 }
 
 pub fn row_to_json(r: &OutRow) -> Json {
-    json!([
-        values_to_json(&r.values),
-        meta_to_json(&r.meta),
-        r.tombstone
-    ])
+    row_parts_to_json(&r.values, &r.meta, r.tombstone)
+}
+
+/// `[values, meta, tombstone]`: the form of output rows and join rows alike.
+fn row_parts_to_json(values: &[Value], meta: &RowMeta, tombstone: bool) -> Json {
+    json!([values_to_json(values), meta_to_json(meta), tombstone])
 }
 
 pub fn row_from_json(j: &Json) -> Option<OutRow> {
@@ -234,11 +235,7 @@ pub fn row_from_json(j: &Json) -> Option<OutRow> {
 
 /// A join operator's row, in the same form as an output row.
 pub fn join_row_to_json(r: &JoinRow) -> Json {
-    json!([
-        values_to_json(&r.values),
-        meta_to_json(&r.meta),
-        r.tombstone
-    ])
+    row_parts_to_json(&r.values, &r.meta, r.tombstone)
 }
 
 pub fn join_row_from_json(j: &Json) -> Option<JoinRow> {
